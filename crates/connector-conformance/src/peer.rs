@@ -1,0 +1,61 @@
+//! The operator's side of a real platform, as the conformance checks drive it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use connector_core::{OrchestratorConnector, Result, ThreadId};
+
+/// A message the connector posted, as seen at the peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posted {
+    /// Its text as the platform shows it.
+    pub text: String,
+    /// The thread it landed in, as the connector names threads.
+    pub thread_id: Option<ThreadId>,
+}
+
+/// The operator's side of the platform a connector talks to.
+#[async_trait]
+pub trait Peer: Send + Sync {
+    /// Posts `text` as the operator (a sender on the connector's allow-list), in `thread` if given.
+    async fn post_as_operator(&self, text: &str, thread: Option<&ThreadId>) -> Result<()>;
+
+    /// Posts `text` as someone not on the allow-list.
+    async fn post_as_stranger(&self, text: &str) -> Result<()>;
+
+    /// The next message the connector posted, waiting at most `timeout`.
+    async fn next_posted(&self, timeout: Duration) -> Result<Option<Posted>>;
+
+    /// Makes the platform unreachable (stop the server, kill the tmux server).
+    async fn take_down(&self) -> Result<()>;
+
+    /// Makes the platform reachable again.
+    async fn bring_up(&self) -> Result<()>;
+}
+
+/// A connector and the peer it talks to, fresh for one check.
+pub struct Fixture {
+    /// The connector under test.
+    pub connector: Arc<dyn OrchestratorConnector>,
+    /// The operator's side.
+    pub peer: Box<dyn Peer>,
+    /// How long a check waits for something to arrive before failing.
+    pub patience: Duration,
+}
+
+impl Fixture {
+    /// A fixture waiting up to 30 s for each expected arrival.
+    pub fn new(connector: Arc<dyn OrchestratorConnector>, peer: impl Peer + 'static) -> Self {
+        Self {
+            connector,
+            peer: Box::new(peer),
+            patience: Duration::from_secs(30),
+        }
+    }
+
+    /// Closes the connector (the peer cleans up when dropped).
+    pub async fn teardown(self) {
+        let _ = self.connector.close().await;
+    }
+}

@@ -1,0 +1,159 @@
+//! Reading the `connector` block out of a roster YAML (or JSON) document.
+
+use std::path::Path;
+
+use serde_norway::Value;
+
+use super::{ConnectorConfig, validate};
+use crate::config::secrets::{DISCORD_BOT_TOKEN, MATRIX_ACCESS_TOKEN};
+use crate::error::{ConfigProblem, Error, Result};
+
+/// The roster key that holds the connector block.
+pub const ROSTER_KEY: &str = "connector";
+
+/// Keys that look like secrets; a roster must never hold one.
+const SECRET_KEYS: &[&str] = &[
+    "access_token",
+    "api_key",
+    "api_token",
+    "bot_token",
+    "client_secret",
+    "discord_bot_token",
+    "matrix_access_token",
+    "password",
+    "secret",
+    "token",
+];
+
+impl ConnectorConfig {
+    /// Reads the `connector` block of the roster at `path`; a roster without one means tmux.
+    pub fn from_roster_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_roster_str(&text)
+    }
+
+    /// Reads the `connector` block of a roster document (YAML or JSON); other keys are ignored.
+    ///
+    /// ```
+    /// use connector_core::config::ConnectorConfig;
+    /// let config = ConnectorConfig::from_roster_str("agents: [a, b]\n")?;
+    /// assert_eq!(config.kind.as_str(), "tmux");
+    /// let err = ConnectorConfig::from_roster_str("connector: {kind: matrix, matrix: {homeserver_url: x}}")
+    ///     .unwrap_err();
+    /// assert!(err.to_string().starts_with("connector.matrix"));
+    /// # Ok::<(), connector_core::Error>(())
+    /// ```
+    pub fn from_roster_str(text: &str) -> Result<Self> {
+        let roster: Value =
+            serde_norway::from_str(text).map_err(|e| Error::config("roster", yaml_message(&e)))?;
+        let block = match roster {
+            Value::Null => return Ok(Self::default()),
+            Value::Mapping(mut map) => match map.remove(ROSTER_KEY) {
+                None | Some(Value::Null) => return Ok(Self::default()),
+                Some(block) => block,
+            },
+            other => {
+                return Err(Error::config(
+                    "roster",
+                    format!(
+                        "expected a mapping at the top level, found {}",
+                        type_name(&other)
+                    ),
+                ));
+            }
+        };
+        Self::from_block(block)
+    }
+
+    /// Reads a `connector` block given as a YAML value.
+    pub fn from_block(block: Value) -> Result<Self> {
+        if !block.is_mapping() {
+            return Err(Error::config(
+                ROSTER_KEY,
+                format!(
+                    "expected a mapping with a `kind` key, found {}",
+                    type_name(&block)
+                ),
+            ));
+        }
+        let secrets = secret_keys(&block, ROSTER_KEY, None);
+        if !secrets.is_empty() {
+            return Err(Error::Config { problems: secrets });
+        }
+        let config: Self = serde_path_to_error::deserialize(block).map_err(|e| {
+            let inner = e.path().to_string();
+            let path = if inner == "." {
+                ROSTER_KEY.to_owned()
+            } else {
+                format!("{ROSTER_KEY}.{inner}")
+            };
+            Error::config(path, yaml_message(e.inner()))
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks the rules beyond the block's shape, listing every problem.
+    pub fn validate(&self) -> Result<()> {
+        let problems = validate::problems(self);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Config { problems })
+        }
+    }
+}
+
+/// Problems for every token-like key in `value`, naming the environment variable to use.
+fn secret_keys(value: &Value, path: &str, kind: Option<&str>) -> Vec<ConfigProblem> {
+    let Value::Mapping(map) = value else {
+        return Vec::new();
+    };
+    let kind = kind.or_else(|| map.get("kind").and_then(Value::as_str));
+    let mut problems = Vec::new();
+    for (key, child) in map {
+        let Some(key) = key.as_str() else { continue };
+        let child_path = format!("{path}.{key}");
+        if SECRET_KEYS.contains(&key.to_ascii_lowercase().as_str()) {
+            let scope = if path.ends_with(".matrix") || path.ends_with(".discord") {
+                path.rsplit('.').next()
+            } else {
+                kind
+            };
+            let variable = match scope {
+                Some("matrix") => format!("{MATRIX_ACCESS_TOKEN} (or {MATRIX_ACCESS_TOKEN}_FILE)"),
+                Some("discord") => format!("{DISCORD_BOT_TOKEN} (or {DISCORD_BOT_TOKEN}_FILE)"),
+                _ => format!(
+                    "{MATRIX_ACCESS_TOKEN} or {DISCORD_BOT_TOKEN} (or their _FILE variants)"
+                ),
+            };
+            problems.push(ConfigProblem::new(
+                child_path,
+                format!("secrets must not be written in the roster: remove this key and set {variable} in the environment"),
+            ));
+        } else {
+            problems.extend(secret_keys(child, &child_path, kind));
+        }
+    }
+    problems
+}
+
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "nothing",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
+
+/// The YAML error's message without serde_norway's location suffix noise.
+fn yaml_message(error: &impl std::fmt::Display) -> String {
+    error.to_string()
+}

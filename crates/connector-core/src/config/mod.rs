@@ -1,0 +1,301 @@
+//! The roster's `connector` block: types, loading, validation and secrets.
+//!
+//! ```yaml
+//! # roster.yaml — other keys belong to the fleet and are ignored here
+//! connector:
+//!   kind: matrix
+//!   allowed_senders: ["@alice:example.org"]
+//!   matrix:
+//!     homeserver_url: https://matrix.example.org
+//!     user_id: "@orchestrator:example.org"
+//!     room_id: "!abcdefghijklmnop:example.org"
+//! ```
+//!
+//! A roster without a `connector` block means tmux. Secrets never live in the roster: the
+//! Matrix token comes from `MATRIX_ACCESS_TOKEN`, the Discord token from `DISCORD_BOT_TOKEN`
+//! (see [`secrets`]).
+
+mod load;
+#[cfg(feature = "schema")]
+pub mod schema;
+pub mod secrets;
+mod validate;
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+pub use load::ROSTER_KEY;
+
+/// The settings of one connector: the roster's `connector` block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct ConnectorConfig {
+    /// Which connector to use: `tmux`, `matrix`, `discord`, or a kind registered at run time.
+    pub kind: ConnectorKind,
+    /// Senders allowed to reach the orchestrator (Matrix user ids, Discord user ids, tmux
+    /// senders). Messages from anyone else are dropped and counted. Required for Matrix and
+    /// Discord unless `allow_any_sender` is true.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_senders: Vec<String>,
+    /// Admit messages from anyone who can post in the conversation.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_any_sender: bool,
+    /// Messages queued per subscriber before intake pauses (default 1024).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 1_000_000)))]
+    pub queue_capacity: Option<u32>,
+    /// tmux settings (kind `tmux`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tmux: Option<TmuxConfig>,
+    /// Matrix settings (required for kind `matrix`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matrix: Option<MatrixConfig>,
+    /// Discord settings (required for kind `discord`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discord: Option<DiscordConfig>,
+}
+
+impl Default for ConnectorConfig {
+    /// The configuration of a roster without a `connector` block: the tmux operator console.
+    fn default() -> Self {
+        Self::new(ConnectorKind::tmux())
+    }
+}
+
+impl ConnectorConfig {
+    /// A configuration of `kind` with no backend block and no allow-list.
+    pub fn new(kind: ConnectorKind) -> Self {
+        Self {
+            kind,
+            allowed_senders: Vec::new(),
+            allow_any_sender: false,
+            queue_capacity: None,
+            tmux: None,
+            matrix: None,
+            discord: None,
+        }
+    }
+
+    /// The queue size per subscriber, from the config or the default.
+    pub fn queue_capacity(&self) -> usize {
+        self.queue_capacity
+            .map_or(crate::fanout::DEFAULT_QUEUE_CAPACITY, |c| c as usize)
+    }
+
+    /// The sender policy this configuration asks for (own identities are added by the backend).
+    pub fn sender_policy(&self) -> crate::SenderPolicy {
+        if self.allow_any_sender {
+            crate::SenderPolicy::allow_any()
+        } else {
+            crate::SenderPolicy::allow_list(self.allowed_senders.iter().cloned())
+        }
+    }
+}
+
+/// A connector kind: `tmux`, `matrix`, `discord`, or one registered at run time.
+///
+/// Lower-case ASCII letters, digits, `-` and `_`, starting with a letter, at most 32 long.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ConnectorKind(
+    #[cfg_attr(
+        feature = "schema",
+        schemars(regex(pattern = r"^[a-z][a-z0-9_-]{0,31}$"))
+    )]
+    String,
+);
+
+impl ConnectorKind {
+    /// The tmux kind, the default.
+    pub const TMUX: &'static str = "tmux";
+    /// The Matrix kind.
+    pub const MATRIX: &'static str = "matrix";
+    /// The Discord kind.
+    pub const DISCORD: &'static str = "discord";
+
+    /// A kind named `name` (not validated: [`ConnectorConfig`] validation checks it).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self(name.into())
+    }
+
+    /// The tmux kind.
+    pub fn tmux() -> Self {
+        Self::new(Self::TMUX)
+    }
+
+    /// The kind's name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ConnectorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How the tmux connector uses its pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub enum TmuxMode {
+    /// A pane of the connector's own session where the operator reads and types; outbound text
+    /// is shown, never executed.
+    #[default]
+    Console,
+    /// An existing pane (`target`) running a program: outbound text is pasted into its input,
+    /// its output lines come back as inbound messages.
+    Pane,
+}
+
+/// The `connector.tmux` block.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct TmuxConfig {
+    /// The tmux server's socket name (`tmux -L NAME`). Default: tmux's default server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(regex(pattern = r"^[A-Za-z0-9_.-]{1,64}$"))
+    )]
+    pub socket_name: Option<String>,
+    /// The tmux server's socket path (`tmux -S PATH`), absolute. Excludes `socket_name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = r"^/")))]
+    pub socket_path: Option<PathBuf>,
+    /// Console mode or pane endpoint.
+    #[serde(default)]
+    pub mode: TmuxMode,
+    /// The session the console lives in (console mode; default `orchestrator`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(regex(pattern = r"^[A-Za-z0-9_-]{1,64}$"))
+    )]
+    pub session: Option<String>,
+    /// The pane to talk to, `session:window.pane` or a pane id `%N` (required in pane mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(regex(
+            pattern = r"^([A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_-]{1,64}(\.[0-9]{1,4})?)?|%[0-9]{1,9})$"
+        ))
+    )]
+    pub target: Option<String>,
+}
+
+/// The `connector.matrix` block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct MatrixConfig {
+    /// The homeserver's client-server API base URL, e.g. `https://matrix.example.org`.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(regex(pattern = r"^https?://[^\s/?#]+(/[^\s?#]*)?$"))
+    )]
+    pub homeserver_url: String,
+    /// The bot's user id, e.g. `@orchestrator:example.org`; must match the token's user.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(regex(pattern = r"^@[a-z0-9._=/+-]+:[A-Za-z0-9.-]+(:[0-9]{1,5})?$"))
+    )]
+    pub user_id: String,
+    /// The room's id (starting with `!`), not an alias.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(regex(pattern = r"^![A-Za-z0-9._~+/=-]+(:[A-Za-z0-9.-]+(:[0-9]{1,5})?)?$"))
+    )]
+    pub room_id: String,
+    /// Where the sync position (and crypto store) are kept. Default: the platform's state
+    /// directory, e.g. `~/.local/state/orchestrator-connector/matrix/<user>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_dir: Option<PathBuf>,
+}
+
+/// The `connector.discord` block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct DiscordConfig {
+    /// The channel the operator talks in (a snowflake, as a string or a number).
+    pub channel_id: Snowflake,
+    /// Where the last seen message id is kept for backfill after a restart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_dir: Option<PathBuf>,
+}
+
+/// A Discord id: 17 to 20 decimal digits, written as a string or a number.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "SnowflakeRepr", into = "String")]
+pub struct Snowflake(String);
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SnowflakeRepr {
+    Text(String),
+    Number(u64),
+}
+
+impl TryFrom<SnowflakeRepr> for Snowflake {
+    type Error = String;
+
+    fn try_from(repr: SnowflakeRepr) -> Result<Self, String> {
+        let text = match repr {
+            SnowflakeRepr::Text(text) => text,
+            SnowflakeRepr::Number(n) => n.to_string(),
+        };
+        if validate::is_snowflake(&text) {
+            Ok(Self(text))
+        } else {
+            Err(format!("{text:?} is not a Discord id (17 to 20 digits)"))
+        }
+    }
+}
+
+impl From<Snowflake> for String {
+    fn from(id: Snowflake) -> Self {
+        id.0
+    }
+}
+
+impl Snowflake {
+    /// The id's digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Snowflake {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Snowflake {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Snowflake".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A Discord id: 17 to 20 digits, as a string or a number.",
+            "oneOf": [
+                { "type": "string", "pattern": "^[0-9]{17,20}$" },
+                { "type": "integer", "minimum": 10_000_000_000_000_000u64, "maximum": u64::MAX }
+            ]
+        })
+    }
+}

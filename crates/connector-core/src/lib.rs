@@ -1,0 +1,56 @@
+//! Core traits, types and shared behaviour for connectors between an AI orchestrator and its
+//! human operator.
+//!
+//! This crate is deliberately thin and names no chat platform. Backends (`connector-tmux`,
+//! `connector-matrix`, `connector-discord`) implement [`OrchestratorConnector`] and use the shared
+//! behaviour here — [`chunking`], the sender [`allowlist`], [`retry`], [`dedupe`] and the
+//! [`Inbox`] that ties them together — so every backend behaves the same. Applications pick a
+//! backend at run time through `connector-registry`.
+//!
+//! ```
+//! # async fn demo() -> connector_core::Result<()> {
+//! use connector_core::{LoopbackConnector, OrchestratorConnector, OutboundMessage};
+//!
+//! let (connector, operator) = LoopbackConnector::pair();
+//! let mut replies = connector.subscribe().await?;
+//! let receipt = connector.send(OutboundMessage::new("PR #12 is green. Merge it?")).await?;
+//! operator.post("yes").await;
+//! let reply = replies.recv().await.expect("connector open");
+//! assert_eq!(reply.text, "yes");
+//! assert!(receipt.confirmed);
+//! # Ok(()) }
+//! ```
+
+pub mod allowlist;
+pub mod capability;
+pub mod chunking;
+pub mod config;
+mod connector;
+pub mod dedupe;
+pub mod descriptor;
+mod error;
+pub mod fanout;
+mod health;
+mod ids;
+pub mod inbox;
+pub mod loopback;
+mod message;
+pub mod retry;
+pub mod sending;
+mod subscription;
+
+pub use allowlist::SenderPolicy;
+pub use capability::{Capabilities, Capability};
+pub use config::ConnectorConfig;
+pub use connector::{OrchestratorConnector, check_outbound};
+pub use descriptor::{ConnectorDescriptor, ConnectorFactory, ConnectorFuture};
+pub use error::{BoxError, ConfigProblem, Error, Result};
+pub use health::ConnectorHealth;
+pub use ids::{IdempotencyKey, MessageId, SenderId, ThreadId};
+pub use inbox::Inbox;
+pub use jiff::Timestamp;
+pub use loopback::{LoopbackConnector, LoopbackOperator};
+pub use message::{
+    Attachment, HistoryQuery, InboundAttachment, InboundMessage, OutboundMessage, SendReceipt,
+};
+pub use subscription::Subscription;

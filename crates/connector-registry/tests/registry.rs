@@ -1,0 +1,144 @@
+//! The registry: third-party kinds at run time, and clear errors for kinds it cannot build.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use connector_core::config::{ConnectorConfig, ConnectorKind};
+use connector_core::{
+    Capabilities, ConnectorHealth, LoopbackConnector, OrchestratorConnector, OutboundMessage,
+    SendReceipt, Subscription,
+};
+use connector_registry::{Error, Registry};
+
+/// A connector of a third-party crate: wraps the loopback and renames its kind.
+struct EchoConnector(LoopbackConnector, String);
+
+#[async_trait]
+impl OrchestratorConnector for EchoConnector {
+    fn kind(&self) -> &str {
+        "my-echo"
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::NONE
+    }
+    async fn send(&self, message: OutboundMessage) -> connector_core::Result<SendReceipt> {
+        self.0.send(message).await
+    }
+    async fn subscribe(&self) -> connector_core::Result<Subscription> {
+        self.0.subscribe().await
+    }
+    async fn health(&self) -> ConnectorHealth {
+        ConnectorHealth::healthy().with_detail(self.1.clone())
+    }
+}
+
+fn config(yaml: &str) -> ConnectorConfig {
+    ConnectorConfig::from_roster_str(yaml).unwrap()
+}
+
+#[tokio::test]
+async fn third_party_kind_registers_at_run_time() {
+    let mut registry = Registry::new();
+    assert!(!registry.has("my-echo"));
+    registry
+        .register_fn("my-echo", |config, env| {
+            // The factory sees the config and the environment it was given.
+            let greeting = env
+                .var("ECHO_GREETING")
+                .and_then(|v| v.into_string().ok())
+                .unwrap_or_default();
+            let capacity = config.queue_capacity();
+            Box::pin(async move {
+                let (connector, _operator) = LoopbackConnector::pair();
+                let connector: Arc<dyn OrchestratorConnector> =
+                    Arc::new(EchoConnector(connector, format!("{greeting} ({capacity})")));
+                Ok(connector)
+            })
+        })
+        .unwrap();
+    assert!(registry.has("my-echo"));
+    let env: HashMap<String, String> = [("ECHO_GREETING".to_owned(), "hello".to_owned())].into();
+    let connector = registry
+        .create_with_env(
+            &config("connector: {kind: my-echo, allow_any_sender: true, queue_capacity: 7}"),
+            &env,
+        )
+        .await
+        .unwrap();
+    assert_eq!(connector.kind(), "my-echo");
+    assert_eq!(
+        connector.health().await.detail.as_deref(),
+        Some("hello (7)")
+    );
+    assert!(
+        connector
+            .send(OutboundMessage::new("hi"))
+            .await
+            .unwrap()
+            .confirmed
+    );
+
+    let again = registry.register_fn("my-echo", |_, _| unreachable!());
+    assert!(matches!(again, Err(Error::AlreadyRegistered { .. })));
+}
+
+#[tokio::test]
+async fn unknown_and_unreleased_kinds_are_clear_errors() {
+    let registry = Registry::new();
+    let unknown = registry
+        .create(&config("connector: {kind: irc}"))
+        .await
+        .err()
+        .unwrap();
+    insta::assert_snapshot!(unknown.to_string(), @"unknown connector kind `irc`: known kinds are discord, matrix, tmux");
+    let matrix = ConnectorConfig::from_roster_str(
+        "connector: {kind: matrix, allow_any_sender: true, matrix: {homeserver_url: 'http://127.0.0.1:1', user_id: '@b:x', room_id: '!r:x'}}",
+    )
+    .unwrap();
+    let unreleased = registry.create(&matrix).await.err().unwrap();
+    insta::assert_snapshot!(unreleased.to_string(), @"connector kind `matrix` is not implemented in this version (connector-matrix has not been released)");
+}
+
+#[tokio::test]
+async fn an_empty_registry_names_the_registration_step() {
+    let error = Registry::empty()
+        .create(&ConnectorConfig::default())
+        .await
+        .err()
+        .unwrap();
+    if cfg!(feature = "tmux") {
+        assert!(matches!(error, Error::NotRegistered { .. }), "{error}");
+    } else {
+        assert!(
+            matches!(
+                error,
+                Error::NotCompiledIn {
+                    feature: "tmux",
+                    ..
+                }
+            ),
+            "{error}"
+        );
+    }
+}
+
+/// With `--no-default-features`, asking for tmux names the feature to enable.
+#[cfg(not(feature = "tmux"))]
+#[tokio::test]
+async fn a_kind_not_compiled_in_names_its_feature() {
+    let error = Registry::new()
+        .create(&ConnectorConfig::default())
+        .await
+        .err()
+        .unwrap();
+    insta::assert_snapshot!(error.to_string(), @"connector kind `tmux` is not compiled in: enable the `tmux` feature of connector-registry (e.g. `cargo add connector-registry --features tmux`, or build the connector CLI with `--features tmux`)");
+}
+
+#[tokio::test]
+async fn invalid_configs_are_refused_before_any_factory_runs() {
+    let mut config = ConnectorConfig::new(ConnectorKind::new("Bad Kind"));
+    config.allow_any_sender = true;
+    let error = Registry::new().create(&config).await.err().unwrap();
+    assert!(error.to_string().starts_with("connector.kind:"), "{error}");
+}
