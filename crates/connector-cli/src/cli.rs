@@ -1,0 +1,85 @@
+//! The command line, as clap parses it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Talk to an orchestrator's human operator over tmux, Matrix or Discord.
+///
+/// The connector is the one the roster's `connector` block names; without a roster (or without
+/// a block in it) it is the tmux operator console. Secrets come from the environment
+/// (MATRIX_ACCESS_TOKEN, DISCORD_BOT_TOKEN, or their _FILE variants), never from the roster.
+#[derive(Debug, Parser)]
+#[command(
+    name = "connector",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub(crate) struct Cli {
+    /// More logs on stderr (-v debug, -vv trace); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Options every command that talks to a connector takes.
+#[derive(Debug, Args)]
+pub(crate) struct Common {
+    /// The roster whose `connector` block to use (default: none, i.e. the tmux console).
+    #[arg(long, short = 'r', env = "CONNECTOR_ROSTER", value_name = "PATH")]
+    pub(crate) roster: Option<PathBuf>,
+
+    /// Print JSON instead of text (one object a line for `listen`).
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Probe the connector: reachable, authenticated, with a reason when not.
+    ///
+    /// Exit status: 0 healthy, 4 unreachable, 5 not authenticated, 3 bad configuration.
+    Health {
+        #[command(flatten)]
+        common: Common,
+    },
+
+    /// Send a message to the operator and print the receipt.
+    ///
+    /// Exit status: 0 sent, 6 refused or only partly sent, 4 unreachable, 3 bad configuration.
+    Send {
+        #[command(flatten)]
+        common: Common,
+
+        /// Post into this thread (started from that message on platforms that need it).
+        #[arg(long, short = 't', value_name = "ID")]
+        thread: Option<String>,
+
+        /// An idempotency key: sending again with the same key never posts twice.
+        #[arg(long, value_name = "KEY")]
+        key: Option<String>,
+
+        /// The text (Markdown where the platform renders it); `-` reads it from stdin.
+        #[arg(value_name = "TEXT")]
+        text: String,
+    },
+
+    /// Print the operator's messages as they arrive.
+    ///
+    /// Exit status: 0 after --count messages (or on Ctrl-C), 7 when --timeout passes first.
+    Listen {
+        #[command(flatten)]
+        common: Common,
+
+        /// Exit after this many messages.
+        #[arg(long, short = 'n', value_name = "N")]
+        count: Option<u64>,
+
+        /// Give up after this many seconds without reaching --count.
+        #[arg(long, value_name = "SECONDS")]
+        timeout: Option<f64>,
+    },
+}

@@ -1,0 +1,39 @@
+//! One module per subcommand.
+
+mod health;
+mod listen;
+mod send;
+
+use std::sync::Arc;
+
+use connector_core::OrchestratorConnector;
+use connector_registry::Registry;
+
+use crate::cli::{Cli, Command, Common};
+use crate::error::{Error, Exit};
+
+/// Runs the parsed command line; answers the exit status.
+pub(crate) async fn run(cli: Cli) -> Result<Exit, Error> {
+    match cli.command {
+        Command::Health { common } => health::run(&common).await,
+        Command::Send {
+            common,
+            thread,
+            key,
+            text,
+        } => send::run(&common, thread, key, text).await,
+        Command::Listen {
+            common,
+            count,
+            timeout,
+        } => listen::run(&common, count, timeout).await,
+    }
+}
+
+/// Builds the connector the roster names (tmux without one).
+async fn connect(common: &Common) -> Result<Arc<dyn OrchestratorConnector>, Error> {
+    let registry = Registry::new();
+    Ok(registry
+        .create_from_roster(common.roster.as_deref())
+        .await?)
+}
