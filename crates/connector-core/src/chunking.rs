@@ -233,7 +233,7 @@ impl Fences {
                     if ch == '`' && info.contains('`') {
                         continue;
                     }
-                    let fits = |s: &str| unit.measure(s) + 1 <= max_repeat;
+                    let fits = |s: &str| unit.measure(s) < max_repeat;
                     let marker = &body[..run];
                     let fence = Fence {
                         open: range,

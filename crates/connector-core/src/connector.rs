@@ -109,13 +109,13 @@ pub fn check_outbound(
     if message.thread_id.is_some() && !capabilities.supports(Capability::Threads) {
         return Err(Error::unsupported(kind, Capability::Threads));
     }
-    if let Some(thread) = &message.thread_id {
-        if thread.as_str().trim().is_empty() {
-            return Err(Error::InvalidInput {
-                field: "thread_id",
-                message: "must not be empty".into(),
-            });
-        }
+    if let Some(thread) = &message.thread_id
+        && thread.as_str().trim().is_empty()
+    {
+        return Err(Error::InvalidInput {
+            field: "thread_id",
+            message: "must not be empty".into(),
+        });
     }
     if !message.attachments.is_empty() && !capabilities.supports(Capability::Attachments) {
         return Err(Error::unsupported(kind, Capability::Attachments));

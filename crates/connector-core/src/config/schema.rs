@@ -27,19 +27,19 @@ pub fn connector_schema() -> Value {
     );
     root.insert("title".into(), json!("connector"));
     root.insert("allOf".into(), cross_field_rules());
-    if let Some(defs) = root.get_mut("$defs").and_then(Value::as_object_mut) {
-        if let Some(tmux) = defs.get_mut("TmuxConfig").and_then(Value::as_object_mut) {
-            tmux.insert(
-                "allOf".into(),
-                json!([
-                    { "not": { "required": ["socket_name", "socket_path"] } },
-                    {
-                        "if": { "properties": { "mode": { "const": "pane" } }, "required": ["mode"] },
-                        "then": { "required": ["target"] }
-                    }
-                ]),
-            );
-        }
+    if let Some(defs) = root.get_mut("$defs").and_then(Value::as_object_mut)
+        && let Some(tmux) = defs.get_mut("TmuxConfig").and_then(Value::as_object_mut)
+    {
+        tmux.insert(
+            "allOf".into(),
+            json!([
+                { "not": { "required": ["socket_name", "socket_path"] } },
+                {
+                    "if": { "properties": { "mode": { "const": "pane" } }, "required": ["mode"] },
+                    "then": { "required": ["target"] }
+                }
+            ]),
+        );
     }
     for block in ["MatrixConfig", "DiscordConfig"] {
         if let Some(state_dir) = value.pointer_mut(&format!("/$defs/{block}/properties/state_dir"))

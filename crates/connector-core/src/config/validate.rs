@@ -59,13 +59,13 @@ pub(super) fn problems(config: &ConnectorConfig) -> Vec<ConfigProblem> {
             _ => {}
         }
     }
-    if let Some(capacity) = config.queue_capacity {
-        if !(1..=1_000_000).contains(&capacity) {
-            out.push(
-                "connector.queue_capacity",
-                format!("{capacity} is out of range 1..=1000000"),
-            );
-        }
+    if let Some(capacity) = config.queue_capacity
+        && !(1..=1_000_000).contains(&capacity)
+    {
+        out.push(
+            "connector.queue_capacity",
+            format!("{capacity} is out of range 1..=1000000"),
+        );
     }
     tmux(config, &mut out);
     matrix(config, &mut out);
@@ -75,29 +75,27 @@ pub(super) fn problems(config: &ConnectorConfig) -> Vec<ConfigProblem> {
             "required when kind is discord (give at least channel_id)",
         );
     }
-    if let Some(discord) = &config.discord {
-        if let Some(dir) = &discord.state_dir {
-            if dir.as_os_str().is_empty() {
-                out.push("connector.discord.state_dir", "must not be empty");
-            }
-        }
+    if let Some(discord) = &config.discord
+        && let Some(dir) = &discord.state_dir
+        && dir.as_os_str().is_empty()
+    {
+        out.push("connector.discord.state_dir", "must not be empty");
     }
     out.0
 }
 
 fn tmux(config: &ConnectorConfig, out: &mut Problems) {
     let Some(tmux) = &config.tmux else { return };
-    if let Some(name) = &tmux.socket_name {
-        if !(1..=64).contains(&name.len())
+    if let Some(name) = &tmux.socket_name
+        && (!(1..=64).contains(&name.len())
             || !name
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
-        {
-            out.push(
-                "connector.tmux.socket_name",
-                format!("{name:?} must be 1 to 64 letters, digits, '_', '.' or '-'"),
-            );
-        }
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b)))
+    {
+        out.push(
+            "connector.tmux.socket_name",
+            format!("{name:?} must be 1 to 64 letters, digits, '_', '.' or '-'"),
+        );
     }
     if let Some(path) = &tmux.socket_path {
         if !path.is_absolute() {
@@ -113,13 +111,13 @@ fn tmux(config: &ConnectorConfig, out: &mut Problems) {
             );
         }
     }
-    if let Some(session) = &tmux.session {
-        if !is_tmux_name(session) {
-            out.push(
-                "connector.tmux.session",
-                format!("{session:?} must be 1 to 64 letters, digits, '_' or '-'"),
-            );
-        }
+    if let Some(session) = &tmux.session
+        && !is_tmux_name(session)
+    {
+        out.push(
+            "connector.tmux.session",
+            format!("{session:?} must be 1 to 64 letters, digits, '_' or '-'"),
+        );
     }
     match &tmux.target {
         Some(target) if !is_tmux_target(target) => out.push(
@@ -170,10 +168,10 @@ fn matrix(config: &ConnectorConfig, out: &mut Problems) {
             format!("{:?}: {hint}", matrix.room_id),
         );
     }
-    if let Some(dir) = &matrix.state_dir {
-        if dir.as_os_str().is_empty() {
-            out.push("connector.matrix.state_dir", "must not be empty");
-        }
+    if let Some(dir) = &matrix.state_dir
+        && dir.as_os_str().is_empty()
+    {
+        out.push("connector.matrix.state_dir", "must not be empty");
     }
 }
 

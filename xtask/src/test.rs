@@ -1,0 +1,123 @@
+//! `cargo xtask test`: the project's one test command, run by CI (`.ci/run`) and by developers.
+//!
+//! Steps run in order and stop at the first failure, whose name ends up in the error: provision,
+//! fmt, clippy, doc tests, tests (nextest), rustdoc, cargo-deny.
+
+use std::{env, time::Instant};
+
+use crate::{Result, cargo, provision, run_step, step};
+
+/// What `cargo xtask test` was asked to do.
+pub(crate) struct Options {
+    /// Do not look for (or install) tmux, cargo-nextest and cargo-deny.
+    pub(crate) skip_provision: bool,
+    /// Skip the slow checks that are not tests: clippy, rustdoc, cargo-deny.
+    pub(crate) quick: bool,
+}
+
+pub(crate) fn run(options: &Options) -> Result<()> {
+    let started = Instant::now();
+    match env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => println!("CARGO_TARGET_DIR={}", dir.to_string_lossy()),
+        None => println!("CARGO_TARGET_DIR is unset: building in ./target"),
+    }
+
+    step("provision");
+    let nextest = if options.skip_provision {
+        println!("skipped (--skip-provision)");
+        // Use nextest when it is there anyway; the fallback is for machines without it.
+        crate::succeeds(&cargo_program(), &["nextest", "--version"])
+    } else {
+        provision::all()?.nextest
+    };
+
+    step("fmt");
+    run_step("fmt", cargo().args(["fmt", "--all", "--", "--check"]))?;
+
+    if options.quick {
+        println!("\n(--quick: skipping clippy, rustdoc and cargo-deny)");
+    } else {
+        step("clippy");
+        run_step(
+            "clippy",
+            cargo().args([
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--all-features",
+                "--",
+                "-D",
+                "warnings",
+            ]),
+        )?;
+    }
+
+    // Doc tests first, so that the last test runner to report is the one that ran the most tests
+    // (CI reads the closing summary). `cargo test` runs doc tests itself, so the fallback does not
+    // need this step.
+    if nextest {
+        step("doctest");
+        run_step(
+            "doctest",
+            cargo().args(["test", "--workspace", "--all-features", "--doc"]),
+        )?;
+    }
+    // The registry without any backend: the "not compiled in" path, which names the feature.
+    step("features");
+    run_step(
+        "features",
+        cargo().args([
+            "test",
+            "--package",
+            "connector-registry",
+            "--no-default-features",
+        ]),
+    )?;
+
+    step("test");
+    if nextest {
+        run_step(
+            "test",
+            cargo().args([
+                "nextest",
+                "run",
+                "--workspace",
+                "--all-features",
+                "--no-fail-fast",
+            ]),
+        )?;
+    } else {
+        println!("cargo-nextest is not available: running the tests with `cargo test`");
+        run_step(
+            "test",
+            cargo().args(["test", "--workspace", "--all-features", "--no-fail-fast"]),
+        )?;
+    }
+
+    if !options.quick {
+        step("doc");
+        run_step(
+            "doc",
+            cargo()
+                .args(["doc", "--workspace", "--all-features", "--no-deps"])
+                .env("RUSTDOCFLAGS", "-D warnings"),
+        )?;
+
+        step("deny");
+        run_step(
+            "deny",
+            cargo().args(["deny", "check", "licenses", "bans", "sources"]),
+        )?;
+        println!(
+            "advisories: skipped — the advisory database cannot be fetched offline; \
+             run `cargo deny check advisories` where the network allows"
+        );
+    }
+
+    println!("\n==> all steps passed in {}s", started.elapsed().as_secs());
+    Ok(())
+}
+
+fn cargo_program() -> String {
+    env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
