@@ -200,11 +200,13 @@ pub async fn allow_list_is_enforced(fixture: &Fixture) {
     let mut subscription = fixture.connector.subscribe().await.expect("subscribe");
     let before = fixture.connector.health().await.rejected_senders;
     let stranger = unique("stranger says");
-    fixture
-        .peer
-        .post_as_stranger(&stranger)
-        .await
-        .expect("stranger post");
+    match fixture.peer.post_as_stranger(&stranger).await {
+        Ok(()) => {}
+        Err(Error::Unsupported { .. }) => {
+            return single_sender_allow_list(fixture, &mut subscription).await;
+        }
+        Err(e) => panic!("stranger post: {e}"),
+    }
     let sentinel = unique("sentinel after stranger");
     post(fixture, &sentinel, None).await;
     let next = recv(fixture, &mut subscription, "the sentinel").await;
@@ -224,6 +226,40 @@ pub async fn allow_list_is_enforced(fixture: &Fixture) {
             .unwrap_or_default()
             .contains("allowed_senders"),
         "and named in the detail"
+    );
+}
+
+/// On a single-sender platform: the strict connector, whose allow-list leaves the operator
+/// out, drops and counts what the operator posts, while the normal connector receives it.
+async fn single_sender_allow_list(fixture: &Fixture, subscription: &mut Subscription) {
+    let strict = fixture
+        .strict
+        .as_ref()
+        .expect("a peer without strangers must come with Fixture::strict");
+    let mut strict_subscription = strict.subscribe().await.expect("subscribe");
+    let before = strict.health().await.rejected_senders;
+    let text = unique("operator to both");
+    post(fixture, &text, None).await;
+    assert_eq!(
+        recv(fixture, subscription, "the message").await.text.trim(),
+        text
+    );
+    let counted = eventually(fixture.patience, || async {
+        let health = strict.health().await;
+        (health.rejected_senders > before).then_some(health)
+    })
+    .await
+    .expect("the strict connector counts the operator's message as rejected");
+    assert!(
+        counted
+            .detail
+            .unwrap_or_default()
+            .contains("allowed_senders"),
+        "and names it in the detail"
+    );
+    assert!(
+        strict_subscription.try_recv().is_none(),
+        "the strict connector delivered a sender off its list"
     );
 }
 

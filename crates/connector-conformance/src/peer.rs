@@ -22,6 +22,10 @@ pub trait Peer: Send + Sync {
     async fn post_as_operator(&self, text: &str, thread: Option<&ThreadId>) -> Result<()>;
 
     /// Posts `text` as someone not on the allow-list.
+    ///
+    /// A platform with a single sender (tmux: whoever can reach the server is the operator)
+    /// answers [`Error::Unsupported`](connector_core::Error::Unsupported); the fixture then
+    /// provides a [`strict`](Fixture::strict) connector whose allow-list leaves the operator out.
     async fn post_as_stranger(&self, text: &str) -> Result<()>;
 
     /// The next message the connector posted, waiting at most `timeout`.
@@ -42,6 +46,9 @@ pub struct Fixture {
     pub peer: Box<dyn Peer>,
     /// How long a check waits for something to arrive before failing.
     pub patience: Duration,
+    /// For single-sender platforms: a second connector on the same conversation whose
+    /// allow-list does not include the operator.
+    pub strict: Option<Arc<dyn OrchestratorConnector>>,
 }
 
 impl Fixture {
@@ -51,11 +58,22 @@ impl Fixture {
             connector,
             peer: Box::new(peer),
             patience: Duration::from_secs(30),
+            strict: None,
         }
+    }
+
+    /// This fixture with a strict connector (see [`Fixture::strict`]).
+    #[must_use]
+    pub fn with_strict(mut self, strict: Arc<dyn OrchestratorConnector>) -> Self {
+        self.strict = Some(strict);
+        self
     }
 
     /// Closes the connector (the peer cleans up when dropped).
     pub async fn teardown(self) {
         let _ = self.connector.close().await;
+        if let Some(strict) = &self.strict {
+            let _ = strict.close().await;
+        }
     }
 }

@@ -43,7 +43,8 @@ impl Default for Registry {
 fn compiled_in() -> Vec<ConnectorDescriptor> {
     #[allow(unused_mut)]
     let mut descriptors = Vec::new();
-    // TODO(tmux): descriptors.push(connector_tmux::DESCRIPTOR) once the crate lands.
+    #[cfg(feature = "tmux")]
+    descriptors.push(connector_tmux::DESCRIPTOR);
     descriptors
 }
 

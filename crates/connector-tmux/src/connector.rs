@@ -1,0 +1,345 @@
+//! [`TmuxConnector`]: the tmux session layer behind connector-core's `OrchestratorConnector`.
+//!
+//! One reader task turns the session's [`PaneLine`]s into inbound messages and hands them to the
+//! shared [`Inbox`] (allow-list, dedupe, fan-out); one supervisor task re-attaches the control
+//! client when the tmux server is back after it went away. Sends are verified: the receipt's
+//! `confirmed` says whether the text was seen arriving in the pane.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use connector_core::config::{ConnectorConfig, TmuxConfig, TmuxMode, secrets::Environment};
+use connector_core::dedupe::Dedupe;
+use connector_core::{
+    Capabilities, Capability, ConnectorDescriptor, ConnectorFuture, ConnectorHealth, Error,
+    IdempotencyKey, InboundMessage, Inbox, MessageId, OrchestratorConnector, OutboundMessage,
+    Result, SendReceipt, SenderPolicy, Subscription, ThreadId, Timestamp, check_outbound,
+};
+use tokio::task::JoinHandle;
+
+use crate::error::TmuxError;
+use crate::router::PaneLine;
+use crate::sanitize::{Newlines, neutralize};
+use crate::session::TmuxSession;
+use crate::settings::{DEFAULT_CONSOLE_SESSION, Mode, TmuxSettings};
+use crate::socket::{self, Socket, SocketState};
+
+/// The kind name of this connector.
+pub const KIND: &str = "tmux";
+
+/// The sender of lines the operator types in the console.
+pub const CONSOLE_SENDER: &str = "tmux:operator";
+
+/// How `connector-registry` builds this backend.
+pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
+    kind: KIND,
+    secrets: &[],
+    create,
+};
+
+fn create(config: &ConnectorConfig, _env: &dyn Environment) -> ConnectorFuture {
+    let config = config.clone();
+    Box::pin(async move {
+        let connector: Arc<dyn OrchestratorConnector> =
+            Arc::new(TmuxConnector::open(&config).await?);
+        Ok(connector)
+    })
+}
+
+/// How often the supervisor checks whether a lost server is back.
+const RECONNECT_INTERVAL: Duration = Duration::from_millis(250);
+
+/// How long an echo of our own text in pane mode is recognised as ours.
+const ECHO_WINDOW: Duration = Duration::from_secs(10);
+
+/// A connector to an operator over tmux: the operator console or a pane endpoint.
+///
+/// ```no_run
+/// # async fn demo() -> connector_core::Result<()> {
+/// use connector_core::{ConnectorConfig, OrchestratorConnector, OutboundMessage};
+/// let connector = connector_tmux::TmuxConnector::open(&ConnectorConfig::default()).await?;
+/// connector.send(OutboundMessage::new("Build is green.")).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct TmuxConnector {
+    session: TmuxSession,
+    inbox: Arc<Inbox>,
+    echoes: Arc<Mutex<VecDeque<(String, Instant)>>>,
+    sent_keys: Mutex<Dedupe>,
+    last_seen: Mutex<Option<Timestamp>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for TmuxConnector {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        self.session.close();
+    }
+}
+
+/// The session settings a `connector.tmux` block asks for.
+pub fn settings_from_config(config: Option<&TmuxConfig>) -> TmuxSettings {
+    let default = TmuxConfig::default();
+    let tmux = config.unwrap_or(&default);
+    let mut settings = match (tmux.mode, &tmux.target) {
+        (TmuxMode::Pane, Some(target)) => TmuxSettings::pane(target.clone()),
+        _ => TmuxSettings::console(
+            tmux.session
+                .clone()
+                .unwrap_or_else(|| DEFAULT_CONSOLE_SESSION.to_owned()),
+        ),
+    };
+    settings.socket = match (&tmux.socket_name, &tmux.socket_path) {
+        (Some(name), _) => Socket::Name(name.clone()),
+        (None, Some(path)) => Socket::Path(path.clone()),
+        (None, None) => Socket::Default,
+    };
+    settings
+}
+
+impl TmuxConnector {
+    /// Opens the connector a config names (its `tmux` block; none means the console).
+    pub async fn open(config: &ConnectorConfig) -> Result<Self> {
+        config.validate()?;
+        let policy = if config.allowed_senders.is_empty() {
+            // tmux is local: whoever can reach the server's socket is the operator.
+            SenderPolicy::allow_any()
+        } else {
+            config.sender_policy()
+        };
+        Self::with_settings(
+            settings_from_config(config.tmux.as_ref()),
+            policy,
+            config.queue_capacity(),
+        )
+        .await
+    }
+
+    /// Opens a connector on explicit session settings.
+    pub async fn with_settings(
+        settings: TmuxSettings,
+        policy: SenderPolicy,
+        queue_capacity: usize,
+    ) -> Result<Self> {
+        let session = TmuxSession::open(settings).await.map_err(to_core)?;
+        let lines = session.lines().ok_or_else(|| Error::Backend {
+            kind: KIND.into(),
+            message: "the session's lines were already taken".into(),
+            source: None,
+        })?;
+        let inbox = Arc::new(Inbox::with_capacities(
+            policy,
+            queue_capacity,
+            connector_core::dedupe::DEFAULT_DEDUPE_CAPACITY,
+        ));
+        let echoes = Arc::new(Mutex::new(VecDeque::new()));
+        let sender = match &session.settings().mode {
+            Mode::Pane { target } => format!("tmux:{target}"),
+            _ => CONSOLE_SENDER.to_owned(),
+        };
+        let reader = tokio::spawn(read_lines(
+            lines,
+            Arc::clone(&inbox),
+            Arc::clone(&echoes),
+            sender,
+        ));
+        let supervisor = tokio::spawn(supervise(session.clone()));
+        Ok(Self {
+            session,
+            inbox,
+            echoes,
+            sent_keys: Mutex::new(Dedupe::new(4096)),
+            last_seen: Mutex::new(None),
+            tasks: vec![reader, supervisor],
+        })
+    }
+
+    /// The tmux session layer underneath.
+    pub fn session(&self) -> &TmuxSession {
+        &self.session
+    }
+
+    fn is_console(&self) -> bool {
+        matches!(self.session.settings().mode, Mode::Console { .. })
+    }
+}
+
+/// Turns pane lines into inbound messages.
+async fn read_lines(
+    mut lines: tokio::sync::mpsc::Receiver<PaneLine>,
+    inbox: Arc<Inbox>,
+    echoes: Arc<Mutex<VecDeque<(String, Instant)>>>,
+    sender: String,
+) {
+    while let Some(line) = lines.recv().await {
+        if line.text.trim().is_empty() || is_own_echo(&echoes, &line.text) {
+            continue;
+        }
+        let mut message = InboundMessage::new(
+            line.id.to_string(),
+            sender.as_str(),
+            line.text,
+            Timestamp::now(),
+        );
+        message.thread_id = line.thread.map(ThreadId::new);
+        inbox.deliver(message).await;
+    }
+    inbox.close();
+}
+
+/// Whether `text` is the echo of something we just pasted (pane mode); forgets it if so.
+fn is_own_echo(echoes: &Mutex<VecDeque<(String, Instant)>>, text: &str) -> bool {
+    let mut echoes = echoes.lock().unwrap_or_else(PoisonError::into_inner);
+    echoes.retain(|(_, at)| at.elapsed() < ECHO_WINDOW);
+    let text = text.trim_end();
+    match echoes
+        .iter()
+        .position(|(sent, _)| !sent.is_empty() && text.ends_with(sent.as_str()))
+    {
+        Some(index) => {
+            echoes.remove(index);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Re-attaches the control client once the server answers again; never starts a server.
+async fn supervise(session: TmuxSession) {
+    let path: Option<PathBuf> = session.settings().socket.path();
+    loop {
+        tokio::time::sleep(RECONNECT_INTERVAL).await;
+        if session.is_connected() {
+            continue;
+        }
+        let listening = path
+            .as_deref()
+            .is_some_and(|p| matches!(socket::probe(p), SocketState::Listening));
+        if listening {
+            match session.reconnect().await {
+                Ok(()) => tracing::info!("tmux control client re-attached"),
+                Err(e) => tracing::debug!(error = %e, "tmux reconnect failed; will retry"),
+            }
+        }
+    }
+}
+
+/// Maps the session layer's errors onto connector-core's.
+fn to_core(error: TmuxError) -> Error {
+    let reason = error.to_string();
+    match error {
+        TmuxError::Spawn { .. } | TmuxError::Disconnected { .. } => Error::Unreachable {
+            kind: KIND.into(),
+            reason,
+            source: Some(Box::new(error)),
+        },
+        TmuxError::Timeout { timeout, .. } => Error::Timeout {
+            operation: reason,
+            after: timeout,
+        },
+        TmuxError::TargetNotFound { .. } | TmuxError::Command { .. } => Error::Rejected {
+            kind: KIND.into(),
+            reason,
+        },
+        TmuxError::InvalidSettings(message) => Error::config("connector.tmux", message),
+        other => Error::Backend {
+            kind: KIND.into(),
+            message: reason,
+            source: Some(Box::new(other)),
+        },
+    }
+}
+
+#[async_trait]
+impl OrchestratorConnector for TmuxConnector {
+    fn kind(&self) -> &str {
+        KIND
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::NONE.with(Capability::Threads)
+    }
+
+    async fn send(&self, message: OutboundMessage) -> Result<SendReceipt> {
+        check_outbound(KIND, self.capabilities(), &message)?;
+        let key: &IdempotencyKey = &message.idempotency_key;
+        let id = MessageId::new(format!("tmux-out:{key}"));
+        let thread = message.thread_id.clone();
+        if self
+            .sent_keys
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&id)
+        {
+            // A retry of a message already shown: never show it twice.
+            return Ok(SendReceipt::new(vec![id], thread, true));
+        }
+        if !self.is_console() {
+            let shown = neutralize(&message.text, Newlines::Join);
+            for line in shown.lines().chain(message.text.lines()) {
+                let line = line.trim();
+                if !line.is_empty() {
+                    let mut echoes = self.echoes.lock().unwrap_or_else(PoisonError::into_inner);
+                    echoes.push_back((line.to_owned(), Instant::now()));
+                }
+            }
+        }
+        let delivered = self
+            .session
+            .send(&message.text, thread.as_ref().map(ThreadId::as_str), true)
+            .await
+            .map_err(to_core)?;
+        self.sent_keys
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .first_sighting(&id);
+        *self
+            .last_seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Timestamp::now());
+        Ok(SendReceipt::new(
+            vec![id],
+            thread,
+            delivered.seen == Some(true),
+        ))
+    }
+
+    async fn subscribe(&self) -> Result<Subscription> {
+        Ok(self.inbox.subscribe())
+    }
+
+    async fn health(&self) -> ConnectorHealth {
+        let probe = self.session.health().await;
+        let mut health = ConnectorHealth::default();
+        health.reachable = probe.reachable;
+        health.authenticated = probe.reachable && probe.authenticated;
+        health.detail = probe.detail;
+        if health.is_healthy() {
+            let now = Timestamp::now();
+            *self
+                .last_seen
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(now);
+        }
+        health.last_seen = *self
+            .last_seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        health.with_rejected_senders(self.inbox.stats().rejected_senders)
+    }
+
+    async fn close(&self) -> Result<()> {
+        for task in &self.tasks {
+            task.abort();
+        }
+        self.session.close();
+        self.inbox.close();
+        Ok(())
+    }
+}
