@@ -21,6 +21,9 @@ pub(crate) struct Cli {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub(crate) verbose: u8,
 
+    #[command(flatten)]
+    pub(crate) common: Common,
+
     #[command(subcommand)]
     pub(crate) command: Command,
 }
@@ -29,11 +32,17 @@ pub(crate) struct Cli {
 #[derive(Debug, Args)]
 pub(crate) struct Common {
     /// The roster whose `connector` block to use (default: none, i.e. the tmux console).
-    #[arg(long, short = 'r', env = "CONNECTOR_ROSTER", value_name = "PATH")]
+    #[arg(
+        long,
+        short = 'r',
+        global = true,
+        env = "CONNECTOR_ROSTER",
+        value_name = "PATH"
+    )]
     pub(crate) roster: Option<PathBuf>,
 
     /// Print JSON instead of text (one object a line for `listen`).
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub(crate) json: bool,
 }
 
@@ -42,18 +51,12 @@ pub(crate) enum Command {
     /// Probe the connector: reachable, authenticated, with a reason when not.
     ///
     /// Exit status: 0 healthy, 4 unreachable, 5 not authenticated, 3 bad configuration.
-    Health {
-        #[command(flatten)]
-        common: Common,
-    },
+    Health,
 
     /// Send a message to the operator and print the receipt.
     ///
     /// Exit status: 0 sent, 6 refused or only partly sent, 4 unreachable, 3 bad configuration.
     Send {
-        #[command(flatten)]
-        common: Common,
-
         /// Post into this thread (started from that message on platforms that need it).
         #[arg(long, short = 't', value_name = "ID")]
         thread: Option<String>,
@@ -67,13 +70,30 @@ pub(crate) enum Command {
         text: String,
     },
 
+    /// Show a real round trip on the default tmux connector: a message out, a reply in, health.
+    ///
+    /// Runs the operator console on a private tmux server (no config, no account). Attach with
+    /// the printed command to reply yourself; otherwise, after --wait seconds, the demo types a
+    /// reply into the console as an operator would. Exit status: 0 when the round trip completed.
+    #[cfg(feature = "tmux")]
+    Demo {
+        /// The private tmux server's socket name (`tmux -L NAME`).
+        #[arg(long, value_name = "NAME")]
+        socket: Option<String>,
+
+        /// Seconds to wait for your reply before typing one.
+        #[arg(long, default_value_t = 15.0, value_name = "SECONDS")]
+        wait: f64,
+
+        /// Leave the demo's tmux server running afterwards.
+        #[arg(long)]
+        keep: bool,
+    },
+
     /// Print the operator's messages as they arrive.
     ///
     /// Exit status: 0 after --count messages (or on Ctrl-C), 7 when --timeout passes first.
     Listen {
-        #[command(flatten)]
-        common: Common,
-
         /// Exit after this many messages.
         #[arg(long, short = 'n', value_name = "N")]
         count: Option<u64>,

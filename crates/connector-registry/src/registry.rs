@@ -39,20 +39,17 @@ impl Default for Registry {
     }
 }
 
-/// The descriptors of the backends compiled into this build.
-fn compiled_in() -> Vec<ConnectorDescriptor> {
-    #[allow(unused_mut)]
-    let mut descriptors = Vec::new();
+/// The descriptors of the backends compiled into this build, one per enabled feature.
+const COMPILED_IN: &[ConnectorDescriptor] = &[
     #[cfg(feature = "tmux")]
-    descriptors.push(connector_tmux::DESCRIPTOR);
-    descriptors
-}
+    connector_tmux::DESCRIPTOR,
+];
 
 impl Registry {
     /// A registry of every backend compiled into this build.
     pub fn new() -> Self {
         let mut registry = Self::empty();
-        for descriptor in compiled_in() {
+        for descriptor in COMPILED_IN.iter().copied() {
             registry
                 .register(descriptor)
                 .expect("compiled-in kinds are distinct");

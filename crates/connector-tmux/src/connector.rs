@@ -127,6 +127,17 @@ impl TmuxConnector {
         policy: SenderPolicy,
         queue_capacity: usize,
     ) -> Result<Self> {
+        if let (Mode::Pane { .. }, Some(path)) = (&settings.mode, settings.socket.path()) {
+            // A pane endpoint needs a running server: never start one (tmux would, as a side
+            // effect of attaching) and say plainly that none answers.
+            if let SocketState::Missing | SocketState::Unreachable(_) = socket::probe(&path) {
+                return Err(Error::Unreachable {
+                    kind: KIND.into(),
+                    reason: format!("no tmux server answers on {}", path.display()),
+                    source: None,
+                });
+            }
+        }
         let session = TmuxSession::open(settings).await.map_err(to_core)?;
         let lines = session.lines().ok_or_else(|| Error::Backend {
             kind: KIND.into(),
@@ -243,7 +254,12 @@ fn to_core(error: TmuxError) -> Error {
             operation: reason,
             after: timeout,
         },
-        TmuxError::TargetNotFound { .. } | TmuxError::Command { .. } => Error::Rejected {
+        // For tmux, "authenticated" means: the target exists and is ours to use.
+        TmuxError::TargetNotFound { .. } => Error::Unauthorized {
+            kind: KIND.into(),
+            reason,
+        },
+        TmuxError::Command { .. } => Error::Rejected {
             kind: KIND.into(),
             reason,
         },

@@ -15,6 +15,8 @@ pub(crate) async fn run(
 ) -> Result<Exit, Error> {
     let connector = super::connect(common).await?;
     let mut subscription = connector.subscribe().await?;
+    // On stderr, so that stdout stays one message a line; scripts may wait for it.
+    eprintln!("listening on {} (Ctrl-C to stop)", connector.kind());
     let deadline =
         timeout.map(|secs| tokio::time::Instant::now() + Duration::from_secs_f64(secs.max(0.0)));
     let mut received = 0;

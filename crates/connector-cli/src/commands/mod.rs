@@ -1,5 +1,7 @@
 //! One module per subcommand.
 
+#[cfg(feature = "tmux")]
+mod demo;
 mod health;
 mod listen;
 mod send;
@@ -14,19 +16,13 @@ use crate::error::{Error, Exit};
 
 /// Runs the parsed command line; answers the exit status.
 pub(crate) async fn run(cli: Cli) -> Result<Exit, Error> {
+    let common = &cli.common;
     match cli.command {
-        Command::Health { common } => health::run(&common).await,
-        Command::Send {
-            common,
-            thread,
-            key,
-            text,
-        } => send::run(&common, thread, key, text).await,
-        Command::Listen {
-            common,
-            count,
-            timeout,
-        } => listen::run(&common, count, timeout).await,
+        Command::Health => health::run(common).await,
+        Command::Send { thread, key, text } => send::run(common, thread, key, text).await,
+        Command::Listen { count, timeout } => listen::run(common, count, timeout).await,
+        #[cfg(feature = "tmux")]
+        Command::Demo { socket, wait, keep } => demo::run(socket, wait, keep).await,
     }
 }
 
