@@ -69,7 +69,10 @@ pub struct TmuxConnector {
     session: TmuxSession,
     inbox: Arc<Inbox>,
     echoes: Arc<Mutex<VecDeque<(String, Instant)>>>,
+    /// Keys of messages already shown, checked and recorded under `send_lock`.
     sent_keys: Mutex<Dedupe>,
+    /// One send at a time: a paste and its Enter must not interleave with another's.
+    send_lock: tokio::sync::Mutex<()>,
     last_seen: Mutex<Option<Timestamp>>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -95,6 +98,9 @@ pub fn settings_from_config(config: Option<&TmuxConfig>) -> TmuxSettings {
                 .unwrap_or_else(|| DEFAULT_CONSOLE_SESSION.to_owned()),
         ),
     };
+    if let Some(delay) = tmux.submit_delay_ms {
+        settings.submit_delay = Duration::from_millis(u64::from(delay));
+    }
     settings.socket = match (&tmux.socket_name, &tmux.socket_path) {
         (Some(name), _) => Socket::Name(name.clone()),
         (None, Some(path)) => Socket::Path(path.clone()),
@@ -166,6 +172,7 @@ impl TmuxConnector {
             inbox,
             echoes,
             sent_keys: Mutex::new(Dedupe::new(4096)),
+            send_lock: tokio::sync::Mutex::new(()),
             last_seen: Mutex::new(None),
             tasks: vec![reader, supervisor],
         })
@@ -287,6 +294,7 @@ impl OrchestratorConnector for TmuxConnector {
         let key: &IdempotencyKey = &message.idempotency_key;
         let id = MessageId::new(format!("tmux-out:{key}"));
         let thread = message.thread_id.clone();
+        let _one_at_a_time = self.send_lock.lock().await;
         if self
             .sent_keys
             .lock()
@@ -297,14 +305,21 @@ impl OrchestratorConnector for TmuxConnector {
             return Ok(SendReceipt::new(vec![id], thread, true));
         }
         if !self.is_console() {
-            let shown = neutralize(&message.text, Newlines::Join);
-            for line in shown.lines().chain(message.text.lines()) {
-                let line = line.trim();
-                if !line.is_empty() {
-                    let mut echoes = self.echoes.lock().unwrap_or_else(PoisonError::into_inner);
-                    echoes.push_back((line.to_owned(), Instant::now()));
-                }
-            }
+            // The lines the pane may echo back: the text as pasted, folded or not.
+            let kept = neutralize(&message.text, Newlines::Keep);
+            let folded = neutralize(&message.text, Newlines::Join);
+            let lines: std::collections::BTreeSet<&str> = kept
+                .lines()
+                .chain(folded.lines())
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .collect();
+            let mut echoes = self.echoes.lock().unwrap_or_else(PoisonError::into_inner);
+            echoes.extend(
+                lines
+                    .into_iter()
+                    .map(|line| (line.to_owned(), Instant::now())),
+            );
         }
         let delivered = self
             .session

@@ -262,7 +262,11 @@ impl TmuxSession {
                     .await;
                 return Err(e);
             }
-            tokio::time::sleep(self.inner.settings.submit_delay).await;
+            // Not even a zero sleep: tokio's timer rounds deadlines up to the next
+            // millisecond tick, which would cost up to 1 ms per send for nothing.
+            if !self.inner.settings.submit_delay.is_zero() {
+                tokio::time::sleep(self.inner.settings.submit_delay).await;
+            }
         }
         client.run(pane::press_enter(&pane)).await?;
         let seen = self.await_seen(watch).await;

@@ -191,6 +191,12 @@ pub struct TmuxConfig {
         ))
     )]
     pub target: Option<String>,
+    /// Pane mode: milliseconds between pasting a message and pressing Enter (default 50).
+    /// Agent CLIs that read the terminal raw take an Enter right after a paste as part of it;
+    /// programs reading lines (shells, `cat`, most REPLs) are safe with 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(max = 10_000)))]
+    pub submit_delay_ms: Option<u32>,
 }
 
 /// The `connector.matrix` block.

@@ -119,6 +119,14 @@ fn tmux(config: &ConnectorConfig, out: &mut Problems) {
             format!("{session:?} must be 1 to 64 letters, digits, '_' or '-'"),
         );
     }
+    if let Some(delay) = tmux.submit_delay_ms
+        && delay > 10_000
+    {
+        out.push(
+            "connector.tmux.submit_delay_ms",
+            format!("{delay} is out of range 0..=10000"),
+        );
+    }
     match &tmux.target {
         Some(target) if !is_tmux_target(target) => out.push(
             "connector.tmux.target",
