@@ -171,11 +171,16 @@ impl OrchestratorConnector for LoopbackConnector {
                 let attachments = attachments.take().unwrap_or_default();
                 async move {
                     shared.ensure_up()?;
-                    if let Some(id) = shared.state().sent_keys.get(&key) {
-                        return Ok(id.clone());
-                    }
-                    let id = shared.new_id();
-                    shared.state().sent_keys.insert(key, id.clone());
+                    // Check and reserve the key in one step, so concurrent retries post once.
+                    let id = {
+                        let mut state = shared.state();
+                        if let Some(id) = state.sent_keys.get(&key) {
+                            return Ok(id.clone());
+                        }
+                        let id = shared.new_id();
+                        state.sent_keys.insert(key, id.clone());
+                        id
+                    };
                     let mut echo = InboundMessage::new(
                         id.clone(),
                         LOOPBACK_SELF,

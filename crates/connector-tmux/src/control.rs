@@ -118,7 +118,10 @@ impl ControlClient {
         notices: mpsc::UnboundedSender<Tagged>,
     ) -> Result<(Self, Vec<String>), TmuxError> {
         let start_name = start.name.as_deref().unwrap_or("tmux").to_owned();
-        let mut tmux = Tmux::new().control_mode();
+        // `-u`: UTF-8 whatever the locale (with none, tmux replaces tabs and non-ASCII in
+        // replies with `_`, breaking the tab-separated formats we parse).
+        let mut tmux = Tmux::new().control_mode().force_utf8();
+
         if let Some(file) = &settings.config_file {
             tmux = tmux.file(file.to_string_lossy());
         }
@@ -133,6 +136,15 @@ impl ControlClient {
             .skip(1)
             .map(|a| a.into_owned())
             .collect();
+        // `-N` (tmux 3.3a has it; tmux_interface gates it behind 3.4): a pane endpoint attaches
+        // to a running server and never starts one — an attach without a server would start
+        // one that exits again with "no sessions", racing with a real restart.
+        let args: Vec<String> = match settings.mode {
+            crate::settings::Mode::Pane { .. } => {
+                std::iter::once("-N".to_owned()).chain(args).collect()
+            }
+            _ => args,
+        };
         tracing::debug!(?args, generation, "starting tmux control client");
 
         let mut child = Command::new(&settings.tmux_binary)

@@ -51,7 +51,7 @@ impl TestServer {
     /// Like [`tmux`](Self::tmux) but returns stderr on failure.
     pub fn try_tmux(&self, args: &[&str]) -> Result<String, String> {
         let out = Command::new("tmux")
-            .args(["-L", &self.name, "-f", "/dev/null"])
+            .args(["-u", "-L", &self.name, "-f", "/dev/null"])
             .args(args)
             .output()
             .expect("tmux is installed");
