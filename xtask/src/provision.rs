@@ -3,10 +3,14 @@
 //! One function per tool. Each is idempotent: it probes first and installs only when the probe
 //! fails, so a machine that already has everything pays a few milliseconds. CI machines may start
 //! with nothing installed by hand, which is why this lives in the project and not in a README.
-//! A new tool (say, a Python venv with a Synapse homeserver for the Matrix tests) gets its own
-//! function here, called from [`all`].
+//! A new tool gets its own function here, called from [`all`].
 
-use std::process::{Command, Stdio};
+use std::{
+    env,
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    time::Instant,
+};
 
 use crate::{Result, display, succeeds};
 
@@ -18,16 +22,27 @@ pub(crate) const CARGO_DENY_VERSION: &str = "0.20.2";
 /// It needs Rust 1.91.
 pub(crate) const CARGO_NEXTEST_VERSION: &str = "0.9.143";
 
-/// What provisioning found out about the optional test runner.
+/// The Synapse release the Matrix tests run against, installed from PyPI as a prebuilt wheel.
+/// Bump it on purpose, re-run `cargo xtask test`, and the venv is upgraded in place.
+pub(crate) const SYNAPSE_VERSION: &str = "1.163.2";
+
+/// The environment variable naming the Synapse venv; `synapse-harness` reads the same one and
+/// falls back to the same default ([`synapse_venv`]).
+pub(crate) const SYNAPSE_VENV_ENV: &str = "SYNAPSE_VENV";
+
+/// What provisioning found out about the optional test runner and where the peers are.
 pub(crate) struct Tools {
     /// Whether `cargo nextest` works; when it cannot be installed, `cargo test` runs the tests.
     pub(crate) nextest: bool,
+    /// The venv holding Synapse, handed to the test processes as `SYNAPSE_VENV`.
+    pub(crate) synapse_venv: PathBuf,
 }
 
 /// Provisions every tool, failing on the first that cannot be had (except nextest, which has a
 /// fallback).
 pub(crate) fn all() -> Result<Tools> {
     tmux()?;
+    let synapse_venv = synapse()?;
     let nextest = match cargo_nextest() {
         Ok(()) => true,
         Err(error) => {
@@ -36,7 +51,10 @@ pub(crate) fn all() -> Result<Tools> {
         }
     };
     cargo_deny()?;
-    Ok(Tools { nextest })
+    Ok(Tools {
+        nextest,
+        synapse_venv,
+    })
 }
 
 /// tmux, which the tmux connector's tests drive for real. Installed with apt when missing.
@@ -53,6 +71,110 @@ pub(crate) fn tmux() -> Result<()> {
             Ok(())
         }
         None => Err("tmux: apt-get reported success but `tmux -V` still fails".to_owned()),
+    }
+}
+
+/// Where the Synapse venv lives: `$SYNAPSE_VENV`, else
+/// `$HOME/.cache/orchestrator-connectors/synapse-venv` — outside the clone, so that CI runs on the
+/// same machine reuse it, like the target directory in `.ci/run`.
+pub(crate) fn synapse_venv() -> PathBuf {
+    if let Some(dir) = env::var_os(SYNAPSE_VENV_ENV).filter(|dir| !dir.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let home = env::var_os("HOME").unwrap_or_else(|| "/tmp".into());
+    Path::new(&home).join(".cache/orchestrator-connectors/synapse-venv")
+}
+
+/// A Synapse homeserver at [`SYNAPSE_VERSION`] in a Python venv, which the Matrix tests start
+/// on 127.0.0.1 (see `crates/synapse-harness`). Created with `python3 -m venv` and filled with
+/// `pip install` when the venv is missing or holds another release; returns the venv.
+pub(crate) fn synapse() -> Result<PathBuf> {
+    let venv = synapse_venv();
+    let python = venv.join("bin/python");
+    let probe = || {
+        version_of(
+            &python.to_string_lossy(),
+            &["-c", "import synapse; print(synapse.__version__)"],
+        )
+    };
+    match probe() {
+        Some(version) if version == SYNAPSE_VERSION => {
+            println!("synapse: {version} in {}", venv.display());
+            return Ok(venv);
+        }
+        Some(version) => println!(
+            "synapse: found {version} in {}, installing {SYNAPSE_VERSION}",
+            venv.display()
+        ),
+        None => println!(
+            "synapse: missing, installing {SYNAPSE_VERSION} from PyPI into {}",
+            venv.display()
+        ),
+    }
+    let started = Instant::now();
+    // A venv whose interpreter no longer starts (the system Python was upgraded) is rebuilt.
+    let python_runs = version_of(&python.to_string_lossy(), &["--version"]).is_some();
+    if !python_runs && venv.join("pyvenv.cfg").is_file() {
+        std::fs::remove_dir_all(&venv).map_err(|error| {
+            format!(
+                "synapse: could not remove the broken venv {}: {error}",
+                venv.display()
+            )
+        })?;
+    }
+    if !python_runs {
+        python3_venv()?;
+        if let Some(parent) = venv.parent() {
+            std::fs::create_dir_all(parent).map_err(|error| {
+                format!("synapse: could not create {}: {error}", parent.display())
+            })?;
+        }
+        crate::read(Command::new("python3").arg("-m").arg("venv").arg(&venv))
+            .map_err(|error| format!("synapse: {error}"))?;
+    }
+    let requirement = format!("matrix-synapse=={SYNAPSE_VERSION}");
+    crate::read(
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                // Synapse is Python around a Rust core: never fall back to compiling it.
+                "--only-binary=matrix-synapse",
+            ])
+            .arg(&requirement)
+            .stdin(Stdio::null()),
+    )
+    .map_err(|error| format!("synapse: {error}"))?;
+    match probe() {
+        Some(version) if version == SYNAPSE_VERSION => {
+            println!(
+                "synapse: installed {version} in {}s",
+                started.elapsed().as_secs()
+            );
+            Ok(venv)
+        }
+        other => Err(format!(
+            "synapse: pip installed {requirement} into {} but `import synapse` reports {other:?}",
+            venv.display()
+        )),
+    }
+}
+
+/// Python 3 with its `venv` module (Debian ships it apart, as `python3-venv`); installed with
+/// apt when missing.
+fn python3_venv() -> Result<()> {
+    if succeeds("python3", &["-m", "venv", "--help"]) {
+        return Ok(());
+    }
+    println!("python3-venv: missing, installing with apt-get");
+    apt_install(&["python3", "python3-venv"])?;
+    if succeeds("python3", &["-m", "venv", "--help"]) {
+        Ok(())
+    } else {
+        Err("python3-venv: apt-get reported success but `python3 -m venv` still fails".to_owned())
     }
 }
 
@@ -104,7 +226,7 @@ fn cargo_subcommand_version(args: &[&str]) -> Option<String> {
 
 /// `cargo install --locked NAME --version VERSION`, with cargo's progress shown (it takes minutes).
 fn cargo_install(name: &str, version: &str) -> Result<()> {
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let mut install = crate::cargo();
     // Build the tool in its own temporary target directory, not in the workspace's, so that the
     // workspace's CARGO_TARGET_DIR keeps only the project's artefacts.

@@ -2,8 +2,11 @@
 //!
 //! Steps run in order and stop at the first failure, whose name ends up in the error: provision,
 //! fmt, clippy, doc tests, tests (nextest), rustdoc, cargo-deny.
+//!
+//! The commands that run tests get `SYNAPSE_VENV`, the venv provisioning filled, so the Matrix
+//! tests find their homeserver (see `crates/synapse-harness`).
 
-use std::{env, time::Instant};
+use std::{env, path::Path, process::Command, time::Instant};
 
 use crate::{Result, cargo, provision, run_step, step};
 
@@ -23,12 +26,21 @@ pub(crate) fn run(options: &Options) -> Result<()> {
     }
 
     step("provision");
-    let nextest = if options.skip_provision {
+    let (nextest, synapse_venv) = if options.skip_provision {
         println!("skipped (--skip-provision)");
         // Use nextest when it is there anyway; the fallback is for machines without it.
-        crate::succeeds(&cargo_program(), &["nextest", "--version"])
+        let nextest = crate::succeeds(&cargo_program(), &["nextest", "--version"]);
+        (nextest, provision::synapse_venv())
     } else {
-        provision::all()?.nextest
+        let tools = provision::all()?;
+        (tools.nextest, tools.synapse_venv)
+    };
+    // Every command below that runs tests gets the peers' locations.
+    let tests = |args: &[&str]| -> Command {
+        let mut command = cargo();
+        command.args(args);
+        with_peers(&mut command, &synapse_venv);
+        command
     };
 
     step("fmt");
@@ -59,14 +71,14 @@ pub(crate) fn run(options: &Options) -> Result<()> {
         step("doctest");
         run_step(
             "doctest",
-            cargo().args(["test", "--workspace", "--all-features", "--doc"]),
+            &mut tests(&["test", "--workspace", "--all-features", "--doc"]),
         )?;
     }
     // The registry without any backend: the "not compiled in" path, which names the feature.
     step("features");
     run_step(
         "features",
-        cargo().args([
+        &mut tests(&[
             "test",
             "--package",
             "connector-registry",
@@ -78,7 +90,7 @@ pub(crate) fn run(options: &Options) -> Result<()> {
     if nextest {
         run_step(
             "test",
-            cargo().args([
+            &mut tests(&[
                 "nextest",
                 "run",
                 "--workspace",
@@ -90,7 +102,7 @@ pub(crate) fn run(options: &Options) -> Result<()> {
         println!("cargo-nextest is not available: running the tests with `cargo test`");
         run_step(
             "test",
-            cargo().args(["test", "--workspace", "--all-features", "--no-fail-fast"]),
+            &mut tests(&["test", "--workspace", "--all-features", "--no-fail-fast"]),
         )?;
     }
 
@@ -116,6 +128,11 @@ pub(crate) fn run(options: &Options) -> Result<()> {
 
     println!("\n==> all steps passed in {}s", started.elapsed().as_secs());
     Ok(())
+}
+
+/// Sets `SYNAPSE_VENV` on a command that runs tests.
+fn with_peers(command: &mut Command, synapse_venv: &Path) {
+    command.env(provision::SYNAPSE_VENV_ENV, synapse_venv);
 }
 
 fn cargo_program() -> String {

@@ -31,8 +31,8 @@ pub const KNOWN_KINDS: &[KnownKind] = &[
         kind: ConnectorKind::MATRIX,
         feature: "matrix",
         crate_name: "connector-matrix",
-        released: false,
-        compiled_in: false,
+        released: true,
+        compiled_in: cfg!(feature = "matrix"),
     },
     KnownKind {
         kind: ConnectorKind::DISCORD,

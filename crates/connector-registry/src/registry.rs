@@ -43,6 +43,8 @@ impl Default for Registry {
 const COMPILED_IN: &[ConnectorDescriptor] = &[
     #[cfg(feature = "tmux")]
     connector_tmux::DESCRIPTOR,
+    #[cfg(feature = "matrix")]
+    connector_matrix::DESCRIPTOR,
 ];
 
 impl Registry {

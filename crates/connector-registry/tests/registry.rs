@@ -92,12 +92,36 @@ async fn unknown_and_unreleased_kinds_are_clear_errors() {
         .err()
         .unwrap();
     insta::assert_snapshot!(unknown.to_string(), @"unknown connector kind `irc`: known kinds are discord, matrix, tmux");
-    let matrix = ConnectorConfig::from_roster_str(
-        "connector: {kind: matrix, allow_any_sender: true, matrix: {homeserver_url: 'http://127.0.0.1:1', user_id: '@b:x', room_id: '!r:x'}}",
+    let discord = ConnectorConfig::from_roster_str(
+        "connector: {kind: discord, allow_any_sender: true, discord: {channel_id: '1288776452373725234'}}",
     )
     .unwrap();
-    let unreleased = registry.create(&matrix).await.err().unwrap();
-    insta::assert_snapshot!(unreleased.to_string(), @"connector kind `matrix` is not implemented in this version (connector-matrix has not been released)");
+    let unreleased = registry.create(&discord).await.err().unwrap();
+    insta::assert_snapshot!(unreleased.to_string(), @"connector kind `discord` is not implemented in this version (connector-discord has not been released)");
+}
+
+#[tokio::test]
+async fn matrix_is_built_when_compiled_in_and_named_when_not() {
+    let matrix = ConnectorConfig::from_roster_str(
+        "connector: {kind: matrix, allow_any_sender: true, matrix: {homeserver_url: 'http://127.0.0.1:9', user_id: '@b:x', room_id: '!r:x'}}",
+    )
+    .unwrap();
+    let env: HashMap<String, String> = [(
+        "HOME".to_owned(),
+        std::env::temp_dir().display().to_string(),
+    )]
+    .into();
+    let error = Registry::new()
+        .create_with_env(&matrix, &env)
+        .await
+        .err()
+        .unwrap();
+    if cfg!(feature = "matrix") {
+        // Compiled in: the factory runs and asks for its secret first.
+        insta::assert_snapshot!(error.to_string(), @"MATRIX_ACCESS_TOKEN: not set: export MATRIX_ACCESS_TOKEN=… or point MATRIX_ACCESS_TOKEN_FILE at a file holding it (never put it in the roster)");
+    } else {
+        insta::assert_snapshot!(error.to_string(), @"connector kind `matrix` is not compiled in: enable the `matrix` feature of connector-registry (e.g. `cargo add connector-registry --features matrix`, or build the connector CLI with `--features matrix`)");
+    }
 }
 
 #[tokio::test]

@@ -1,0 +1,50 @@
+//! Matrix backend for `connector-core`: an orchestrator talks with its operator in a Matrix room.
+//!
+//! This crate is not the entry point: applications pick it through `connector-registry`
+//! (`connector.kind: matrix`), which lists [`DESCRIPTOR`]. It is built on `matrix-sdk` 0.18
+//! against any homeserver (tested with Synapse).
+//!
+//! * **Login** — the access token alone, from `MATRIX_ACCESS_TOKEN` (or `_FILE`): the
+//!   homeserver's `whoami` names its user, which must be `connector.matrix.user_id`.
+//! * **Out** — Markdown rendered into `formatted_body`, long text split by the shared chunker,
+//!   each part sent with a transaction id derived from the message's idempotency key, so a
+//!   retry never posts twice. Threads are `m.thread` relations; a thread's id is its root's
+//!   event id.
+//! * **In** — one `/sync` loop, filtered to the room, hands messages to the shared inbox and
+//!   saves its position only afterwards: a restart delivers what arrived meanwhile exactly
+//!   once, and the first start replays no history (see `sync_loop`).
+//! * **Health** — homeserver reachable, token accepted, bot joined to the room.
+//!
+//! ```no_run
+//! # async fn demo() -> connector_core::Result<()> {
+//! use std::collections::HashMap;
+//! use connector_core::{ConnectorConfig, OrchestratorConnector, OutboundMessage};
+//!
+//! let config = ConnectorConfig::from_roster_str(
+//!     "connector:\n  kind: matrix\n  allowed_senders: ['@alice:example.org']\n  matrix:\n    \
+//!      homeserver_url: https://matrix.example.org\n    user_id: '@bot:example.org'\n    \
+//!      room_id: '!abcdefghijklmnop:example.org'\n",
+//! )?;
+//! let env = HashMap::from([("MATRIX_ACCESS_TOKEN".to_owned(), "syt_…".to_owned())]);
+//! let connector = connector_matrix::MatrixConnector::open(&config, &env).await?;
+//! let receipt = connector.send(OutboundMessage::new("**PR #12 is green.** Merge?")).await?;
+//! # Ok(()) }
+//! ```
+
+mod client;
+mod connector;
+mod errors;
+mod health;
+mod history;
+mod inbound;
+mod outbound;
+mod pages;
+mod position;
+mod settings;
+mod sync_loop;
+mod threads;
+
+pub use connector::{DESCRIPTOR, MAX_PART_BYTES, MatrixConnector};
+
+/// The kind name of this connector.
+pub const KIND: &str = "matrix";

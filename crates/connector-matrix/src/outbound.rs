@@ -1,0 +1,107 @@
+//! The event contents the connector sends: Markdown messages (in a thread or not), edits and
+//! reactions.
+//!
+//! Text is Markdown: `body` keeps it as written (what clients without HTML show, and what
+//! the chunker measured) and `formatted_body` holds the HTML rendering (ruma's, built on
+//! pulldown-cmark), set only when the text has any Markdown in it.
+
+use connector_core::{Error, Result};
+use matrix_sdk::ruma::OwnedEventId;
+use matrix_sdk::ruma::events::reaction::ReactionEventContent;
+use matrix_sdk::ruma::events::relation::{Annotation, Thread};
+use matrix_sdk::ruma::events::room::message::{
+    Relation, ReplacementMetadata, RoomMessageEventContent,
+};
+
+/// Where a message goes: the main timeline, or a thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ThreadTarget {
+    /// The thread's root event.
+    pub(crate) root: OwnedEventId,
+    /// The latest event known in the thread, named as the reply fallback for clients
+    /// without threads.
+    pub(crate) latest: OwnedEventId,
+}
+
+/// A Markdown message, in `thread` if given.
+pub(crate) fn message(text: &str, thread: Option<&ThreadTarget>) -> RoomMessageEventContent {
+    let mut content = RoomMessageEventContent::text_markdown(text);
+    if let Some(thread) = thread {
+        content.relates_to = Some(Relation::Thread(Thread::plain(
+            thread.root.clone(),
+            thread.latest.clone(),
+        )));
+    }
+    content
+}
+
+/// An edit replacing the text of `original` with `text` (Markdown).
+pub(crate) fn edit(original: OwnedEventId, text: &str) -> RoomMessageEventContent {
+    RoomMessageEventContent::text_markdown(text)
+        .make_replacement(ReplacementMetadata::new(original, None))
+}
+
+/// A reaction (`m.annotation`) with `emoji` on `target`.
+pub(crate) fn reaction(target: OwnedEventId, emoji: &str) -> ReactionEventContent {
+    ReactionEventContent::new(Annotation::new(target, emoji.to_owned()))
+}
+
+/// Parses a message or thread id given by the caller as an event id.
+pub(crate) fn event_id(field: &'static str, id: &str) -> Result<OwnedEventId> {
+    OwnedEventId::try_from(id).map_err(|e| Error::InvalidInput {
+        field,
+        message: format!("{id:?} is not a Matrix event id: {e}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use matrix_sdk::ruma::serde::Raw;
+
+    use super::*;
+
+    fn json(content: &RoomMessageEventContent) -> serde_json::Value {
+        serde_json::from_str(Raw::new(content).unwrap().json().get()).unwrap()
+    }
+
+    #[test]
+    fn markdown_becomes_formatted_body_and_plain_text_stays_plain() {
+        let rendered = json(&message("**Build green.** Deploy?", None));
+        assert_eq!(rendered["body"], "**Build green.** Deploy?");
+        assert_eq!(rendered["format"], "org.matrix.custom.html");
+        assert_eq!(
+            rendered["formatted_body"],
+            "<strong>Build green.</strong> Deploy?"
+        );
+        let plain = json(&message("just words", None));
+        assert!(plain.get("formatted_body").is_none(), "{plain}");
+    }
+
+    #[test]
+    fn thread_replies_carry_the_thread_relation() {
+        let target = ThreadTarget {
+            root: event_id("thread_id", "$root").unwrap(),
+            latest: event_id("thread_id", "$last").unwrap(),
+        };
+        let rendered = json(&message("ok", Some(&target)));
+        let relation = &rendered["m.relates_to"];
+        assert_eq!(relation["rel_type"], "m.thread");
+        assert_eq!(relation["event_id"], "$root");
+        assert_eq!(relation["m.in_reply_to"]["event_id"], "$last");
+        assert_eq!(relation["is_falling_back"], true);
+    }
+
+    #[test]
+    fn edits_replace_and_bad_ids_are_refused() {
+        let rendered = json(&edit(event_id("message", "$orig").unwrap(), "fixed"));
+        assert_eq!(rendered["m.relates_to"]["rel_type"], "m.replace");
+        assert_eq!(rendered["m.new_content"]["body"], "fixed");
+        assert!(matches!(
+            event_id("thread_id", "not-an-event"),
+            Err(Error::InvalidInput {
+                field: "thread_id",
+                ..
+            })
+        ));
+    }
+}

@@ -1,0 +1,382 @@
+//! The connector's one `/sync` loop: room events in, handed to the inbox, position saved after.
+//!
+//! The loop drives `/sync` itself with `Client::sync_once`, one batch at a time:
+//!
+//! 1. long-poll `/sync` from the saved position, filtered to the configured room;
+//! 2. if the room's timeline came back `limited` (more happened than one batch holds), page
+//!    backwards through `/messages` from the batch's `prev_batch` to the old position, so no
+//!    event is skipped;
+//! 3. hand every message, in order, to the [`Inbox`] — waiting while nobody is subscribed,
+//!    and while a subscriber's queue is full — which drops our own, strangers' and repeats;
+//! 4. only then save the batch's `next_batch` as the new position.
+//!
+//! A restart resumes from the saved position: what arrived while the connector was down is
+//! delivered once, nothing older is replayed. The very first start (no saved position) syncs
+//! once, **discards** that batch's timeline (no history replay) and saves its position; that
+//! happens in [`SyncLoop::start_position`], before `open` returns.
+//!
+//! Failures never end the loop: an unreachable homeserver is retried with capped, jittered
+//! backoff; a rejected token (401 `M_UNKNOWN_TOKEN`) every 30 s; a rate limit after the time
+//! the server asked for. Each is reported through [`SyncStatus`].
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use connector_core::retry::RetryPolicy;
+use connector_core::{Error, Inbox, Result};
+use matrix_sdk::Client;
+use matrix_sdk::config::{SyncSettings, SyncToken};
+use matrix_sdk::deserialized_responses::TimelineEvent;
+use matrix_sdk::ruma::api::Direction;
+use matrix_sdk::ruma::api::client::filter::{FilterDefinition, RoomEventFilter};
+use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
+use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId, UInt};
+use matrix_sdk::sync::SyncResponse;
+use tokio::sync::{Notify, watch};
+
+use crate::errors::{self, is_token_rejected};
+use crate::inbound::{self, Parsed};
+use crate::pages::{self, PageRequest};
+use crate::position::SavedPosition;
+use crate::threads::Threads;
+
+/// How long one `/sync` long-poll waits for news.
+const LONG_POLL: Duration = Duration::from_secs(30);
+
+/// Events per room in one `/sync` batch; more make the timeline `limited` and are paged in.
+pub(crate) const TIMELINE_LIMIT: u32 = 100;
+
+/// Events per `/messages` page when filling a gap.
+const GAP_PAGE: u32 = 100;
+
+/// Pages at most per gap (100 000 events), so a corrupt token cannot page forever.
+const MAX_GAP_PAGES: usize = 1000;
+
+/// How often a rejected token is tried again.
+pub(crate) const TOKEN_RETRY_INTERVAL: Duration = Duration::from_secs(30);
+
+/// No pause between failed attempts is shorter than this.
+const MIN_PAUSE: Duration = Duration::from_millis(250);
+
+/// Only messages (and encrypted events, which may decrypt to messages) matter.
+pub(crate) fn timeline_filter(limit: u32) -> RoomEventFilter {
+    let mut filter = RoomEventFilter::empty();
+    filter.types = Some(vec!["m.room.message".into(), "m.room.encrypted".into()]);
+    filter.limit = Some(UInt::from(limit));
+    filter
+}
+
+/// The `/sync` filter: the configured room's timeline and state, nothing else.
+fn sync_filter(room_id: &OwnedRoomId) -> FilterDefinition {
+    let mut filter = FilterDefinition::ignore_all();
+    filter.room.rooms = Some(vec![room_id.clone()]);
+    filter.room.timeline = timeline_filter(TIMELINE_LIMIT);
+    filter.room.state = RoomEventFilter::with_lazy_loading();
+    filter.room.ephemeral = RoomEventFilter::ignore_all();
+    filter.room.account_data = RoomEventFilter::ignore_all();
+    filter
+}
+
+/// What the loop last ran into, for health reports.
+#[derive(Debug, Default)]
+pub(crate) struct SyncStatus {
+    problem: Mutex<Option<String>>,
+}
+
+impl SyncStatus {
+    /// The last failure, if the loop has not synced successfully since.
+    pub(crate) fn problem(&self) -> Option<String> {
+        self.problem
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set(&self, problem: Option<String>) {
+        *self.problem.lock().unwrap_or_else(PoisonError::into_inner) = problem;
+    }
+}
+
+/// Everything the sync loop works with.
+pub(crate) struct SyncLoop {
+    pub(crate) client: Client,
+    pub(crate) room_id: OwnedRoomId,
+    pub(crate) own_user: OwnedUserId,
+    pub(crate) inbox: Arc<Inbox>,
+    pub(crate) position: SavedPosition,
+    pub(crate) threads: Arc<Threads>,
+    pub(crate) status: Arc<SyncStatus>,
+    /// Signalled when a subscription is created.
+    pub(crate) subscribed: Arc<Notify>,
+    /// Becomes `true` when the connector closes.
+    pub(crate) shutdown: watch::Receiver<bool>,
+}
+
+/// Why a batch was not completed.
+enum Interrupted {
+    /// The connector is closing.
+    Shutdown,
+    /// A request failed; retry the batch from the same position.
+    Failed(Error),
+}
+
+impl SyncLoop {
+    /// The position to sync from: the saved one, or — on the very first start — the end of an
+    /// initial sync whose timeline is discarded. Retries like a send does, then gives up.
+    pub(crate) async fn start_position(&self) -> Result<String> {
+        if let Some(saved) = self.position.load().await? {
+            tracing::info!(path = %self.position.path().display(), "resuming from the saved sync position");
+            return Ok(saved);
+        }
+        let initial = RetryPolicy::default()
+            .run(|_| async {
+                let settings = SyncSettings::new()
+                    .token(SyncToken::NoToken)
+                    .timeout(Duration::ZERO)
+                    .filter(Filter::FilterDefinition(sync_filter(&self.room_id)));
+                self.client
+                    .sync_once(settings)
+                    .await
+                    .map_err(|e| errors::from_sdk("initial sync", e))
+            })
+            .await?;
+        let discarded = initial
+            .rooms
+            .joined
+            .get(&self.room_id)
+            .map_or(0, |room| room.timeline.events.len());
+        tracing::info!(
+            discarded,
+            "first start: history before now is not delivered; saving the sync position"
+        );
+        self.position.save(&initial.next_batch).await?;
+        Ok(initial.next_batch)
+    }
+
+    /// Syncs until the connector closes.
+    pub(crate) async fn run(mut self, mut since: String) {
+        let backoff =
+            RetryPolicy::default().with_delays(Duration::from_millis(500), Duration::from_secs(10));
+        let mut failures = 0u32;
+        loop {
+            match self.one_batch(&since).await {
+                Ok(next) => {
+                    failures = 0;
+                    self.status.set(None);
+                    if let Err(error) = self.position.save(&next).await {
+                        // Keep going from memory; the next batch tries to save again.
+                        tracing::error!(%error, "sync position not saved");
+                        self.status.set(Some(error.to_string()));
+                    }
+                    since = next;
+                }
+                Err(Interrupted::Shutdown) => return,
+                Err(Interrupted::Failed(error)) => {
+                    failures = failures.saturating_add(1);
+                    let pause = pause_after(&backoff, &error, failures);
+                    tracing::warn!(%error, ?pause, failures, "sync failed; retrying");
+                    let problem = if is_token_rejected(&error) {
+                        format!("{error}; syncing stopped, retrying every {TOKEN_RETRY_INTERVAL:?}")
+                    } else {
+                        format!("sync failing: {error}")
+                    };
+                    self.status.set(Some(problem));
+                    if self.sleep_or_shutdown(pause).await {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Syncs one batch from `since` and delivers its messages; answers its `next_batch`.
+    async fn one_batch(&mut self, since: &str) -> Result<String, Interrupted> {
+        let settings = SyncSettings::new()
+            .token(since)
+            .timeout(LONG_POLL)
+            .filter(Filter::FilterDefinition(sync_filter(&self.room_id)));
+        let response = tokio::select! {
+            biased;
+            _ = self.shutdown.wait_for(|closing| *closing) => return Err(Interrupted::Shutdown),
+            response = self.client.sync_once(settings) => {
+                response.map_err(|e| Interrupted::Failed(errors::from_sdk("sync", e)))?
+            }
+        };
+        let events = self.room_events(since, &response).await?;
+        for event in &events {
+            self.handle(event).await?;
+        }
+        Ok(response.next_batch)
+    }
+
+    /// The room's timeline events of a batch, in order, the gap before them included.
+    async fn room_events(
+        &self,
+        since: &str,
+        response: &SyncResponse,
+    ) -> Result<Vec<TimelineEvent>, Interrupted> {
+        let Some(room) = response.rooms.joined.get(&self.room_id) else {
+            return Ok(Vec::new());
+        };
+        let mut events = Vec::new();
+        if room.timeline.limited
+            && let Some(prev_batch) = &room.timeline.prev_batch
+        {
+            events = self
+                .fill_gap(prev_batch, since)
+                .await
+                .map_err(Interrupted::Failed)?;
+        }
+        events.extend(room.timeline.events.iter().cloned());
+        Ok(events)
+    }
+
+    /// The events between the old position `since` and a limited batch's `prev_batch`, oldest
+    /// first.
+    async fn fill_gap(&self, prev_batch: &str, since: &str) -> Result<Vec<TimelineEvent>> {
+        let mut events = Vec::new();
+        let mut from = prev_batch.to_owned();
+        for _ in 0..MAX_GAP_PAGES {
+            let page = pages::fetch(
+                &self.client,
+                &self.room_id,
+                PageRequest {
+                    from: Some(from.clone()),
+                    to: Some(since.to_owned()),
+                    dir: Direction::Backward,
+                    limit: GAP_PAGE,
+                    filter: timeline_filter(GAP_PAGE),
+                },
+            )
+            .await?;
+            let empty = page.events.is_empty();
+            events.extend(page.events);
+            match page.end {
+                Some(end) if !empty => from = end,
+                _ => break,
+            }
+        }
+        tracing::info!(events = events.len(), "filled a gap in the timeline");
+        events.reverse();
+        Ok(events)
+    }
+
+    /// Hands one event to the inbox if it is a message.
+    async fn handle(&mut self, event: &TimelineEvent) -> Result<(), Interrupted> {
+        match inbound::parse(event) {
+            Parsed::Message(message) => {
+                if let Some(root) = &message.thread_id {
+                    self.threads
+                        .note(message.message_id.as_str(), root.as_str());
+                }
+                if message.sender.as_str() == self.own_user.as_str() {
+                    return Ok(()); // our own echo: the inbox would drop it anyway
+                }
+                tokio::select! {
+                    biased;
+                    _ = self.shutdown.wait_for(|closing| *closing) => Err(Interrupted::Shutdown),
+                    admission = deliver(&self.inbox, &self.subscribed, message) => {
+                        tracing::debug!(?admission, "inbound message");
+                        Ok(())
+                    }
+                }
+            }
+            Parsed::Edit { event_id, replaces } => {
+                tracing::debug!(%event_id, %replaces, "edit not delivered: the original message stands");
+                Ok(())
+            }
+            Parsed::Skipped(inbound::UNDECRYPTABLE) => {
+                let hint = if cfg!(feature = "e2e-encryption") {
+                    "the room keys were not shared with this device"
+                } else {
+                    "build connector-matrix with the `e2e-encryption` feature for encrypted rooms"
+                };
+                tracing::warn!(
+                    hint,
+                    "an encrypted message could not be read and is skipped"
+                );
+                Ok(())
+            }
+            Parsed::Skipped(reason) => {
+                tracing::trace!(reason, "timeline event skipped");
+                Ok(())
+            }
+        }
+    }
+
+    /// Sleeps for `pause`; answers `true` if the connector closed meanwhile.
+    async fn sleep_or_shutdown(&mut self, pause: Duration) -> bool {
+        tokio::select! {
+            _ = self.shutdown.wait_for(|closing| *closing) => true,
+            () = tokio::time::sleep(pause) => false,
+        }
+    }
+}
+
+/// Delivers `message` once somebody listens: with no subscription the message would be lost,
+/// so the loop waits (and the homeserver holds what follows).
+async fn deliver(
+    inbox: &Inbox,
+    subscribed: &Notify,
+    message: connector_core::InboundMessage,
+) -> connector_core::inbox::Admission {
+    while inbox.subscriber_count() == 0 {
+        // `subscribe` notifies; the timeout covers a subscription made and dropped meanwhile.
+        let _ = tokio::time::timeout(Duration::from_secs(1), subscribed.notified()).await;
+    }
+    inbox.deliver(message).await
+}
+
+/// How long to wait after the `failures`-th failure in a row.
+fn pause_after(backoff: &RetryPolicy, error: &Error, failures: u32) -> Duration {
+    if is_token_rejected(error) {
+        return TOKEN_RETRY_INTERVAL;
+    }
+    if let Some(wait) = error.retry_after() {
+        return wait.max(MIN_PAUSE);
+    }
+    backoff.backoff(failures).max(MIN_PAUSE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pauses_grow_are_capped_and_honour_the_server() {
+        let backoff =
+            RetryPolicy::default().with_delays(Duration::from_millis(500), Duration::from_secs(10));
+        let down = Error::Unreachable {
+            kind: "matrix".into(),
+            reason: "connection refused".into(),
+            source: None,
+        };
+        for failures in 1..50 {
+            let pause = pause_after(&backoff, &down, failures);
+            assert!(
+                pause >= MIN_PAUSE && pause <= Duration::from_secs(10),
+                "{pause:?}"
+            );
+        }
+        let rejected = Error::Unauthorized {
+            kind: "matrix".into(),
+            reason: "token rejected".into(),
+        };
+        assert_eq!(pause_after(&backoff, &rejected, 1), TOKEN_RETRY_INTERVAL);
+        let limited = Error::RateLimited {
+            kind: "matrix".into(),
+            retry_after: Some(Duration::from_secs(3)),
+        };
+        assert_eq!(pause_after(&backoff, &limited, 1), Duration::from_secs(3));
+    }
+
+    #[test]
+    fn the_filter_keeps_only_the_room_timeline() {
+        let room: OwnedRoomId = "!r:example.org".try_into().unwrap();
+        let filter = serde_json::to_value(sync_filter(&room)).unwrap();
+        assert_eq!(filter["room"]["rooms"][0], "!r:example.org");
+        assert_eq!(filter["room"]["timeline"]["limit"], TIMELINE_LIMIT);
+        assert_eq!(filter["presence"]["types"], serde_json::json!([]));
+        assert_eq!(filter["room"]["ephemeral"]["types"], serde_json::json!([]));
+    }
+}

@@ -1,0 +1,172 @@
+//! Shared set-up of the integration tests: a real Synapse, a bot, its operator, a stranger and
+//! their room, and connectors configured the way a roster would configure them.
+
+#![allow(
+    dead_code,
+    unreachable_pub,
+    reason = "each test binary uses part of this module"
+)]
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use connector_core::config::secrets::MATRIX_ACCESS_TOKEN;
+use connector_core::{ConnectorConfig, InboundMessage, Subscription};
+use connector_matrix::MatrixConnector;
+use synapse_harness::{Synapse, User};
+use tempfile::TempDir;
+
+/// How long a test waits for one expected arrival.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// A homeserver with a room where `bot` (the connector) and `operator` talk, and `stranger`
+/// is a member who is not on the allow-list.
+pub struct World {
+    pub synapse: Synapse,
+    pub bot: User,
+    pub operator: User,
+    pub stranger: User,
+    pub room: String,
+    /// The connector's state directory.
+    pub state: TempDir,
+}
+
+impl World {
+    /// Starts Synapse (relaxed rate limits) and sets up the users and the room.
+    pub async fn start() -> World {
+        Self::on(Synapse::start().await).await
+    }
+
+    /// Sets up the users and the room on `synapse`.
+    pub async fn on(synapse: Synapse) -> World {
+        init_logging();
+        let bot = synapse.register("bot").await;
+        let operator = synapse.register("operator").await;
+        let stranger = synapse.register("stranger").await;
+        let room = synapse.create_room(&operator, &[&bot, &stranger]).await;
+        World {
+            synapse,
+            bot,
+            operator,
+            stranger,
+            room,
+            state: tempfile::tempdir().expect("a temporary state directory"),
+        }
+    }
+
+    /// The roster a deployment would write for the bot.
+    pub fn config(&self) -> ConnectorConfig {
+        roster(
+            &self.synapse.base_url(),
+            &self.bot.user_id,
+            &self.room,
+            &self.operator.user_id,
+            self.state.path(),
+        )
+    }
+
+    /// The environment holding the bot's token.
+    pub fn env(&self) -> HashMap<String, String> {
+        token_env(&self.bot.access_token)
+    }
+
+    /// Opens the bot's connector.
+    pub async fn open(&self) -> MatrixConnector {
+        MatrixConnector::open(&self.config(), &self.env())
+            .await
+            .expect("open the Matrix connector")
+    }
+
+    /// Posts `text` as the operator; answers the event id.
+    pub async fn post(&self, text: &str) -> String {
+        self.synapse
+            .send_text(&self.operator, &self.room, text, None)
+            .await
+    }
+
+    /// The room's latest `m.room.message` events (oldest first), as the operator sees them.
+    pub async fn messages(&self, limit: u32) -> Vec<serde_json::Value> {
+        self.synapse
+            .messages(&self.operator, &self.room, limit)
+            .await
+    }
+
+    /// The operator's view of the event `event_id` (among the latest 100 messages).
+    pub async fn message(&self, event_id: &str) -> serde_json::Value {
+        self.messages(100)
+            .await
+            .into_iter()
+            .find(|m| m["event_id"] == event_id)
+            .unwrap_or_else(|| panic!("{event_id} is not among the room's latest messages"))
+    }
+}
+
+/// A `connector` block for the bot, as YAML a roster holds.
+pub fn roster(
+    homeserver: &str,
+    user_id: &str,
+    room: &str,
+    operator: &str,
+    state_dir: &Path,
+) -> ConnectorConfig {
+    let yaml = format!(
+        "fleet: ignored\nconnector:\n  kind: matrix\n  allowed_senders: ['{operator}']\n  matrix:\n    \
+         homeserver_url: {homeserver}\n    user_id: '{user_id}'\n    room_id: '{room}'\n    \
+         state_dir: '{}'\n",
+        state_dir.display()
+    );
+    ConnectorConfig::from_roster_str(&yaml).unwrap_or_else(|e| panic!("roster {yaml}: {e}"))
+}
+
+/// An environment with `MATRIX_ACCESS_TOKEN` set to `token`.
+pub fn token_env(token: &str) -> HashMap<String, String> {
+    HashMap::from([(MATRIX_ACCESS_TOKEN.to_owned(), token.to_owned())])
+}
+
+/// The next message, failing the test after [`PATIENCE`].
+pub async fn recv(subscription: &mut Subscription, what: &str) -> InboundMessage {
+    match tokio::time::timeout(PATIENCE, subscription.recv()).await {
+        Ok(Some(message)) => message,
+        Ok(None) => panic!("the subscription ended while waiting for {what}"),
+        Err(_) => panic!("{what} did not arrive within {PATIENCE:?}"),
+    }
+}
+
+/// The texts of the next `count` messages.
+pub async fn recv_texts(subscription: &mut Subscription, count: usize, what: &str) -> Vec<String> {
+    let mut texts = Vec::with_capacity(count);
+    for i in 0..count {
+        texts.push(recv(subscription, &format!("{what} #{i}")).await.text);
+    }
+    texts
+}
+
+/// Polls `probe` every 200 ms until it answers `Some`, failing after `patience`.
+pub async fn eventually<T, F, Fut>(patience: Duration, what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + patience;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} did not happen within {patience:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Shows the connector's logs when `RUST_LOG` is set (e.g. `RUST_LOG=connector_matrix=debug`).
+pub fn init_logging() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+    }
+}
