@@ -1,0 +1,421 @@
+//! A Discord API emulator (REST v10 + gateway) for offline tests, written to Discord's docs and
+//! checked against its OpenAPI spec.
+//!
+//! [`Emulator::start`] serves, on `127.0.0.1`, the REST routes a bot connector uses under
+//! `/api/v10` ([`ROUTES`]) and the gateway WebSocket at `/gateway`, for one guild with a text
+//! channel the bot can see and one it cannot. Tests drive it through the returned handle: add
+//! human users, post as them, read what the bot posted, grant or revoke privileged intents, stop
+//! and restart it, and inject faults.
+//!
+//! ```no_run
+//! use discord_emulator::{Config, Emulator};
+//!
+//! # fn main() -> Result<(), discord_emulator::Error> {
+//! let emulator = Emulator::start(Config::default())?;
+//! // serenity: HttpBuilder::new(emulator.bot_token()).proxy(emulator.base_url())
+//! let operator = emulator.add_user("operator");
+//! emulator.post_as(&operator, emulator.channel_id(), "hello bot")?;
+//! let seen = emulator.messages(emulator.channel_id());
+//! assert_eq!(seen[0].content, "hello bot");
+//! emulator.faults().fail_next("POST /channels/{channel_id}/messages", 1, 429)?;
+//! # Ok(()) }
+//! ```
+
+mod actions;
+mod config;
+mod errors;
+mod faults;
+mod gateway;
+mod intents;
+mod multipart;
+mod objects;
+mod ratelimit;
+mod rest;
+mod routes;
+mod server;
+mod sessions;
+mod snowflake;
+mod state;
+
+use std::{
+    sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc as std_mpsc},
+    time::Duration,
+};
+
+use tokio::{net::TcpSocket, runtime::Runtime, sync::watch};
+
+use crate::{actions::NewMessage, state::World};
+pub use crate::{
+    config::Config,
+    errors::Error,
+    faults::{DEFAULT_INJECTED_RETRY_AFTER, Faults},
+    gateway::close_code,
+    intents::Intents,
+    ratelimit::{Limit, RateLimits},
+    routes::{ROUTES, Route, RoutePattern},
+    snowflake::{DISCORD_EPOCH_MS, Snowflake},
+    state::{
+        Attachment, Message, MessageReference, Reaction, RequestRecord, ThreadInfo, UserHandle,
+        channel_type, message_type,
+    },
+};
+
+/// The state every task shares, behind one lock (never held across an `.await`).
+pub(crate) struct Shared {
+    world: Mutex<World>,
+}
+
+impl Shared {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+struct Server {
+    shutdown: watch::Sender<bool>,
+    done: std_mpsc::Receiver<()>,
+}
+
+/// A running emulator. It has its own tokio runtime, so it works from sync tests and from any
+/// async runtime; dropping it stops it.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    runtime: Option<Runtime>,
+    server: Mutex<Option<Server>>,
+    port: u16,
+    token: String,
+    bot_id: Snowflake,
+    guild_id: Snowflake,
+    channel_id: Snowflake,
+    hidden_channel_id: Snowflake,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("base_url", &self.base_url())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// Starts an emulator on 127.0.0.1 (on a free port unless [`Config::port`] says otherwise).
+    ///
+    /// # Errors
+    ///
+    /// When the runtime cannot be built or the port cannot be bound.
+    pub fn start(config: Config) -> Result<Emulator, Error> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("discord-emulator")
+            .enable_all()
+            .build()
+            .map_err(Error::Runtime)?;
+        let listener = bind(&runtime, config.port)?;
+        let port = listener.local_addr().map_or(config.port, |a| a.port());
+        let mut world = World::new(&config);
+        world.port = port;
+        let emulator = Emulator {
+            port,
+            token: world.bot_token.clone(),
+            bot_id: world.bot_id,
+            guild_id: world.guild.id,
+            channel_id: world.general_id,
+            hidden_channel_id: world.hidden_id,
+            shared: Arc::new(Shared {
+                world: Mutex::new(world),
+            }),
+            runtime: Some(runtime),
+            server: Mutex::new(None),
+        };
+        emulator.serve(listener);
+        Ok(emulator)
+    }
+
+    fn runtime(&self) -> &Runtime {
+        self.runtime
+            .as_ref()
+            .expect("the runtime lives as long as the emulator")
+    }
+
+    fn serve(&self, listener: tokio::net::TcpListener) {
+        let (shutdown, watch_rx) = watch::channel(false);
+        let (done_tx, done) = std_mpsc::channel();
+        let shared = Arc::clone(&self.shared);
+        self.runtime().spawn(async move {
+            server::serve(listener, shared, watch_rx).await;
+            let _ = done_tx.send(());
+        });
+        *self.server.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some(Server { shutdown, done });
+    }
+
+    /// Stops serving: the port is released and every connection (HTTP and gateway) is dropped
+    /// without a close frame, as when a server dies. State, sessions included, is kept.
+    pub fn stop(&self) {
+        let server = self
+            .server
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(server) = server {
+            let _ = server.shutdown.send(true);
+            let _ = server.done.recv_timeout(Duration::from_secs(5));
+        }
+    }
+
+    /// Serves again on the same port after [`stop`](Self::stop) (or stops first if running).
+    /// Gateway sessions can be resumed.
+    ///
+    /// # Errors
+    ///
+    /// When the port cannot be bound again within a few seconds.
+    pub fn restart(&self) -> Result<(), Error> {
+        self.stop();
+        let mut attempts = 0;
+        let listener = loop {
+            match bind(self.runtime(), self.port) {
+                Ok(listener) => break listener,
+                Err(_) if attempts < 50 => {
+                    attempts += 1;
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        self.serve(listener);
+        Ok(())
+    }
+
+    /// Whether it is serving (not [`stop`](Self::stop)ped).
+    #[must_use]
+    pub fn is_running(&self) -> bool {
+        self.server
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+    }
+
+    /// `http://127.0.0.1:PORT`: give it to serenity's `HttpBuilder::proxy`; REST is under
+    /// `/api/v10`.
+    #[must_use]
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// `ws://127.0.0.1:PORT/gateway`, what `GET /gateway` answers.
+    #[must_use]
+    pub fn gateway_url(&self) -> String {
+        format!("ws://127.0.0.1:{}/gateway", self.port)
+    }
+
+    /// The port it listens on.
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The bot token (send `Authorization: Bot <token>`).
+    #[must_use]
+    pub fn bot_token(&self) -> &str {
+        &self.token
+    }
+
+    /// The bot user's id (also the application's id).
+    #[must_use]
+    pub fn bot_user_id(&self) -> Snowflake {
+        self.bot_id
+    }
+
+    /// The guild's id.
+    #[must_use]
+    pub fn guild_id(&self) -> Snowflake {
+        self.guild_id
+    }
+
+    /// A text channel the bot can see and post in.
+    #[must_use]
+    pub fn channel_id(&self) -> Snowflake {
+        self.channel_id
+    }
+
+    /// A text channel the bot cannot see: its REST calls there get 403 Missing Access (50001)
+    /// and it receives no events from it.
+    #[must_use]
+    pub fn hidden_channel_id(&self) -> Snowflake {
+        self.hidden_channel_id
+    }
+
+    /// Adds a human guild member. It may call the REST API with `Authorization: <token>`.
+    pub fn add_user(&self, name: &str) -> UserHandle {
+        self.shared.lock().add_user(name)
+    }
+
+    /// Adds a text channel, visible to the bot or not.
+    pub fn add_channel(&self, name: &str, visible_to_bot: bool) -> Snowflake {
+        self.shared.lock().add_channel(name, visible_to_bot)
+    }
+
+    /// Posts a message as `user`, exactly as `POST /channels/{channel}/messages` would
+    /// (MESSAGE_CREATE included).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`] with the Discord error the REST call would have got (unknown channel,
+    /// empty or too long content, ...).
+    pub fn post_as(
+        &self,
+        user: &UserHandle,
+        channel: Snowflake,
+        content: &str,
+    ) -> Result<Message, Error> {
+        if content.chars().count() > 2000 {
+            return Err(Error::Api {
+                status: 400,
+                code: 50035,
+                message: "Invalid Form Body".to_owned(),
+            });
+        }
+        let new = NewMessage {
+            content: content.to_owned(),
+            ..NewMessage::default()
+        };
+        let (message, _) = self
+            .shared
+            .lock()
+            .create_message(user.id, Some(channel), new)?;
+        Ok(message)
+    }
+
+    /// The messages of a channel or thread, oldest first, with their full content.
+    #[must_use]
+    pub fn messages(&self, channel: Snowflake) -> Vec<Message> {
+        self.shared.lock().channel_messages(channel)
+    }
+
+    /// One message.
+    #[must_use]
+    pub fn message(&self, channel: Snowflake, id: Snowflake) -> Option<Message> {
+        self.shared.lock().message(channel, id).cloned()
+    }
+
+    /// The threads started in a channel, oldest first.
+    #[must_use]
+    pub fn threads(&self, parent: Snowflake) -> Vec<ThreadInfo> {
+        let world = self.shared.lock();
+        world
+            .channels
+            .values()
+            .filter(|c| c.thread.as_ref().is_some_and(|t| t.parent_id == parent))
+            .filter_map(|c| world.thread_info(c))
+            .collect()
+    }
+
+    /// One thread.
+    #[must_use]
+    pub fn thread(&self, id: Snowflake) -> Option<ThreadInfo> {
+        let world = self.shared.lock();
+        world.channels.get(&id).and_then(|c| world.thread_info(c))
+    }
+
+    /// Grants privileged intents to the app (as toggling them in the Developer Portal).
+    pub fn grant_privileged_intents(&self, intents: Intents) {
+        let mut world = self.shared.lock();
+        world.granted |= intents & Intents::PRIVILEGED;
+    }
+
+    /// Withdraws privileged intents from the app; sessions already identified keep theirs.
+    pub fn revoke_privileged_intents(&self, intents: Intents) {
+        let mut world = self.shared.lock();
+        world.granted = world.granted - intents;
+    }
+
+    /// The privileged intents the app has.
+    #[must_use]
+    pub fn granted_privileged_intents(&self) -> Intents {
+        self.shared.lock().granted
+    }
+
+    /// Replaces the rate limits (and empties every bucket).
+    pub fn set_rate_limits(&self, limits: RateLimits) {
+        self.shared.lock().limiter.set_config(limits);
+    }
+
+    /// How many 429s were answered because a bucket was exhausted (injected ones not counted):
+    /// a connector that honours rate limits keeps this at zero.
+    #[must_use]
+    pub fn rate_limited_count(&self) -> u64 {
+        self.shared.lock().limiter.limited_count
+    }
+
+    /// Every REST request answered so far, in order.
+    #[must_use]
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.shared.lock().requests.clone()
+    }
+
+    /// Gateway sessions that currently have a connection.
+    #[must_use]
+    pub fn connected_sessions(&self) -> usize {
+        self.shared.lock().gateway.connected()
+    }
+
+    /// How many times the bot has identified.
+    #[must_use]
+    pub fn identify_count(&self) -> u32 {
+        self.shared.lock().gateway.identifies
+    }
+
+    /// The fault injection handle.
+    #[must_use]
+    pub fn faults(&self) -> Faults {
+        Faults {
+            shared: Arc::clone(&self.shared),
+            runtime: self.runtime().handle().clone(),
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let server = self
+            .server
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(server) = server {
+            let _ = server.shutdown.send(true);
+        }
+        if let Some(runtime) = self.runtime.take() {
+            // Safe inside an async context, unlike dropping the runtime.
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Binds 127.0.0.1:`port` with SO_REUSEADDR, so a restart can take the port back.
+fn bind(runtime: &Runtime, port: u16) -> Result<tokio::net::TcpListener, Error> {
+    let _guard = runtime.enter();
+    let bind_error = |source| Error::Bind { port, source };
+    let socket = TcpSocket::new_v4().map_err(bind_error)?;
+    socket.set_reuseaddr(true).map_err(bind_error)?;
+    socket
+        .bind(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+        .map_err(bind_error)?;
+    socket.listen(1024).map_err(bind_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn handles_can_be_shared_across_threads() {
+        assert_send_sync::<Emulator>();
+        assert_send_sync::<Faults>();
+        assert_send_sync::<Config>();
+        assert_send_sync::<Message>();
+    }
+}

@@ -1,0 +1,528 @@
+//! The emulated world: one guild, its users, channels, threads and messages, and who may see what.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    time::{Duration, Instant},
+};
+
+use serde_json::Value;
+
+use crate::{
+    config::{Config, random_token},
+    errors::ApiError,
+    faults::FaultState,
+    intents::Intents,
+    ratelimit::Limiter,
+    sessions::Gateway,
+    snowflake::{Snowflake, SnowflakeGen, now_ms},
+};
+
+/// Message types the emulator produces (docs, message, "Message Types").
+pub mod message_type {
+    /// A message someone sent.
+    pub const DEFAULT: u8 = 0;
+    /// "X started a thread": posted in the parent channel, its `content` is the thread's name.
+    pub const THREAD_CREATED: u8 = 18;
+    /// A reply (a message with a `message_reference`).
+    pub const REPLY: u8 = 19;
+    /// The first message of a thread started from a message; it points back to that message.
+    pub const THREAD_STARTER_MESSAGE: u8 = 21;
+}
+
+/// Channel types the emulator has (docs, channel, "Channel Types").
+pub mod channel_type {
+    /// A guild text channel.
+    pub const GUILD_TEXT: u8 = 0;
+    /// A public thread.
+    pub const PUBLIC_THREAD: u8 = 11;
+    /// A private thread.
+    pub const PRIVATE_THREAD: u8 = 12;
+}
+
+/// Permission bits (docs, permissions).
+pub(crate) mod permission {
+    pub(crate) const ADD_REACTIONS: u64 = 1 << 6;
+    pub(crate) const VIEW_CHANNEL: u64 = 1 << 10;
+    pub(crate) const SEND_MESSAGES: u64 = 1 << 11;
+    pub(crate) const EMBED_LINKS: u64 = 1 << 14;
+    pub(crate) const ATTACH_FILES: u64 = 1 << 15;
+    pub(crate) const READ_MESSAGE_HISTORY: u64 = 1 << 16;
+    pub(crate) const USE_EXTERNAL_EMOJIS: u64 = 1 << 18;
+    pub(crate) const CREATE_PUBLIC_THREADS: u64 = 1 << 35;
+    pub(crate) const CREATE_PRIVATE_THREADS: u64 = 1 << 36;
+    pub(crate) const SEND_MESSAGES_IN_THREADS: u64 = 1 << 38;
+    /// What `@everyone` may do in the emulated guild.
+    pub(crate) const EVERYONE: u64 = ADD_REACTIONS
+        | VIEW_CHANNEL
+        | SEND_MESSAGES
+        | EMBED_LINKS
+        | ATTACH_FILES
+        | READ_MESSAGE_HISTORY
+        | USE_EXTERNAL_EMOJIS
+        | CREATE_PUBLIC_THREADS
+        | CREATE_PRIVATE_THREADS
+        | SEND_MESSAGES_IN_THREADS;
+}
+
+/// A human user added with [`Emulator::add_user`](crate::Emulator::add_user). It may call the
+/// REST API with `Authorization: <token>` (no `Bot ` prefix).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UserHandle {
+    /// The user's id.
+    pub id: Snowflake,
+    /// The user's username.
+    pub name: String,
+    /// The user's token.
+    pub token: String,
+}
+
+/// A message as the emulator stores it.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Message {
+    /// Its id (also its creation time).
+    pub id: Snowflake,
+    /// The channel or thread it is in.
+    pub channel_id: Snowflake,
+    /// Who sent it.
+    pub author_id: Snowflake,
+    /// Its text (the full text: the emulator's own view ignores intents).
+    pub content: String,
+    /// Its [`message_type`].
+    pub kind: u8,
+    /// Whether it was sent as text-to-speech.
+    pub tts: bool,
+    /// Its embeds, as sent (with `type: "rich"`).
+    pub embeds: Vec<Value>,
+    /// Its attachments.
+    pub attachments: Vec<Attachment>,
+    /// The nonce it was sent with.
+    pub nonce: Option<Value>,
+    /// Its message flags.
+    pub flags: u64,
+    /// When it was last edited (Unix milliseconds).
+    pub edited_at_ms: Option<u64>,
+    /// What it replies to or points at.
+    pub reference: Option<MessageReference>,
+    /// The users it mentions.
+    pub mentions: Vec<Snowflake>,
+    /// The thread started from it.
+    pub thread_id: Option<Snowflake>,
+    /// Its reactions, in the order they were first added.
+    pub reactions: Vec<Reaction>,
+}
+
+impl Message {
+    /// When it was sent (Unix milliseconds).
+    #[must_use]
+    pub fn timestamp_ms(&self) -> u64 {
+        self.id.timestamp_ms()
+    }
+}
+
+/// A file attached to a message; its bytes are served at `url`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Attachment {
+    /// The attachment's id.
+    pub id: Snowflake,
+    /// Its file name.
+    pub filename: String,
+    /// Its media type, when the upload said.
+    pub content_type: Option<String>,
+    /// Its alt text.
+    pub description: Option<String>,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Where the emulator serves it.
+    pub url: String,
+}
+
+/// A message reference (docs, message, "Message Reference Structure").
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MessageReference {
+    /// The message pointed at, if any.
+    pub message_id: Option<Snowflake>,
+    /// Its channel.
+    pub channel_id: Snowflake,
+    /// Its guild.
+    pub guild_id: Option<Snowflake>,
+}
+
+/// One emoji's reactions on a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Reaction {
+    /// The emoji: a Unicode emoji, or `name:id` for a custom one.
+    pub emoji: String,
+    /// Who reacted, in order.
+    pub users: Vec<Snowflake>,
+}
+
+/// A thread as the emulator stores it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ThreadInfo {
+    /// The thread's id (for a thread started from a message, that message's id).
+    pub id: Snowflake,
+    /// Its name.
+    pub name: String,
+    /// The channel it is in.
+    pub parent_id: Snowflake,
+    /// Who started it.
+    pub owner_id: Snowflake,
+    /// [`channel_type::PUBLIC_THREAD`] or [`channel_type::PRIVATE_THREAD`].
+    pub kind: u8,
+    /// Its members, in the order they joined.
+    pub members: Vec<Snowflake>,
+}
+
+#[derive(Debug)]
+pub(crate) struct User {
+    pub(crate) name: String,
+    pub(crate) bot: bool,
+    pub(crate) joined_ms: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct Guild {
+    pub(crate) id: Snowflake,
+    pub(crate) name: String,
+    pub(crate) owner_id: Snowflake,
+}
+
+#[derive(Debug)]
+pub(crate) struct Channel {
+    pub(crate) id: Snowflake,
+    pub(crate) kind: u8,
+    pub(crate) name: String,
+    pub(crate) position: u32,
+    /// For text channels: whether the bot has VIEW_CHANNEL (else a member overwrite denies it).
+    pub(crate) bot_can_view: bool,
+    pub(crate) last_message_id: Option<Snowflake>,
+    pub(crate) thread: Option<Thread>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Thread {
+    pub(crate) parent_id: Snowflake,
+    pub(crate) owner_id: Snowflake,
+    /// user id → join time (Unix ms), in join order.
+    pub(crate) members: Vec<(Snowflake, u64)>,
+    pub(crate) message_count: u32,
+    pub(crate) total_message_sent: u32,
+    pub(crate) auto_archive_duration: u32,
+    pub(crate) rate_limit_per_user: u32,
+    pub(crate) created_ms: u64,
+    pub(crate) invitable: bool,
+}
+
+impl Thread {
+    pub(crate) fn member(&self, user: Snowflake) -> Option<u64> {
+        self.members
+            .iter()
+            .find(|(u, _)| *u == user)
+            .map(|(_, t)| *t)
+    }
+}
+
+/// Timings and switches copied from [`Config`].
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) heartbeat_interval: Duration,
+    pub(crate) resume_window: Duration,
+    pub(crate) reconnect_grace: Duration,
+    pub(crate) nonce_window: Duration,
+    pub(crate) thread_created_min_age: Duration,
+    pub(crate) identify_limit: bool,
+}
+
+/// One REST request the emulator answered (or dropped).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RequestRecord {
+    /// The method.
+    pub method: String,
+    /// The path, with `/api/v10` and without the query.
+    pub path: String,
+    /// The status answered; `None` when the connection was dropped instead.
+    pub status: Option<u16>,
+    /// Whether the caller was the bot.
+    pub by_bot: bool,
+}
+
+/// Who is calling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Caller {
+    Bot(Snowflake),
+    User(Snowflake),
+}
+
+impl Caller {
+    pub(crate) fn id(self) -> Snowflake {
+        match self {
+            Caller::Bot(id) | Caller::User(id) => id,
+        }
+    }
+
+    pub(crate) fn is_bot(self) -> bool {
+        matches!(self, Caller::Bot(_))
+    }
+}
+
+/// A nonce remembered for `enforce_nonce`.
+#[derive(Debug)]
+pub(crate) struct NonceEntry {
+    pub(crate) channel_id: Snowflake,
+    pub(crate) message_id: Snowflake,
+    pub(crate) at: Instant,
+}
+
+/// Everything, behind one lock.
+#[derive(Debug)]
+pub(crate) struct World {
+    pub(crate) ids: SnowflakeGen,
+    pub(crate) port: u16,
+    pub(crate) settings: Settings,
+    pub(crate) bot_token: String,
+    pub(crate) bot_id: Snowflake,
+    pub(crate) guild: Guild,
+    pub(crate) general_id: Snowflake,
+    pub(crate) hidden_id: Snowflake,
+    pub(crate) users: BTreeMap<Snowflake, User>,
+    pub(crate) tokens: HashMap<String, Snowflake>,
+    pub(crate) channels: BTreeMap<Snowflake, Channel>,
+    pub(crate) messages: HashMap<Snowflake, BTreeMap<Snowflake, Message>>,
+    pub(crate) files: HashMap<Snowflake, Vec<u8>>,
+    pub(crate) nonces: HashMap<(Snowflake, String), NonceEntry>,
+    pub(crate) granted: Intents,
+    pub(crate) gateway: Gateway,
+    pub(crate) limiter: Limiter,
+    pub(crate) faults: FaultState,
+    pub(crate) requests: Vec<RequestRecord>,
+}
+
+impl World {
+    pub(crate) fn new(config: &Config) -> World {
+        let mut ids = SnowflakeGen::default();
+        let now = now_ms();
+        let bot_id = ids.next();
+        let owner_id = ids.next();
+        let guild_id = ids.next();
+        let general_id = ids.next();
+        let hidden_id = ids.next();
+        let mut users = BTreeMap::new();
+        users.insert(
+            bot_id,
+            User {
+                name: config.bot_name.clone(),
+                bot: true,
+                joined_ms: now,
+            },
+        );
+        users.insert(
+            owner_id,
+            User {
+                name: "guild-owner".to_owned(),
+                bot: false,
+                joined_ms: now,
+            },
+        );
+        let mut channels = BTreeMap::new();
+        for (id, name, position, visible) in [
+            (general_id, &config.channel_name, 0, true),
+            (hidden_id, &config.hidden_channel_name, 1, false),
+        ] {
+            channels.insert(
+                id,
+                Channel {
+                    id,
+                    kind: channel_type::GUILD_TEXT,
+                    name: name.clone(),
+                    position,
+                    bot_can_view: visible,
+                    last_message_id: None,
+                    thread: None,
+                },
+            );
+        }
+        World {
+            ids,
+            port: config.port,
+            settings: Settings {
+                heartbeat_interval: config.heartbeat_interval,
+                resume_window: config.resume_window,
+                reconnect_grace: config.reconnect_grace,
+                nonce_window: config.nonce_window,
+                thread_created_min_age: config.thread_created_min_age,
+                identify_limit: config.identify_limit,
+            },
+            bot_token: config.token.clone(),
+            bot_id,
+            guild: Guild {
+                id: guild_id,
+                name: config.guild_name.clone(),
+                owner_id,
+            },
+            general_id,
+            hidden_id,
+            users,
+            tokens: HashMap::new(),
+            channels,
+            messages: HashMap::new(),
+            files: HashMap::new(),
+            nonces: HashMap::new(),
+            granted: config.granted,
+            gateway: Gateway::default(),
+            limiter: Limiter::new(config.rate_limits.clone()),
+            faults: FaultState::default(),
+            requests: Vec::new(),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub(crate) fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// `ws://127.0.0.1:PORT/gateway`: no query string, so `{url}?v=10` works.
+    pub(crate) fn gateway_url(&self) -> String {
+        format!("ws://127.0.0.1:{}/gateway", self.port)
+    }
+
+    pub(crate) fn add_user(&mut self, name: &str) -> UserHandle {
+        let id = self.ids.next();
+        let token = random_token("user");
+        self.users.insert(
+            id,
+            User {
+                name: name.to_owned(),
+                bot: false,
+                joined_ms: now_ms(),
+            },
+        );
+        self.tokens.insert(token.clone(), id);
+        UserHandle {
+            id,
+            name: name.to_owned(),
+            token,
+        }
+    }
+
+    pub(crate) fn add_channel(&mut self, name: &str, bot_can_view: bool) -> Snowflake {
+        let id = self.ids.next();
+        let position = u32::try_from(
+            self.channels
+                .values()
+                .filter(|c| c.thread.is_none())
+                .count(),
+        )
+        .unwrap_or(u32::MAX);
+        self.channels.insert(
+            id,
+            Channel {
+                id,
+                kind: channel_type::GUILD_TEXT,
+                name: name.to_owned(),
+                position,
+                bot_can_view,
+                last_message_id: None,
+                thread: None,
+            },
+        );
+        id
+    }
+
+    /// Resolves an `Authorization` header: `Bot <token>` for the bot, the bare token for users.
+    pub(crate) fn authenticate(&self, header: Option<&str>) -> Option<Caller> {
+        let header = header?.trim();
+        if let Some(token) = header.strip_prefix("Bot ") {
+            return (token == self.bot_token).then_some(Caller::Bot(self.bot_id));
+        }
+        self.tokens.get(header).map(|id| Caller::User(*id))
+    }
+
+    /// Whether an Identify or Resume token is the bot's (with or without `Bot `).
+    pub(crate) fn is_bot_token(&self, token: &str) -> bool {
+        token.strip_prefix("Bot ").unwrap_or(token) == self.bot_token
+    }
+
+    /// Whether `user` can see `channel` (VIEW_CHANNEL; private threads only for members).
+    pub(crate) fn can_view(&self, user: Snowflake, channel: &Channel) -> bool {
+        let is_bot = user == self.bot_id;
+        match &channel.thread {
+            None => !is_bot || channel.bot_can_view,
+            Some(thread) => {
+                let parent_visible = self
+                    .channels
+                    .get(&thread.parent_id)
+                    .is_some_and(|p| self.can_view(user, p));
+                parent_visible
+                    && (channel.kind != channel_type::PRIVATE_THREAD
+                        || thread.member(user).is_some()
+                        || user == self.guild.owner_id)
+            }
+        }
+    }
+
+    pub(crate) fn bot_can_view(&self, channel_id: Snowflake) -> bool {
+        self.channels
+            .get(&channel_id)
+            .is_some_and(|c| self.can_view(self.bot_id, c))
+    }
+
+    /// The channel, if it exists (10003) and `user` can see it (50001).
+    pub(crate) fn visible_channel(
+        &self,
+        user: Snowflake,
+        id: Option<Snowflake>,
+    ) -> Result<&Channel, ApiError> {
+        let channel = id
+            .and_then(|id| self.channels.get(&id))
+            .ok_or_else(ApiError::unknown_channel)?;
+        if self.can_view(user, channel) {
+            Ok(channel)
+        } else {
+            Err(ApiError::missing_access())
+        }
+    }
+
+    pub(crate) fn message(&self, channel: Snowflake, id: Snowflake) -> Option<&Message> {
+        self.messages.get(&channel)?.get(&id)
+    }
+
+    pub(crate) fn message_mut(
+        &mut self,
+        channel: Snowflake,
+        id: Snowflake,
+    ) -> Option<&mut Message> {
+        self.messages.get_mut(&channel)?.get_mut(&id)
+    }
+
+    /// Messages of a channel, oldest first.
+    pub(crate) fn channel_messages(&self, channel: Snowflake) -> Vec<Message> {
+        self.messages
+            .get(&channel)
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn thread_info(&self, channel: &Channel) -> Option<ThreadInfo> {
+        let thread = channel.thread.as_ref()?;
+        Some(ThreadInfo {
+            id: channel.id,
+            name: channel.name.clone(),
+            parent_id: thread.parent_id,
+            owner_id: thread.owner_id,
+            kind: channel.kind,
+            members: thread.members.iter().map(|(u, _)| *u).collect(),
+        })
+    }
+
+    /// Whether the app may read message content over HTTP (the granted intent, not Identify's).
+    pub(crate) fn http_content_granted(&self) -> bool {
+        self.granted.contains(Intents::MESSAGE_CONTENT)
+    }
+}
