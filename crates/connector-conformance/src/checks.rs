@@ -362,11 +362,19 @@ pub async fn health_tracks_the_peer(fixture: &Fixture) {
         "a send while down fails within the time bound: {send:?}"
     );
     fixture.peer.bring_up().await.expect("bring the peer back");
-    eventually(fixture.patience, || async {
-        connector.health().await.is_healthy().then_some(())
+    let last = std::sync::Mutex::new(None);
+    let recovered = eventually(fixture.patience, || async {
+        let health = connector.health().await;
+        let healthy = health.is_healthy();
+        *last.lock().unwrap() = Some(health);
+        healthy.then_some(())
     })
-    .await
-    .expect("health recovers once the peer is back");
+    .await;
+    assert!(
+        recovered.is_some(),
+        "health recovers once the peer is back; last report: {:?}",
+        last.lock().unwrap()
+    );
     let text = unique("after recovery");
     eventually(fixture.patience, || async {
         connector.send(OutboundMessage::new(&text)).await.ok()

@@ -118,33 +118,10 @@ impl ControlClient {
         notices: mpsc::UnboundedSender<Tagged>,
     ) -> Result<(Self, Vec<String>), TmuxError> {
         let start_name = start.name.as_deref().unwrap_or("tmux").to_owned();
-        // `-u`: UTF-8 whatever the locale (with none, tmux replaces tabs and non-ASCII in
-        // replies with `_`, breaking the tab-separated formats we parse).
-        let mut tmux = Tmux::new().control_mode().force_utf8();
-
-        if let Some(file) = &settings.config_file {
-            tmux = tmux.file(file.to_string_lossy());
-        }
-        let tmux = settings.socket.apply(tmux).command(start);
-        // tmux_interface builds the argument vector; its first element is the program name,
-        // which we replace by the configured binary. These are process arguments, not a
-        // control-mode line, so tmux's command parser does not re-lex them.
-        let args: Vec<String> = tmux
-            .build()
-            .to_vec()
-            .into_iter()
-            .skip(1)
-            .map(|a| a.into_owned())
-            .collect();
-        // `-N` (tmux 3.3a has it; tmux_interface gates it behind 3.4): a pane endpoint attaches
-        // to a running server and never starts one — an attach without a server would start
-        // one that exits again with "no sessions", racing with a real restart.
-        let args: Vec<String> = match settings.mode {
-            crate::settings::Mode::Pane { .. } => {
-                std::iter::once("-N".to_owned()).chain(args).collect()
-            }
-            _ => args,
-        };
+        // Only the first client of a console may start a server (see `process_args`).
+        let start_server =
+            matches!(settings.mode, crate::settings::Mode::Console { .. }) && generation <= 1;
+        let args = process_args(settings, start, true, start_server);
         tracing::debug!(?args, generation, "starting tmux control client");
 
         let mut child = Command::new(&settings.tmux_binary)
@@ -270,6 +247,76 @@ impl ControlClient {
             }
         }
         self.shared.close();
+    }
+}
+
+/// The process arguments for `tmux [-N] -u [-C] [-f file] [-L|-S socket] <command>`.
+///
+/// `-u`: UTF-8 whatever the locale (with none, tmux replaces tabs and non-ASCII in replies with
+/// `_`, breaking the tab-separated formats we parse). `-N` (tmux 3.3a has it; tmux_interface
+/// gates it behind 3.4) unless `start_server`: a pane endpoint only attaches to a running server,
+/// and a reconnect must not start a server while the old one is still exiting or after the
+/// operator stopped it — it waits for one to come back.
+pub(crate) fn process_args(
+    settings: &TmuxSettings,
+    command: TmuxCommand<'_>,
+    control: bool,
+    start_server: bool,
+) -> Vec<String> {
+    let mut tmux = Tmux::new().force_utf8();
+    if control {
+        tmux = tmux.control_mode();
+    }
+    if let Some(file) = &settings.config_file {
+        tmux = tmux.file(file.to_string_lossy());
+    }
+    let tmux = settings.socket.apply(tmux).command(command);
+    // tmux_interface builds the argument vector; its first element is the program name,
+    // which we replace by the configured binary. These are process arguments, not a
+    // control-mode line, so tmux's command parser does not re-lex them.
+    let args = tmux
+        .build()
+        .to_vec()
+        .into_iter()
+        .skip(1)
+        .map(|a| a.into_owned());
+    if start_server {
+        args.collect()
+    } else {
+        std::iter::once("-N".to_owned()).chain(args).collect()
+    }
+}
+
+/// Runs one command in a short-lived `tmux` client (not the control client), within
+/// `settings.op_timeout`; answers its stderr on failure.
+///
+/// Used only where the control client cannot be: creating the console's session before
+/// attaching to it. tmux 3.3a crashes (a null dereference in the server) when two control
+/// clients create the same session at once, which two connectors reconnecting to one server
+/// do; plain clients racing `new-session` are safe (one gets "duplicate session").
+pub(crate) async fn run_once(
+    settings: &TmuxSettings,
+    command: TmuxCommand<'_>,
+    start_server: bool,
+) -> Result<(), TmuxError> {
+    let name = command.name.as_deref().unwrap_or("tmux").to_owned();
+    let args = process_args(settings, command, false, start_server);
+    let output = Command::new(&settings.tmux_binary)
+        .args(&args)
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    match tokio::time::timeout(settings.op_timeout, output).await {
+        Err(_) => Err(TmuxError::timeout(name, settings.op_timeout)),
+        Ok(Err(source)) => Err(TmuxError::Spawn {
+            binary: settings.tmux_binary.clone(),
+            source,
+        }),
+        Ok(Ok(out)) if out.status.success() => Ok(()),
+        Ok(Ok(out)) => Err(TmuxError::Command {
+            command: name,
+            message: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        }),
     }
 }
 

@@ -501,14 +501,27 @@ impl TmuxSession {
         let notices = self.inner.notices.clone();
         let (client, pane_target) = match &settings.mode {
             Mode::Console { session } => {
-                // `new-session -A` attaches when the session exists and creates it (and the
-                // server) otherwise; the console loop is only started in the latter case.
-                let start = NewSession::new()
-                    .attach()
+                // Create the session (and, on first open, the server) with a short-lived plain
+                // client, then attach the control client to it. tmux 3.3a's server crashes when
+                // two control clients create the same session at once (`new-session -A` from
+                // two connectors reconnecting together); plain clients racing are safe, the
+                // loser answering "duplicate session". The console loop only starts in a
+                // session created here.
+                let create = NewSession::new()
+                    .detached()
                     .session_name(session.as_str())
                     .window_name("console")
                     .build();
-                let start = with_trailing_values(start, console_argv(&settings.console_prompt));
+                let create = with_trailing_values(create, console_argv(&settings.console_prompt));
+                match crate::control::run_once(settings, create, generation <= 1).await {
+                    Ok(()) => {}
+                    Err(TmuxError::Command { message, .. })
+                        if message.contains("duplicate session") => {}
+                    Err(e) => return Err(e),
+                }
+                let start = AttachSession::new()
+                    .target_session(format!("={session}"))
+                    .build();
                 let (client, _) =
                     ControlClient::spawn(settings, start, generation, notices).await?;
                 (client, None)

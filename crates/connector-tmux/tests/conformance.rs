@@ -21,6 +21,9 @@ struct ConsoleOperator {
     server: TestServer,
     /// Lines already read, per window.
     read: Mutex<HashMap<String, usize>>,
+    /// What the operator typed: its echo is on the screen too, with or without the prompt
+    /// (the loop may not have printed its prompt yet when the keys arrive).
+    typed: Mutex<Vec<String>>,
 }
 
 struct Window {
@@ -82,6 +85,14 @@ impl ConsoleOperator {
             .lines()
             .map(str::trim_end)
             .filter(|l| !l.is_empty() && !l.starts_with(PROMPT) && *l != PROMPT.trim_end())
+            .filter(|l| {
+                !self
+                    .typed
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .any(|t| l.ends_with(t.as_str()))
+            })
             .map(str::to_owned)
             .collect()
     }
@@ -94,6 +105,7 @@ impl Peer for ConsoleOperator {
             field: "thread",
             message: format!("no console window for {thread:?}"),
         })?;
+        self.typed.lock().unwrap().push(text.to_owned());
         self.server.type_line(&window, text);
         Ok(())
     }
@@ -159,6 +171,7 @@ async fn setup() -> Fixture {
     let operator = ConsoleOperator {
         server,
         read: Mutex::new(HashMap::new()),
+        typed: Mutex::new(Vec::new()),
     };
     let connector: Arc<dyn OrchestratorConnector> = Arc::new(connector);
     let strict: Arc<dyn OrchestratorConnector> = Arc::new(strict);

@@ -6,17 +6,18 @@ mod common;
 
 use std::time::Duration;
 
-use common::{LONG, SHORT, Scratch, TestServer, appears, expect_line, wait_until};
+use common::{LONG, READY, SHORT, Scratch, TestServer, appears, expect_line, wait_until};
 use connector_tmux::sanitize::{Newlines, neutralize};
 use connector_tmux::{TmuxError, TmuxSession};
 
 /// A program that answers each line it reads with `got:<line>` (no tty echo).
-const ECHO_LOOP: &str = "stty -echo; while IFS= read -r l; do printf 'got:%s\\n' \"$l\"; done";
+const ECHO_LOOP: &str = "stty -echo; printf '\\033]2;ready\\007'; \
+    while IFS= read -r l; do printf 'got:%s\\n' \"$l\"; done";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pane_round_trip_and_verification() {
     let server = TestServer::new();
-    server.start_session("work", &["sh", "-c", ECHO_LOOP]);
+    server.start_ready("work", ECHO_LOOP).await;
     let session = TmuxSession::open(server.pane_settings("work:0.0"))
         .await
         .expect("open pane");
@@ -52,7 +53,7 @@ async fn pane_round_trip_and_verification() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_target_is_reported() {
     let server = TestServer::new();
-    server.start_session("work", &["sh", "-c", ECHO_LOOP]);
+    server.start_ready("work", ECHO_LOOP).await;
     let error = TmuxSession::open(server.pane_settings("nosuch:0.0"))
         .await
         .expect_err("no such session");
@@ -63,7 +64,7 @@ async fn unknown_target_is_reported() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attaching_leaves_the_current_window_alone() {
     let server = TestServer::new();
-    server.start_session("work", &["sh", "-c", ECHO_LOOP]);
+    server.start_ready("work", ECHO_LOOP).await;
     server.tmux(&["new-window", "-t", "work:", "sh"]);
     let before = server.tmux(&["display-message", "-p", "-t", "work", "#{window_index}"]);
     assert_eq!(before.trim(), "1");
@@ -78,7 +79,7 @@ async fn attaching_leaves_the_current_window_alone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pane_threads_round_trip() {
     let server = TestServer::new();
-    server.start_session("work", &["sh", "-c", ECHO_LOOP]);
+    server.start_ready("work", ECHO_LOOP).await;
     let mut settings = server.pane_settings("work:0.0");
     settings.thread_command = Some(vec!["sh".into(), "-c".into(), ECHO_LOOP.into()]);
     let session = TmuxSession::open(settings).await.expect("open");
@@ -98,8 +99,7 @@ async fn pane_threads_round_trip() {
             .trim(),
         "work"
     );
-    // Give the new shell a moment to reach `stty -echo`.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.wait_ready(&window.pane_id).await;
     session
         .send("in thread", Some(thread), false)
         .await
@@ -193,11 +193,12 @@ async fn multi_line_is_one_paste_and_one_enter() {
     let plain_out = scratch.path_str("plain");
     // Asks for bracketed paste (repeatedly, so we see it after attaching), records stdin.
     let bracketed = format!(
-        "stty raw -echo; while :; do printf '\\033[?2004h'; sleep 0.2; done & exec cat > '{bracketed_out}'"
+        "stty raw -echo; {READY}; while :; do printf '\\033[?2004h'; sleep 0.2; done & exec cat > '{bracketed_out}'"
     );
-    let plain = format!("stty raw -echo; exec cat > '{plain_out}'");
-    server.start_session("work", &["sh", "-c", &bracketed]);
+    let plain = format!("stty raw -echo; {READY}; exec cat > '{plain_out}'");
+    server.start_ready("work", &bracketed).await;
     server.tmux(&["new-window", "-d", "-t", "work:1", "sh", "-c", &plain]);
+    server.wait_ready("work:1.0").await;
 
     let text = format!("echo a\ntouch {marker}\x1b[201~\ntouch {marker}");
     let session = TmuxSession::open(server.pane_settings("work:0.0"))
@@ -324,7 +325,16 @@ async fn bash_does_not_run_a_command_hidden_after_an_escape() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verification_reports_unseen_text() {
     let server = TestServer::new();
-    server.start_session("work", &["sh", "-c", "stty -echo; exec cat > /dev/null"]);
+    server.start_session(
+        "work",
+        &[
+            "sh",
+            "-c",
+            "stty -echo; printf echo-off; exec cat > /dev/null",
+        ],
+    );
+    // Echo must be off before we type, or the tty itself shows the text.
+    assert!(wait_until(LONG, || server.screen("work:0.0").contains("echo-off")).await);
     let mut settings = server.pane_settings("work:0.0");
     settings.verify_timeout = Duration::from_millis(500);
     let session = TmuxSession::open(settings).await.expect("open");

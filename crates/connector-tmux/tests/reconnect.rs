@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 use common::{LONG, SHORT, TestServer, drain, expect_line, wait_until};
 use connector_tmux::{PaneLine, TmuxError, TmuxSession};
 
-/// Answers each line with `got:<line>`, then leaves `pending` as an unfinished line.
-const PROGRAM: &str =
-    "stty -echo; while IFS= read -r l; do printf 'got:%s\\n' \"$l\"; printf pending; done";
+/// Answers each line with `got:<line>`, then leaves `pending` as an unfinished line; sets the pane title to `ready` once echo is off, so a test
+/// can wait for that before typing (or the tty would echo what is typed).
+const PROGRAM: &str = "stty -echo; printf '\\033]2;ready\\007'; \
+    while IFS= read -r l; do printf 'got:%s\\n' \"$l\"; printf pending; done";
 
 fn signal(pid: u32, sig: &str) {
     let status = Command::new("kill")
@@ -84,7 +85,7 @@ async fn console_survives_kill_server_and_reconnects() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pane_survives_a_crashed_server_without_duplicates() {
     let server = TestServer::new();
-    server.start_session("work", &["sh", "-c", PROGRAM]);
+    server.start_ready("work", PROGRAM).await;
     let settings = server.pane_settings("work:0.0");
     let limit = settings.op_timeout;
     let session = TmuxSession::open(settings).await.expect("open");
@@ -109,7 +110,7 @@ async fn pane_survives_a_crashed_server_without_duplicates() {
     assert!(session.reconnect().await.is_err());
     assert_bounded(started, limit * 2);
 
-    server.start_session("work", &["sh", "-c", PROGRAM]);
+    server.start_ready("work", PROGRAM).await;
     session.reconnect().await.expect("reconnect");
     session
         .send("two", None, false)
@@ -159,7 +160,7 @@ async fn detached_client_reconnects_to_the_same_panes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hung_server_times_out_and_recovers() {
     let server = TestServer::new();
-    server.start_session("work", &["sh", "-c", PROGRAM]);
+    server.start_ready("work", PROGRAM).await;
     let mut settings = server.pane_settings("work:0.0");
     settings.op_timeout = Duration::from_millis(1500);
     let limit = settings.op_timeout;

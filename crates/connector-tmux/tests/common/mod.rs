@@ -25,6 +25,9 @@ fn unique(prefix: &str) -> String {
     )
 }
 
+/// What a test program prints once its terminal is set up: sets the pane title to `ready`.
+pub const READY: &str = "printf '\\033]2;ready\\007'";
+
 /// A tmux server of this test's own (`-L <unique name>`, no config file). The server is
 /// killed when the guard drops, whatever the test did.
 pub struct TestServer {
@@ -67,6 +70,26 @@ impl TestServer {
         let mut args = vec!["new-session", "-d", "-s", session, "-x", "200", "-y", "50"];
         args.extend_from_slice(command);
         self.tmux(&args);
+    }
+
+    /// Starts `script` (run by `sh -c`) in a detached session and waits until the pane's
+    /// title reads `ready`: scripts that set up their terminal (`stty -echo`, raw mode) print
+    /// [`READY`] once done, so that nothing is typed while the tty still echoes.
+    pub async fn start_ready(&self, session: &str, script: &str) {
+        self.start_session(session, &["sh", "-c", script]);
+        self.wait_ready(&format!("{session}:0.0")).await;
+    }
+
+    /// Waits until the pane `target` has set its title to `ready` (see [`READY`]).
+    pub async fn wait_ready(&self, target: &str) {
+        let ready = || {
+            self.try_tmux(&["display-message", "-p", "-t", target, "#{pane_title}"])
+                .is_ok_and(|title| title.trim() == "ready")
+        };
+        assert!(
+            wait_until(LONG, ready).await,
+            "the program in {target} did not get ready"
+        );
     }
 
     /// The server's pid.
@@ -112,11 +135,25 @@ impl TestServer {
     /// Kills the server (`kill-server`); ignores "no server".
     pub fn kill(&self) {
         let _ = self.try_tmux(&["kill-server"]);
+        // `kill-server` returns before the server has exited; a client started meanwhile
+        // would reach the dying server ("server exited unexpectedly"). Wait until it is gone.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            match self.try_tmux(&["list-sessions"]) {
+                // "error connecting" means the socket is still there while the server exits;
+                // only "no server running" (the socket is gone) is safe for a new server.
+                Err(e) if e.contains("no server running") => return,
+                _ => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
     }
 }
 
 impl Drop for TestServer {
     fn drop(&mut self) {
+        if std::env::var_os("KEEP_TMUX_ON_PANIC").is_some() && std::thread::panicking() {
+            return;
+        }
         self.kill();
         if let Some(path) = Socket::Name(self.name.clone()).path() {
             let _ = std::fs::remove_file(path);
