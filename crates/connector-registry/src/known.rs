@@ -38,8 +38,8 @@ pub const KNOWN_KINDS: &[KnownKind] = &[
         kind: ConnectorKind::DISCORD,
         feature: "discord",
         crate_name: "connector-discord",
-        released: false,
-        compiled_in: false,
+        released: true,
+        compiled_in: cfg!(feature = "discord"),
     },
 ];
 

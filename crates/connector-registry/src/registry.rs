@@ -45,6 +45,8 @@ const COMPILED_IN: &[ConnectorDescriptor] = &[
     connector_tmux::DESCRIPTOR,
     #[cfg(feature = "matrix")]
     connector_matrix::DESCRIPTOR,
+    #[cfg(feature = "discord")]
+    connector_discord::DESCRIPTOR,
 ];
 
 impl Registry {

@@ -84,7 +84,7 @@ async fn third_party_kind_registers_at_run_time() {
 }
 
 #[tokio::test]
-async fn unknown_and_unreleased_kinds_are_clear_errors() {
+async fn unknown_kinds_are_clear_errors() {
     let registry = Registry::new();
     let unknown = registry
         .create(&config("connector: {kind: irc}"))
@@ -92,12 +92,30 @@ async fn unknown_and_unreleased_kinds_are_clear_errors() {
         .err()
         .unwrap();
     insta::assert_snapshot!(unknown.to_string(), @"unknown connector kind `irc`: known kinds are discord, matrix, tmux");
+}
+
+#[tokio::test]
+async fn discord_is_built_when_compiled_in_and_named_when_not() {
     let discord = ConnectorConfig::from_roster_str(
         "connector: {kind: discord, allow_any_sender: true, discord: {channel_id: '1288776452373725234'}}",
     )
     .unwrap();
-    let unreleased = registry.create(&discord).await.err().unwrap();
-    insta::assert_snapshot!(unreleased.to_string(), @"connector kind `discord` is not implemented in this version (connector-discord has not been released)");
+    let env: HashMap<String, String> = [(
+        "HOME".to_owned(),
+        std::env::temp_dir().display().to_string(),
+    )]
+    .into();
+    let error = Registry::new()
+        .create_with_env(&discord, &env)
+        .await
+        .err()
+        .unwrap();
+    if cfg!(feature = "discord") {
+        // Compiled in: the factory runs and asks for its secret first.
+        assert!(error.to_string().contains("DISCORD_BOT_TOKEN"), "{error}");
+    } else {
+        insta::assert_snapshot!(error.to_string(), @"connector kind `discord` is not compiled in: enable the `discord` feature of connector-registry (e.g. `cargo add connector-registry --features discord`, or build the connector CLI with `--features discord`)");
+    }
 }
 
 #[tokio::test]

@@ -1,0 +1,466 @@
+//! [`DiscordConnector`]: connector-core's `OrchestratorConnector` over Discord's REST API and
+//! gateway.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use connector_core::chunking::{Chunker, LengthUnit};
+use connector_core::config::ConnectorConfig;
+use connector_core::config::secrets::{DISCORD_BOT_TOKEN, Environment, SecretString, require};
+use connector_core::retry::RetryPolicy;
+use connector_core::sending::send_in_parts;
+use connector_core::{
+    Capabilities, Capability, ConnectorDescriptor, ConnectorFuture, ConnectorHealth, Error,
+    HistoryQuery, InboundMessage, Inbox, MessageId, OrchestratorConnector, OutboundMessage, Result,
+    SendReceipt, SenderPolicy, Subscription, ThreadId, check_outbound,
+};
+use serde_json::Value;
+use serenity_reqwest::Method;
+use tokio::sync::{Notify, mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::errors::{MISSING_ACCESS, UNKNOWN_CHANNEL};
+use crate::gateway::{Gateway, GatewayState, MESSAGE_CONTENT_HINT};
+use crate::position::Positions;
+use crate::pump::{InboundStatus, Pump, SINCE_KEY};
+use crate::rest::Rest;
+use crate::settings::DiscordSettings;
+use crate::threads::Threads;
+use crate::{KIND, health, optional, outbound};
+
+/// How `connector-registry` builds this backend.
+pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
+    kind: KIND,
+    secrets: &[DISCORD_BOT_TOKEN],
+    create,
+};
+
+fn create(config: &ConnectorConfig, env: &dyn Environment) -> ConnectorFuture {
+    let prepared = prepare(config, env);
+    Box::pin(async move {
+        let connector: Arc<dyn OrchestratorConnector> =
+            Arc::new(DiscordConnector::start(prepared?).await?);
+        Ok(connector)
+    })
+}
+
+/// The longest message Discord lets a bot post, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 2000;
+
+/// How long `open` waits for the gateway's READY.
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long `close` waits for the pump to finish a delivery before stopping it.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Discord's epoch (2015-01-01), in Unix milliseconds.
+const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
+
+/// Everything `open` reads from its arguments before doing any I/O.
+struct Prepared {
+    settings: DiscordSettings,
+    token: SecretString,
+    policy: SenderPolicy,
+    queue_capacity: usize,
+}
+
+fn prepare(config: &ConnectorConfig, env: &dyn Environment) -> Result<Prepared> {
+    Ok(Prepared {
+        settings: DiscordSettings::from_config(config, env)?,
+        token: require(env, DISCORD_BOT_TOKEN)?,
+        policy: config.sender_policy(),
+        queue_capacity: config.queue_capacity(),
+    })
+}
+
+/// A connector to an operator in one Discord channel (and its threads).
+///
+/// ```no_run
+/// # async fn demo() -> connector_core::Result<()> {
+/// use connector_core::config::secrets::ProcessEnv;
+/// use connector_core::{ConnectorConfig, OrchestratorConnector, OutboundMessage};
+///
+/// let config = ConnectorConfig::from_roster_file("roster.yaml".as_ref())?;
+/// let connector = connector_discord::DiscordConnector::open(&config, &ProcessEnv).await?;
+/// let mut replies = connector.subscribe().await?;
+/// connector.send(OutboundMessage::new("**Build green.** Deploy?")).await?;
+/// let reply = replies.recv().await;
+/// # Ok(()) }
+/// ```
+pub struct DiscordConnector {
+    settings: DiscordSettings,
+    rest: Rest,
+    own_id: u64,
+    inbox: Arc<Inbox>,
+    threads: Arc<Threads>,
+    gateway_state: watch::Receiver<GatewayState>,
+    inbound_status: Arc<InboundStatus>,
+    subscribed: Arc<Notify>,
+    shutdown: watch::Sender<bool>,
+    pump: Mutex<Option<JoinHandle<()>>>,
+    gateway: tokio::sync::Mutex<Gateway>,
+    chunker: Chunker,
+    retry: RetryPolicy,
+    closed: AtomicBool,
+}
+
+impl std::fmt::Debug for DiscordConnector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DiscordConnector")
+            .field("settings", &self.settings)
+            .field("own_id", &self.own_id)
+            .field("closed", &self.closed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for DiscordConnector {
+    fn drop(&mut self) {
+        self.shutdown.send_replace(true);
+        if let Some(task) = self
+            .pump
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            task.abort();
+        }
+        self.inbox.close();
+    }
+}
+
+impl DiscordConnector {
+    /// Opens the connector the config's `discord` block names, with the bot token from
+    /// `DISCORD_BOT_TOKEN` (or `DISCORD_BOT_TOKEN_FILE`) in `env`.
+    ///
+    /// Checks the token (`GET users/@me`) and that the bot sees the channel, connects the
+    /// gateway with its event handler already registered and waits for READY. `env` may set
+    /// [`DISCORD_API_BASE_URL`](crate::DISCORD_API_BASE_URL) to talk to another host than
+    /// discord.com (a proxy, or the emulator in tests).
+    ///
+    /// Fails with [`Error::Unauthorized`] if the token is refused, [`Error::Config`] if the
+    /// channel is unknown or invisible to the bot, [`Error::Rejected`] if Discord refuses the
+    /// Message Content intent, [`Error::Unreachable`] if Discord does not answer.
+    pub async fn open(config: &ConnectorConfig, env: &dyn Environment) -> Result<Self> {
+        Self::start(prepare(config, env)?).await
+    }
+
+    async fn start(prepared: Prepared) -> Result<Self> {
+        let Prepared {
+            settings,
+            token,
+            policy,
+            queue_capacity,
+        } = prepared;
+        // Six attempts: a 429 storm waits the server's retry-after each time; an unreachable
+        // Discord fails within about 6 s of backoff.
+        let retry = RetryPolicy::default().with_max_attempts(6);
+        let rest = Rest::new(&settings.base_url, &token)?;
+        let me = rest
+            .call_retried(
+                &retry,
+                Method::GET,
+                "/users/@me",
+                None,
+                "check the bot token",
+            )
+            .await?;
+        let own_id = snowflake(&me, "users/@me")?;
+        check_channel(&rest, &retry, settings.channel_id).await?;
+
+        let mut positions = Positions::load(settings.position_path()).await?;
+        if positions.get(settings.channel_id).is_none() {
+            // First start: deliver what arrives from now on, replay no history.
+            let start = newest_message(&rest, &retry, settings.channel_id)
+                .await?
+                .unwrap_or_else(now_snowflake);
+            positions.advance(settings.channel_id, start).await?;
+            positions.advance(SINCE_KEY, start).await?;
+        }
+
+        let inbox = Arc::new(Inbox::with_capacities(
+            policy,
+            queue_capacity,
+            connector_core::dedupe::DEFAULT_DEDUPE_CAPACITY,
+        ));
+        inbox.add_own_identity(own_id.to_string());
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let (state_tx, mut gateway_state) = watch::channel(GatewayState::default());
+        let mut gateway = Gateway::start(&settings, &token, events_tx, state_tx)?;
+        let ready = tokio::time::timeout(
+            READY_TIMEOUT,
+            gateway_state.wait_for(|s| s.ever_ready || s.fatal.is_some()),
+        )
+        .await
+        .map(|state| state.map(|s| s.fatal.clone()));
+        match ready {
+            Ok(Ok(None)) => {}
+            Ok(Ok(Some(fatal))) => {
+                gateway.stop().await;
+                return Err(if fatal == MESSAGE_CONTENT_HINT {
+                    Error::Rejected {
+                        kind: KIND.into(),
+                        reason: fatal,
+                    }
+                } else {
+                    Error::Unreachable {
+                        kind: KIND.into(),
+                        reason: fatal,
+                        source: None,
+                    }
+                });
+            }
+            Ok(Err(_)) | Err(_) => {
+                gateway.stop().await;
+                return Err(Error::Timeout {
+                    operation: "discord gateway READY".into(),
+                    after: READY_TIMEOUT,
+                });
+            }
+        }
+
+        let threads = Arc::new(Threads::new(settings.channel_id));
+        let inbound_status = Arc::new(InboundStatus::default());
+        let subscribed = Arc::new(Notify::new());
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let pump = Pump {
+            rest: rest.clone(),
+            retry,
+            inbox: Arc::clone(&inbox),
+            threads: Arc::clone(&threads),
+            positions,
+            own_id,
+            status: Arc::clone(&inbound_status),
+            subscribed: Arc::clone(&subscribed),
+            shutdown: shutdown_rx,
+        };
+        let pump = tokio::spawn(pump.run(events));
+        Ok(Self {
+            settings,
+            rest,
+            own_id,
+            inbox,
+            threads,
+            gateway_state,
+            inbound_status,
+            subscribed,
+            shutdown,
+            pump: Mutex::new(Some(pump)),
+            gateway: tokio::sync::Mutex::new(gateway),
+            chunker: Chunker::new(MAX_MESSAGE_CHARS, LengthUnit::Chars)?,
+            retry,
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// The bot's user id.
+    pub fn bot_user_id(&self) -> u64 {
+        self.own_id
+    }
+
+    /// The channel the connector talks in.
+    pub fn channel_id(&self) -> u64 {
+        self.settings.channel_id
+    }
+
+    /// Where the delivery positions are kept.
+    pub fn state_dir(&self) -> &std::path::Path {
+        &self.settings.state_dir
+    }
+
+    fn ensure_open(&self) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) {
+            Err(Error::Closed { kind: KIND.into() })
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn send_part(
+        &self,
+        channel: u64,
+        text: String,
+        key: connector_core::IdempotencyKey,
+    ) -> Result<MessageId> {
+        let id = outbound::send_part(&self.rest, &self.retry, channel, &text, &key).await?;
+        self.inbox.note_own_message(&id);
+        Ok(id)
+    }
+}
+
+/// Checks that the bot sees `channel`.
+async fn check_channel(rest: &Rest, retry: &RetryPolicy, channel: u64) -> Result<()> {
+    let path = format!("/channels/{channel}");
+    match rest
+        .call_retried(retry, Method::GET, &path, None, "look up the channel")
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(refusal) if refusal.code == Some(MISSING_ACCESS) || refusal.status == Some(403) => {
+            Err(Error::config(
+                "connector.discord.channel_id",
+                format!(
+                    "the bot cannot see channel {channel} (Discord error 50001 Missing Access): \
+                     add it to the server and allow View Channel there"
+                ),
+            ))
+        }
+        Err(refusal) if refusal.code == Some(UNKNOWN_CHANNEL) || refusal.status == Some(404) => {
+            Err(Error::config(
+                "connector.discord.channel_id",
+                format!("Discord knows no channel {channel} (Discord error 10003)"),
+            ))
+        }
+        Err(refusal) => Err(refusal.error),
+    }
+}
+
+/// The id of the newest message of `channel`, if it has any.
+async fn newest_message(rest: &Rest, retry: &RetryPolicy, channel: u64) -> Result<Option<u64>> {
+    let path = format!("/channels/{channel}/messages?limit=1");
+    let page = rest
+        .call_retried(retry, Method::GET, &path, None, "read the channel")
+        .await?;
+    Ok(page
+        .as_array()
+        .and_then(|messages| messages.first())
+        .and_then(|m| m.get("id"))
+        .and_then(Value::as_str)
+        .and_then(|id| id.parse().ok()))
+}
+
+/// A snowflake for the current time: every message posted from now on has a larger id.
+fn now_snowflake() -> u64 {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    now_ms.saturating_sub(DISCORD_EPOCH_MS) << 22
+}
+
+fn snowflake(json: &Value, what: &str) -> Result<u64> {
+    json.get("id")
+        .and_then(Value::as_str)
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| Error::Backend {
+            kind: KIND.into(),
+            message: format!("{what}: Discord's answer has no id"),
+            source: None,
+        })
+}
+
+#[async_trait]
+impl OrchestratorConnector for DiscordConnector {
+    fn kind(&self) -> &str {
+        KIND
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::NONE
+            .with(Capability::Threads)
+            .with(Capability::Markdown)
+            .with(Capability::Reactions)
+            .with(Capability::Edits)
+            .with(Capability::Typing)
+            .with(Capability::History)
+            .with_max_message_len(MAX_MESSAGE_CHARS)
+    }
+
+    async fn send(&self, message: OutboundMessage) -> Result<SendReceipt> {
+        check_outbound(KIND, self.capabilities(), &message)?;
+        self.ensure_open()?;
+        let thread = match &message.thread_id {
+            Some(thread) => {
+                Some(outbound::thread_target(&self.rest, &self.retry, &self.threads, thread).await?)
+            }
+            None => None,
+        };
+        let channel = thread.unwrap_or(self.settings.channel_id);
+        let ids = send_in_parts(
+            &self.chunker,
+            &message.text,
+            &message.idempotency_key,
+            |_, part, key| self.send_part(channel, part, key),
+        )
+        .await?;
+        Ok(SendReceipt::new(
+            ids,
+            thread.map(|t| ThreadId::new(t.to_string())),
+            true,
+        ))
+    }
+
+    async fn subscribe(&self) -> Result<Subscription> {
+        self.ensure_open()?;
+        let subscription = self.inbox.subscribe();
+        self.subscribed.notify_one();
+        Ok(subscription)
+    }
+
+    async fn health(&self) -> ConnectorHealth {
+        if self.closed.load(Ordering::Acquire) {
+            return ConnectorHealth::unreachable("the connector is closed");
+        }
+        let gateway = self.gateway_state.borrow().clone();
+        health::probe(
+            &self.rest,
+            self.settings.channel_id,
+            &gateway,
+            &self.inbound_status,
+        )
+        .await
+        .with_rejected_senders(self.inbox.stats().rejected_senders)
+    }
+
+    async fn react(
+        &self,
+        message: &MessageId,
+        thread: Option<&ThreadId>,
+        emoji: &str,
+    ) -> Result<()> {
+        self.ensure_open()?;
+        let conversation = optional::conversation(&self.threads, thread)?;
+        optional::react(&self.rest, &self.retry, conversation, message, emoji).await
+    }
+
+    async fn edit(&self, message: &MessageId, thread: Option<&ThreadId>, text: &str) -> Result<()> {
+        self.ensure_open()?;
+        let conversation = optional::conversation(&self.threads, thread)?;
+        optional::edit(&self.rest, &self.retry, conversation, message, text).await
+    }
+
+    async fn typing(&self, thread: Option<&ThreadId>) -> Result<()> {
+        self.ensure_open()?;
+        let conversation = optional::conversation(&self.threads, thread)?;
+        optional::typing(&self.rest, &self.retry, conversation).await
+    }
+
+    async fn history(&self, query: HistoryQuery) -> Result<Vec<InboundMessage>> {
+        self.ensure_open()?;
+        optional::history(&self.rest, &self.retry, &self.threads, &query).await
+    }
+
+    async fn close(&self) -> Result<()> {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        self.shutdown.send_replace(true);
+        let task = self
+            .pump
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(mut task) = task
+            && tokio::time::timeout(CLOSE_TIMEOUT, &mut task)
+                .await
+                .is_err()
+        {
+            tracing::warn!("the inbound pump did not stop within {CLOSE_TIMEOUT:?}; aborting it");
+            task.abort();
+        }
+        self.gateway.lock().await.stop().await;
+        self.inbox.close();
+        Ok(())
+    }
+}

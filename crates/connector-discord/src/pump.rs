@@ -1,0 +1,276 @@
+//! The inbound pump: gateway events and REST backfill, in order, into the shared inbox.
+//!
+//! For each message in the channel or one of its threads the pump
+//! 1. skips system notices (anything but DEFAULT and REPLY), the bot's own messages and ids at
+//!    or below the conversation's saved position (already delivered before a restart);
+//! 2. hands it to the [`Inbox`] — waiting while nobody is subscribed — which drops strangers
+//!    and repeats (a resumed session may replay events; backfill and live events overlap);
+//! 3. only then saves its id as the conversation's position.
+//!
+//! After every READY (the first, and any new session after op 9) it backfills each known
+//! conversation with `GET /channels/{id}/messages?after=<position>`, so nothing posted while
+//! the connector was away or between sessions is skipped. A thread of the channel new to the
+//! connector (THREAD_CREATE, or listed in GUILD_CREATE) is joined, so its messages arrive on the
+//! gateway, and backfilled from its start (at the earliest from the connector's first start).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use connector_core::retry::RetryPolicy;
+use connector_core::{InboundMessage, Inbox};
+use serde_json::Value;
+use serenity::all::Message;
+use serenity_reqwest::Method;
+use tokio::sync::{Notify, mpsc, watch};
+
+use crate::gateway::GatewayEvent;
+use crate::inbound::{content_withheld, convert, is_conversation};
+use crate::position::Positions;
+use crate::rest::Rest;
+use crate::threads::{Place, Threads};
+
+/// The position key holding when the connector first started (a snowflake): threads without a
+/// position of their own are backfilled from there at the earliest.
+pub(crate) const SINCE_KEY: u64 = 0;
+
+/// A REST page's size when backfilling.
+const PAGE: usize = 100;
+
+/// What the pump has noticed that health should report.
+#[derive(Debug, Default)]
+pub(crate) struct InboundStatus {
+    /// A message arrived with its content withheld (no Message Content intent).
+    pub(crate) content_withheld: AtomicBool,
+    /// The last backfill or thread-join failure, cleared by the next success.
+    pub(crate) problem: Mutex<Option<String>>,
+}
+
+impl InboundStatus {
+    fn set_problem(&self, problem: Option<String>) {
+        *self.problem.lock().unwrap_or_else(PoisonError::into_inner) = problem;
+    }
+
+    /// The last problem, if any.
+    pub(crate) fn problem(&self) -> Option<String> {
+        self.problem
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// The pump's state; [`run`](Self::run) consumes it in a task of its own.
+pub(crate) struct Pump {
+    pub(crate) rest: Rest,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) inbox: Arc<Inbox>,
+    pub(crate) threads: Arc<Threads>,
+    pub(crate) positions: Positions,
+    pub(crate) own_id: u64,
+    pub(crate) status: Arc<InboundStatus>,
+    /// Signalled when a subscription is created.
+    pub(crate) subscribed: Arc<Notify>,
+    /// Becomes `true` when the connector closes.
+    pub(crate) shutdown: watch::Receiver<bool>,
+}
+
+impl Pump {
+    /// Handles events until the connector closes or the gateway is gone.
+    pub(crate) async fn run(mut self, mut events: mpsc::UnboundedReceiver<GatewayEvent>) {
+        let mut shutdown = self.shutdown.clone();
+        loop {
+            let work = async {
+                match events.recv().await {
+                    Some(event) => {
+                        self.handle(event).await;
+                        true
+                    }
+                    None => false,
+                }
+            };
+            let more = tokio::select! {
+                biased;
+                _ = shutdown.wait_for(|closing| *closing) => false,
+                more = work => more,
+            };
+            if !more {
+                return;
+            }
+        }
+    }
+
+    async fn handle(&mut self, event: GatewayEvent) {
+        match event {
+            GatewayEvent::Ready => self.backfill().await,
+            GatewayEvent::Thread(thread, parent) => {
+                if self.threads.learn(thread, parent) {
+                    self.join(thread).await;
+                    // A thread new to us may hold messages posted while we were away.
+                    let since = self.positions.get(SINCE_KEY).unwrap_or(0);
+                    let after = self
+                        .positions
+                        .get(thread)
+                        .unwrap_or_else(|| thread.max(since));
+                    if let Err(error) = self.backfill_one(thread, after).await {
+                        tracing::warn!(thread, %error, "backfill of a new thread failed");
+                    }
+                }
+            }
+            GatewayEvent::Message(message) => self.message(&message).await,
+        }
+    }
+
+    /// Delivers one message of the channel or its threads (see the module docs).
+    async fn message(&mut self, message: &Message) {
+        let channel = message.channel_id.get();
+        let place = match self.threads.place(channel) {
+            Some(place) => place,
+            None => self.look_up(channel).await,
+        };
+        let thread = match place {
+            Place::Channel => None,
+            Place::Thread(thread) => Some(thread),
+            Place::Elsewhere => return,
+        };
+        let id = message.id.get();
+        if !is_conversation(message)
+            || message.author.id.get() == self.own_id
+            || self.positions.get(channel).is_some_and(|last| id <= last)
+        {
+            return;
+        }
+        if !message.author.bot {
+            let withheld = content_withheld(message, self.own_id);
+            if withheld {
+                tracing::warn!(id, "{}", crate::gateway::MESSAGE_CONTENT_HINT);
+            }
+            self.status
+                .content_withheld
+                .store(withheld, Ordering::Relaxed);
+        }
+        let admission = self.deliver(convert(message, thread)).await;
+        tracing::debug!(id, ?admission, "inbound message");
+        if let Err(error) = self.positions.advance(channel, id).await {
+            tracing::warn!(%error, "cannot save the delivery position");
+            self.status.set_problem(Some(error.to_string()));
+        }
+    }
+
+    async fn deliver(&self, message: InboundMessage) -> connector_core::inbox::Admission {
+        while self.inbox.subscriber_count() == 0 {
+            // `subscribe` notifies; the timeout covers a subscription made and dropped meanwhile.
+            let _ = tokio::time::timeout(Duration::from_secs(1), self.subscribed.notified()).await;
+        }
+        self.inbox.deliver(message).await
+    }
+
+    /// Asks Discord where an unknown channel is (a thread of ours created before we listened).
+    async fn look_up(&self, channel: u64) -> Place {
+        let path = format!("/channels/{channel}");
+        let answer = self
+            .rest
+            .call_retried(&self.retry, Method::GET, &path, None, "look up a channel")
+            .await;
+        let parent = match answer {
+            Ok(json) => json
+                .get("parent_id")
+                .and_then(Value::as_str)
+                .and_then(|p| p.parse().ok()),
+            Err(refusal) => {
+                let error = refusal.error;
+                tracing::debug!(channel, %error, "not a channel of ours");
+                None
+            }
+        };
+        self.threads.learn(channel, parent);
+        self.threads.place(channel).unwrap_or(Place::Elsewhere)
+    }
+
+    /// Joins a thread of the channel, so its messages reach the gateway.
+    async fn join(&self, thread: u64) {
+        let path = format!("/channels/{thread}/thread-members/@me");
+        let joined = self
+            .rest
+            .call_retried(&self.retry, Method::PUT, &path, None, "join a thread")
+            .await;
+        match joined {
+            Ok(_) => tracing::debug!(thread, "joined thread"),
+            Err(error) => {
+                let error = error.error;
+                tracing::warn!(thread, %error, "cannot join a thread of the channel");
+                self.status
+                    .set_problem(Some(format!("cannot join thread {thread}: {error}")));
+            }
+        }
+    }
+
+    /// Backfills every known conversation from its position.
+    async fn backfill(&mut self) {
+        let since = self.positions.get(SINCE_KEY).unwrap_or(0);
+        let mut conversations: Vec<(u64, u64)> = self
+            .positions
+            .all()
+            .into_iter()
+            .filter(|(conversation, _)| *conversation != SINCE_KEY)
+            .collect();
+        for thread in self.threads.all() {
+            if !conversations.iter().any(|(c, _)| *c == thread) {
+                conversations.push((thread, thread.max(since)));
+            }
+        }
+        for (conversation, after) in conversations {
+            if conversation != self.threads.channel() {
+                self.threads
+                    .learn(conversation, Some(self.threads.channel()));
+            }
+            if let Err(error) = self.backfill_one(conversation, after).await {
+                tracing::warn!(conversation, %error, "backfill failed");
+                self.status
+                    .set_problem(Some(format!("backfill of {conversation} failed: {error}")));
+                return;
+            }
+        }
+        self.status.set_problem(None);
+    }
+
+    async fn backfill_one(
+        &mut self,
+        conversation: u64,
+        mut after: u64,
+    ) -> connector_core::Result<()> {
+        loop {
+            let path = format!("/channels/{conversation}/messages?after={after}&limit={PAGE}");
+            let page = self
+                .rest
+                .call_retried(&self.retry, Method::GET, &path, None, "backfill")
+                .await;
+            let page = match page {
+                Ok(page) => page,
+                // A thread deleted meanwhile, or one we may no longer see: nothing to backfill.
+                Err(refusal)
+                    if refusal.status.is_some_and(|s| s == 403 || s == 404)
+                        && conversation != self.threads.channel() =>
+                {
+                    return Ok(());
+                }
+                Err(refusal) => return Err(refusal.error),
+            };
+            let mut messages: Vec<Message> =
+                serde_json::from_value(page).map_err(|e| connector_core::Error::Backend {
+                    kind: crate::KIND.into(),
+                    message: "backfill: Discord answered with messages we cannot read".into(),
+                    source: Some(Box::new(e)),
+                })?;
+            messages.sort_by_key(|m| m.id.get());
+            let full = messages.len() >= PAGE;
+            for message in &messages {
+                after = after.max(message.id.get());
+                self.message(message).await;
+            }
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! What the connector needs from the `connector.discord` block and the environment.
+
+use std::path::{Path, PathBuf};
+
+use connector_core::config::secrets::Environment;
+use connector_core::config::{ConnectorConfig, DiscordConfig};
+use connector_core::{Error, Result};
+
+/// The environment variable that points the connector at another API host than
+/// `https://discord.com`: a self-hosted proxy, or the Discord emulator in tests.
+///
+/// When set, REST calls and the gateway lookup go to `{DISCORD_API_BASE_URL}/api/v10/...`.
+pub const DISCORD_API_BASE_URL: &str = "DISCORD_API_BASE_URL";
+
+/// Where Discord lives when no [`DISCORD_API_BASE_URL`] is given.
+pub(crate) const DISCORD_BASE_URL: &str = "https://discord.com";
+
+/// The validated Discord settings of one connector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DiscordSettings {
+    /// The channel the operator talks in.
+    pub(crate) channel_id: u64,
+    /// Where the delivery positions are kept.
+    pub(crate) state_dir: PathBuf,
+    /// `https://discord.com`, or the value of [`DISCORD_API_BASE_URL`] (no trailing `/`).
+    pub(crate) base_url: String,
+    /// Whether `base_url` came from [`DISCORD_API_BASE_URL`].
+    pub(crate) base_url_overridden: bool,
+}
+
+impl DiscordSettings {
+    /// Reads and checks the `connector.discord` block; `env` supplies `DISCORD_API_BASE_URL`,
+    /// `XDG_STATE_HOME` and `HOME`.
+    pub(crate) fn from_config(config: &ConnectorConfig, env: &dyn Environment) -> Result<Self> {
+        config.validate()?;
+        let discord: &DiscordConfig = config.discord.as_ref().ok_or_else(|| {
+            Error::config(
+                "connector.discord",
+                "required when kind is discord (give channel_id)",
+            )
+        })?;
+        let channel_text = String::from(discord.channel_id.clone());
+        let channel_id = channel_text.parse::<u64>().map_err(|e| {
+            Error::config(
+                "connector.discord.channel_id",
+                format!("{channel_text:?} is not a Discord id: {e}"),
+            )
+        })?;
+        let state_dir = match &discord.state_dir {
+            Some(dir) => dir.clone(),
+            None => default_state_dir(env, &channel_text)?,
+        };
+        let overridden = env
+            .var(DISCORD_API_BASE_URL)
+            .and_then(|v| v.into_string().ok())
+            .map(|v| v.trim().trim_end_matches('/').to_owned())
+            .filter(|v| !v.is_empty());
+        if let Some(url) = &overridden
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(Error::Secret {
+                variable: DISCORD_API_BASE_URL.into(),
+                message: format!("{url:?} must start with http:// or https://"),
+            });
+        }
+        Ok(Self {
+            channel_id,
+            state_dir,
+            base_url_overridden: overridden.is_some(),
+            base_url: overridden.unwrap_or_else(|| DISCORD_BASE_URL.to_owned()),
+        })
+    }
+
+    /// The file holding the last delivered message id of each conversation.
+    pub(crate) fn position_path(&self) -> PathBuf {
+        self.state_dir.join("positions.json")
+    }
+}
+
+/// `$XDG_STATE_HOME/orchestrator-connector/discord/<channel>`, or `~/.local/state/…`.
+fn default_state_dir(env: &dyn Environment, channel: &str) -> Result<PathBuf> {
+    let base = match env
+        .var("XDG_STATE_HOME")
+        .filter(|v| Path::new(v).is_absolute())
+    {
+        Some(state_home) => PathBuf::from(state_home),
+        None => match env.var("HOME").filter(|v| !v.is_empty()) {
+            Some(home) => PathBuf::from(home).join(".local").join("state"),
+            None => {
+                return Err(Error::config(
+                    "connector.discord.state_dir",
+                    "neither XDG_STATE_HOME nor HOME is set: give a state_dir",
+                ));
+            }
+        },
+    };
+    Ok(base
+        .join("orchestrator-connector")
+        .join("discord")
+        .join(channel))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(state_dir: Option<&str>) -> ConnectorConfig {
+        let state = state_dir.map_or(String::new(), |d| format!("\n    state_dir: {d}"));
+        ConnectorConfig::from_roster_str(&format!(
+            "connector:\n  kind: discord\n  allowed_senders: ['123456789012345678']\n  discord:\n    \
+             channel_id: '223456789012345678'{state}\n"
+        ))
+        .expect("valid roster")
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_and_overrides() {
+        let s = DiscordSettings::from_config(&config(None), &env(&[("HOME", "/home/u")])).unwrap();
+        assert_eq!(s.channel_id, 223_456_789_012_345_678);
+        assert_eq!(
+            s.state_dir,
+            Path::new("/home/u/.local/state/orchestrator-connector/discord/223456789012345678")
+        );
+        assert_eq!(s.base_url, DISCORD_BASE_URL);
+        assert!(!s.base_url_overridden);
+        let s = DiscordSettings::from_config(
+            &config(Some("/var/lib/d")),
+            &env(&[(DISCORD_API_BASE_URL, "http://127.0.0.1:9/")]),
+        )
+        .unwrap();
+        assert_eq!(s.base_url, "http://127.0.0.1:9");
+        assert!(s.base_url_overridden);
+        assert_eq!(s.position_path(), Path::new("/var/lib/d/positions.json"));
+        let bad = DiscordSettings::from_config(
+            &config(Some("/x")),
+            &env(&[(DISCORD_API_BASE_URL, "ftp://x")]),
+        );
+        assert!(bad.is_err());
+    }
+}
