@@ -25,7 +25,7 @@ use crate::errors::{MISSING_ACCESS, UNKNOWN_CHANNEL};
 use crate::gateway::{Gateway, GatewayState, MESSAGE_CONTENT_HINT};
 use crate::position::Positions;
 use crate::pump::{InboundStatus, Pump, SINCE_KEY};
-use crate::rest::Rest;
+use crate::rest::{Rest, Upload};
 use crate::settings::DiscordSettings;
 use crate::threads::Threads;
 use crate::{KIND, health, optional, outbound};
@@ -282,9 +282,11 @@ impl DiscordConnector {
         &self,
         channel: u64,
         text: String,
+        uploads: &[Upload],
         key: connector_core::IdempotencyKey,
     ) -> Result<MessageId> {
-        let id = outbound::send_part(&self.rest, &self.retry, channel, &text, &key).await?;
+        let id =
+            outbound::send_part(&self.rest, &self.retry, channel, &text, uploads, &key).await?;
         self.inbox.note_own_message(&id);
         Ok(id)
     }
@@ -364,12 +366,16 @@ impl OrchestratorConnector for DiscordConnector {
             .with(Capability::Edits)
             .with(Capability::Typing)
             .with(Capability::History)
+            .with(Capability::Attachments)
             .with_max_message_len(MAX_MESSAGE_CHARS)
     }
 
     async fn send(&self, message: OutboundMessage) -> Result<SendReceipt> {
         check_outbound(KIND, self.capabilities(), &message)?;
         self.ensure_open()?;
+        // Files are read (and refused) before anything is posted.
+        let attachments = outbound::prepare_attachments(&message.attachments).await?;
+        let text = attachments.text_with_links(&message.text);
         let thread = match &message.thread_id {
             Some(thread) => {
                 Some(outbound::thread_target(&self.rest, &self.retry, &self.threads, thread).await?)
@@ -377,13 +383,24 @@ impl OrchestratorConnector for DiscordConnector {
             None => None,
         };
         let channel = thread.unwrap_or(self.settings.channel_id);
-        let ids = send_in_parts(
-            &self.chunker,
-            &message.text,
-            &message.idempotency_key,
-            |_, part, key| self.send_part(channel, part, key),
-        )
-        .await?;
+        let uploads = attachments.uploads.as_slice();
+        let ids = if text.trim().is_empty() {
+            // Files alone (`check_outbound` let the message through): one message, no text.
+            let key = message.idempotency_key.clone();
+            vec![self.send_part(channel, String::new(), uploads, key).await?]
+        } else {
+            // The files go with the first part; the later parts are text only.
+            send_in_parts(
+                &self.chunker,
+                &text,
+                &message.idempotency_key,
+                |index, part, key| {
+                    let files = if index == 0 { uploads } else { &[] };
+                    self.send_part(channel, part, files, key)
+                },
+            )
+            .await?
+        };
         Ok(SendReceipt::new(
             ids,
             thread.map(|t| ThreadId::new(t.to_string())),

@@ -2,36 +2,157 @@
 //!
 //! Every part is `POST /channels/{id}/messages` with `nonce` = the part's idempotency key and
 //! `enforce_nonce: true`: Discord answers a repeat within minutes with the message it already
-//! created, so a retry after a lost answer never posts twice.
+//! created, so a retry after a lost answer never posts twice. Files go with the first part as
+//! `multipart/form-data` (`payload_json` + `files[n]`), under the same nonce.
+
+use std::path::Path;
 
 use connector_core::retry::RetryPolicy;
-use connector_core::{Error, IdempotencyKey, MessageId, Result, ThreadId};
+use connector_core::{Attachment, Error, IdempotencyKey, MessageId, Result, ThreadId};
 use serde_json::{Value, json};
 use serenity_reqwest::Method;
 
 use crate::errors::{THREAD_ALREADY_CREATED, UNKNOWN_CHANNEL};
-use crate::rest::Rest;
+use crate::rest::{Payload, Rest, Upload};
 use crate::threads::{Place, Threads};
 
 /// The longest thread name Discord accepts, in characters.
 pub(crate) const MAX_THREAD_NAME: usize = 100;
 
-/// Posts `text` in `channel` (the channel or a thread) with `key` as its nonce.
+/// The largest request Discord takes when sending a message (message.mdx, Create Message,
+/// Limitations: 25 MiB), so the most a message's files may weigh together.
+pub(crate) const MAX_UPLOAD_BYTES: u64 = 25 * 1024 * 1024;
+
+/// The most files one Discord message may carry.
+pub(crate) const MAX_FILES: usize = 10;
+
+/// A message's attachments, ready to send: the files to upload and the links to append.
+#[derive(Debug, Default)]
+pub(crate) struct Prepared {
+    /// The local files, read.
+    pub(crate) uploads: Vec<Upload>,
+    /// The links (Discord has no link attachments: they go in the text).
+    pub(crate) links: Vec<String>,
+}
+
+impl Prepared {
+    /// `text` with the links appended, one a line.
+    pub(crate) fn text_with_links(&self, text: &str) -> String {
+        if self.links.is_empty() {
+            return text.to_owned();
+        }
+        let links = self.links.join("\n");
+        if text.trim().is_empty() {
+            links
+        } else {
+            format!("{}\n{links}", text.trim_end())
+        }
+    }
+}
+
+fn invalid_attachment(message: String) -> Error {
+    Error::InvalidInput {
+        field: "attachments",
+        message,
+    }
+}
+
+/// Reads the files of `attachments` and collects its links, refusing a missing or unreadable
+/// file and more than Discord takes (10 files, 25 MiB in all) before anything is sent.
+pub(crate) async fn prepare_attachments(attachments: &[Attachment]) -> Result<Prepared> {
+    let mut prepared = Prepared::default();
+    let mut total: u64 = 0;
+    for attachment in attachments {
+        match attachment {
+            Attachment::Path(path) => {
+                let upload = read_file(path, &mut total).await?;
+                prepared.uploads.push(upload);
+            }
+            Attachment::Url(url) => {
+                let url = url.trim();
+                if url.is_empty() {
+                    return Err(invalid_attachment("an attachment link is empty".into()));
+                }
+                prepared.links.push(url.to_owned());
+            }
+            other => {
+                return Err(invalid_attachment(format!(
+                    "Discord cannot send this kind of attachment: {other:?}"
+                )));
+            }
+        }
+    }
+    if prepared.uploads.len() > MAX_FILES {
+        return Err(invalid_attachment(format!(
+            "{} files: Discord takes at most {MAX_FILES} per message",
+            prepared.uploads.len()
+        )));
+    }
+    Ok(prepared)
+}
+
+async fn read_file(path: &Path, total: &mut u64) -> Result<Upload> {
+    let shown = path.display();
+    let filename = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .filter(|name| !name.is_empty())
+        .ok_or_else(|| invalid_attachment(format!("{shown} names no file")))?;
+    let metadata = tokio::fs::metadata(path)
+        .await
+        .map_err(|e| invalid_attachment(format!("cannot read {shown}: {e}")))?;
+    if !metadata.is_file() {
+        return Err(invalid_attachment(format!("{shown} is not a file")));
+    }
+    let too_big = |size: u64| {
+        invalid_attachment(format!(
+            "{shown} is {size} bytes: a message's files may weigh at most {MAX_UPLOAD_BYTES} \
+             bytes (25 MiB) together on Discord"
+        ))
+    };
+    if total.saturating_add(metadata.len()) > MAX_UPLOAD_BYTES {
+        return Err(too_big(metadata.len()));
+    }
+    let data = tokio::fs::read(path)
+        .await
+        .map_err(|e| invalid_attachment(format!("cannot read {shown}: {e}")))?;
+    // Measured again: the file may have grown since.
+    let size = u64::try_from(data.len()).unwrap_or(u64::MAX);
+    *total = total.saturating_add(size);
+    if *total > MAX_UPLOAD_BYTES {
+        return Err(too_big(size));
+    }
+    Ok(Upload { filename, data })
+}
+
+/// Posts `text` (and `uploads`, if any) in `channel` (the channel or a thread) with `key` as
+/// its nonce; every retry sends the same nonce, so the message is posted once.
 pub(crate) async fn send_part(
     rest: &Rest,
     retry: &RetryPolicy,
     channel: u64,
     text: &str,
+    uploads: &[Upload],
     key: &IdempotencyKey,
 ) -> Result<MessageId> {
     let path = format!("/channels/{channel}/messages");
-    let body = json!({
+    let mut body = json!({
         "content": text,
         "nonce": key.as_str(),
         "enforce_nonce": true,
     });
+    let payload = if uploads.is_empty() {
+        Payload::Json(&body)
+    } else {
+        body["attachments"] = uploads
+            .iter()
+            .enumerate()
+            .map(|(id, upload)| json!({ "id": id, "filename": upload.filename }))
+            .collect();
+        Payload::Form(&body, uploads)
+    };
     let answer = rest
-        .call_retried(retry, Method::POST, &path, Some(&body), "send")
+        .call_retried_with(retry, Method::POST, &path, Some(payload), "send")
         .await?;
     id_of(&answer, "send").map(MessageId::new)
 }
@@ -173,5 +294,22 @@ mod tests {
             thread_name(&"é".repeat(150)).chars().count(),
             MAX_THREAD_NAME
         );
+    }
+
+    #[test]
+    fn links_end_the_text() {
+        let prepared = Prepared {
+            uploads: Vec::new(),
+            links: vec!["https://a.example/1".into(), "https://b.example/2".into()],
+        };
+        assert_eq!(
+            prepared.text_with_links("see:\n"),
+            "see:\nhttps://a.example/1\nhttps://b.example/2"
+        );
+        assert_eq!(
+            prepared.text_with_links(" "),
+            "https://a.example/1\nhttps://b.example/2"
+        );
+        assert_eq!(Prepared::default().text_with_links("as is "), "as is ");
     }
 }

@@ -11,7 +11,7 @@ use connector_core::config::secrets::{ExposeSecret, SecretString};
 use connector_core::retry::RetryPolicy;
 use connector_core::{Error, Result};
 use serde_json::Value;
-use serenity_reqwest::{Client, Method, header};
+use serenity_reqwest::{Client, Method, header, multipart};
 
 use crate::KIND;
 use crate::errors::{self, ApiFailure};
@@ -35,6 +35,42 @@ impl Failure {
             Self::Api(api) => api.into_error(what),
             Self::Transport(error) => error,
         }
+    }
+}
+
+/// A file uploaded with a message: its name and its bytes.
+#[derive(Debug, Clone)]
+pub(crate) struct Upload {
+    /// The file name Discord shows.
+    pub(crate) filename: String,
+    /// The file's contents.
+    pub(crate) data: Vec<u8>,
+}
+
+/// What a request carries.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Payload<'a> {
+    /// A JSON body.
+    Json(&'a Value),
+    /// `multipart/form-data`: the JSON as `payload_json`, the uploads as `files[n]`.
+    Form(&'a Value, &'a [Upload]),
+}
+
+impl Payload<'_> {
+    fn form(json: &Value, uploads: &[Upload]) -> multipart::Form {
+        let mut form = multipart::Form::new().part(
+            "payload_json",
+            multipart::Part::text(json.to_string())
+                .mime_str("application/json")
+                .expect("a valid media type"),
+        );
+        for (index, upload) in uploads.iter().enumerate() {
+            form = form.part(
+                format!("files[{index}]"),
+                multipart::Part::bytes(upload.data.clone()).file_name(upload.filename.clone()),
+            );
+        }
+        form
     }
 }
 
@@ -78,21 +114,27 @@ impl Rest {
         })
     }
 
-    /// Calls `method path` once with an optional JSON body; answers the JSON (`Null` for 204).
+    /// Calls `method path` once with an optional body; answers the JSON (`Null` for 204).
     pub(crate) async fn call(
         &self,
         method: Method,
         path: &str,
-        body: Option<&Value>,
+        body: Option<Payload<'_>>,
     ) -> std::result::Result<Value, Failure> {
         let mut request = self
             .client
             .request(method, format!("{}{path}", self.api))
             .header(header::AUTHORIZATION, self.authorization.expose_secret());
-        if let Some(body) = body {
-            request = request
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(body.to_string());
+        match body {
+            None => {}
+            Some(Payload::Json(json)) => {
+                request = request
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(json.to_string());
+            }
+            Some(Payload::Form(json, uploads)) => {
+                request = request.multipart(Payload::form(json, uploads));
+            }
         }
         let transport = |e| Failure::Transport(errors::from_transport(path, e, REQUEST_TIMEOUT));
         let response = request.send().await.map_err(transport)?;
@@ -122,14 +164,27 @@ impl Rest {
         })
     }
 
-    /// Calls `method path` under `retry` (the same request every attempt); a failure keeps
-    /// Discord's status and code beside the core error.
+    /// Calls `method path` under `retry` (the same request every attempt) with an optional
+    /// JSON body; a failure keeps Discord's status and code beside the core error.
     pub(crate) async fn call_retried(
         &self,
         retry: &RetryPolicy,
         method: Method,
         path: &str,
         body: Option<&Value>,
+        what: &str,
+    ) -> std::result::Result<Value, Refusal> {
+        self.call_retried_with(retry, method, path, body.map(Payload::Json), what)
+            .await
+    }
+
+    /// [`Rest::call_retried`] with any payload (a multipart upload is rebuilt every attempt).
+    pub(crate) async fn call_retried_with(
+        &self,
+        retry: &RetryPolicy,
+        method: Method,
+        path: &str,
+        body: Option<Payload<'_>>,
         what: &str,
     ) -> std::result::Result<Value, Refusal> {
         let last = Mutex::new(None);

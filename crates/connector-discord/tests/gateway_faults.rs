@@ -1,5 +1,5 @@
-//! Exactly-once delivery, in order, across gateway faults: a dropped socket (Resume), op 7
-//! Reconnect and op 9 Invalid Session, each in the middle of 50 operator messages.
+//! Exactly-once delivery, in order, across gateway faults: a dropped socket (Resume) in the
+//! middle of 200 operator messages, op 7 Reconnect and op 9 Invalid Session in the middle of 50.
 
 mod common;
 
@@ -8,15 +8,15 @@ use std::collections::HashSet;
 use common::{World, eventually, next};
 use connector_core::Subscription;
 
-/// Posts 50 messages, calling `fault` after the 20th, and checks each arrives once, in order
-/// and that the bot identified `identifies` times in all (1: it resumed).
-async fn fifty_with_a_fault(world: &World, identifies: u32, fault: impl Fn(&World)) {
+/// Posts `count` messages, calling `fault` after the first two fifths, and checks each arrives
+/// once, in order and that the bot identified `identifies` times in all (1: it resumed).
+async fn posts_with_a_fault(world: &World, count: usize, identifies: u32, fault: impl Fn(&World)) {
     let connector = world.open().await;
     let mut inbox = connector.subscribe().await.expect("subscribe");
-    let texts: Vec<String> = (0..50).map(|i| format!("message {i:02}")).collect();
+    let texts: Vec<String> = (0..count).map(|i| format!("message {i:03}")).collect();
     for (i, text) in texts.iter().enumerate() {
         world.post(world.channel(), text);
-        if i == 19 {
+        if i + 1 == count * 2 / 5 {
             fault(world);
             // Let the fault land, so the next posts meet a socket being replaced.
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -45,7 +45,7 @@ async fn expect_in_order(inbox: &mut Subscription, texts: &[String]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropped_socket_resumes_without_loss_or_repeat() {
     let world = World::start();
-    fifty_with_a_fault(&world, 1, |w| {
+    posts_with_a_fault(&world, 200, 1, |w| {
         w.emulator.faults().drop_gateway_connections()
     })
     .await;
@@ -54,13 +54,13 @@ async fn dropped_socket_resumes_without_loss_or_repeat() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconnect_request_is_followed() {
     let world = World::start();
-    fifty_with_a_fault(&world, 1, |w| w.emulator.faults().send_reconnect()).await;
+    posts_with_a_fault(&world, 50, 1, |w| w.emulator.faults().send_reconnect()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resumable_invalid_session() {
     let world = World::start();
-    fifty_with_a_fault(&world, 1, |w| {
+    posts_with_a_fault(&world, 50, 1, |w| {
         w.emulator.faults().send_invalid_session(true)
     })
     .await;
@@ -69,7 +69,7 @@ async fn resumable_invalid_session() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_session_backfills_what_the_new_session_missed() {
     let world = World::start();
-    fifty_with_a_fault(&world, 2, |w| {
+    posts_with_a_fault(&world, 50, 2, |w| {
         w.emulator.faults().send_invalid_session(false)
     })
     .await;
