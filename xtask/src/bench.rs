@@ -1,31 +1,37 @@
-//! `cargo xtask bench`: runs the round-trip benchmark and records its table in `docs/benchmarks.md`.
+//! `cargo xtask bench`: runs the round-trip benchmarks and records their tables in
+//! `docs/benchmarks.md`.
 //!
-//! The benchmark (`crates/connector-tmux/benches/roundtrip.rs`) measures the tmux connector and,
-//! in the same run against the same private tmux server, the baseline of one `tmux` process per
-//! operation, then writes the table, the machine it ran on and how to read it. `cargo bench` builds
-//! it in the release profile. The file is generated: commit it, do not edit it.
+//! Two benches, one after the other, each owning its own section of the file (between
+//! `<!-- bench:<name>:start/end -->` markers, so one bench's run leaves the other's figures
+//! alone):
+//!
+//! * `crates/connector-tmux/benches/roundtrip.rs` — the tmux connector and, against the same
+//!   private tmux server, one `tmux` process per operation;
+//! * `crates/connector-matrix/benches/roundtrip.rs` — the Matrix connector and plain HTTP
+//!   against the same Synapse, which it starts from the venv `provision::synapse` fills (passed
+//!   on as `SYNAPSE_VENV`, as `cargo xtask test` does).
+//!
+//! `cargo bench` builds them in the release profile. The file is generated: commit it, do not
+//! edit it.
 
 use std::fs;
 
-use crate::{Result, cargo, project_root, run_step, step};
+use crate::{Result, cargo, project_root, provision, run_step, step};
 
-/// Where the table goes, relative to the workspace root (the bench resolves it from there too).
+/// Where the tables go, relative to the workspace root (the benches resolve it from there too).
 const REPORT: &str = "docs/benchmarks.md";
 
 pub(crate) fn run() -> Result<()> {
-    step("bench");
+    step("provision");
+    let synapse_venv = provision::synapse()?;
+
+    step("bench tmux");
+    run_step("bench tmux", &mut bench("connector-tmux"))?;
+
+    step("bench matrix");
     run_step(
-        "bench",
-        cargo().args([
-            "bench",
-            "--package",
-            "connector-tmux",
-            "--bench",
-            "roundtrip",
-            "--",
-            "--write",
-            REPORT,
-        ]),
+        "bench matrix",
+        bench("connector-matrix").env(provision::SYNAPSE_VENV_ENV, &synapse_venv),
     )?;
 
     step(REPORT);
@@ -35,4 +41,20 @@ pub(crate) fn run() -> Result<()> {
     print!("{report}");
     println!("\nCommit {REPORT} with the change it measures.");
     Ok(())
+}
+
+/// `cargo bench` of one crate's `roundtrip` bench, writing its section of [`REPORT`].
+fn bench(package: &str) -> std::process::Command {
+    let mut command = cargo();
+    command.args([
+        "bench",
+        "--package",
+        package,
+        "--bench",
+        "roundtrip",
+        "--",
+        "--write",
+        REPORT,
+    ]);
+    command
 }

@@ -41,7 +41,7 @@ COMMANDS:
     release --dry-run
         Check versions, changelogs and manifest metadata, then package every publishable crate.
     bench
-        Run the tmux round-trip benchmark and write docs/benchmarks.md.
+        Run the tmux and Matrix benchmarks and write docs/benchmarks.md.
     help
         Print this message.
 ";

@@ -74,6 +74,14 @@ pub(crate) fn run(options: &Options) -> Result<()> {
             &mut tests(&["test", "--workspace", "--all-features", "--doc"]),
         )?;
     }
+    // The Matrix connector as users get it by default (no e2e-encryption): its sync loop
+    // differs from the encrypting build's, which the --all-features run below covers.
+    step("matrix-default-features");
+    run_step(
+        "matrix-default-features",
+        &mut tests(&["test", "--package", "connector-matrix"]),
+    )?;
+
     // The registry without any backend: the "not compiled in" path, which names the feature.
     step("features");
     run_step(

@@ -22,6 +22,7 @@ use connector_core::{
     SendReceipt, SenderPolicy, Subscription, ThreadId, check_outbound,
 };
 use matrix_sdk::Client;
+#[cfg(not(feature = "e2e-encryption"))]
 use matrix_sdk::ruma::api::client::message::send_message_event;
 use matrix_sdk::ruma::api::client::typing::create_typing_event::v3::{
     Request as TypingRequest, Typing, TypingInfo,
@@ -264,22 +265,15 @@ impl MatrixConnector {
         C: MessageLikeEventContent + Clone,
     {
         let Some(room) = self.client.get_room(&self.settings.room_id) else {
-            let request = send_message_event::v3::Request::new(
-                self.settings.room_id.clone(),
-                txn.to_owned(),
-                content,
-            )
-            .map_err(|e| Error::Backend {
+            // Never fall back to a plain PUT here: in an encrypted room that would post the
+            // message in the clear. A joined room is in the store after open()'s first sync.
+            return Err(Error::Rejected {
                 kind: KIND.into(),
-                message: "cannot serialise the event".into(),
-                source: Some(Box::new(e)),
-            })?;
-            let response = self
-                .client
-                .send(request)
-                .await
-                .map_err(|e| errors::from_http("send", e))?;
-            return Ok(response.event_id);
+                reason: format!(
+                    "room {} is not known to this client (not joined?); not sending unencrypted",
+                    self.settings.room_id
+                ),
+            });
         };
         let response = room
             .send(content.clone())

@@ -1,6 +1,7 @@
 //! The connector's one `/sync` loop: room events in, handed to the inbox, position saved after.
 //!
-//! The loop drives `/sync` itself with `Client::sync_once`, one batch at a time:
+//! The loop drives `/sync` itself, one batch at a time (see [`fetch`] for how a
+//! batch is fetched with and without `e2e-encryption`):
 //!
 //! 1. long-poll `/sync` from the saved position, filtered to the configured room;
 //! 2. if the room's timeline came back `limited` (more happened than one batch holds), page
@@ -25,13 +26,11 @@ use std::time::Duration;
 use connector_core::retry::RetryPolicy;
 use connector_core::{Error, Inbox, Result};
 use matrix_sdk::Client;
-use matrix_sdk::config::{SyncSettings, SyncToken};
 use matrix_sdk::deserialized_responses::TimelineEvent;
 use matrix_sdk::ruma::api::Direction;
 use matrix_sdk::ruma::api::client::filter::{FilterDefinition, RoomEventFilter};
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
 use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId, UInt};
-use matrix_sdk::sync::SyncResponse;
 use tokio::sync::{Notify, watch};
 
 use crate::errors::{self, is_token_rejected};
@@ -75,6 +74,17 @@ fn sync_filter(room_id: &OwnedRoomId) -> FilterDefinition {
     filter.room.ephemeral = RoomEventFilter::ignore_all();
     filter.room.account_data = RoomEventFilter::ignore_all();
     filter
+}
+
+/// What one `/sync` answer holds for the loop: the room's timeline and the next position.
+struct Batch {
+    next_batch: String,
+    /// The room's timeline events, in order (decrypted, where the build can).
+    events: Vec<TimelineEvent>,
+    /// More happened than the batch holds: the gap before `events` is paged in from
+    /// `prev_batch`.
+    limited: bool,
+    prev_batch: Option<String>,
 }
 
 /// What the loop last ran into, for health reports.
@@ -129,22 +139,17 @@ impl SyncLoop {
             return Ok(saved);
         }
         let initial = RetryPolicy::default()
-            .run(|_| async {
-                let settings = SyncSettings::new()
-                    .token(SyncToken::NoToken)
-                    .timeout(Duration::ZERO)
-                    .filter(Filter::FilterDefinition(sync_filter(&self.room_id)));
-                self.client
-                    .sync_once(settings)
-                    .await
-                    .map_err(|e| errors::from_sdk("initial sync", e))
+            .run(|_| {
+                fetch(
+                    &self.client,
+                    &self.room_id,
+                    "initial sync",
+                    None,
+                    Duration::ZERO,
+                )
             })
             .await?;
-        let discarded = initial
-            .rooms
-            .joined
-            .get(&self.room_id)
-            .map_or(0, |room| room.timeline.events.len());
+        let discarded = initial.events.len();
         tracing::info!(
             discarded,
             "first start: history before now is not delivered; saving the sync position"
@@ -191,43 +196,37 @@ impl SyncLoop {
 
     /// Syncs one batch from `since` and delivers its messages; answers its `next_batch`.
     async fn one_batch(&mut self, since: &str) -> Result<String, Interrupted> {
-        let settings = SyncSettings::new()
-            .token(since)
-            .timeout(LONG_POLL)
-            .filter(Filter::FilterDefinition(sync_filter(&self.room_id)));
-        let response = tokio::select! {
+        let batch = tokio::select! {
             biased;
             _ = self.shutdown.wait_for(|closing| *closing) => return Err(Interrupted::Shutdown),
-            response = self.client.sync_once(settings) => {
-                response.map_err(|e| Interrupted::Failed(errors::from_sdk("sync", e)))?
+            batch = fetch(&self.client, &self.room_id, "sync", Some(since), LONG_POLL) => {
+                batch.map_err(Interrupted::Failed)?
             }
         };
-        let events = self.room_events(since, &response).await?;
+        let next_batch = batch.next_batch.clone();
+        let events = self.room_events(since, batch).await?;
         for event in &events {
             self.handle(event).await?;
         }
-        Ok(response.next_batch)
+        Ok(next_batch)
     }
 
     /// The room's timeline events of a batch, in order, the gap before them included.
     async fn room_events(
         &self,
         since: &str,
-        response: &SyncResponse,
+        batch: Batch,
     ) -> Result<Vec<TimelineEvent>, Interrupted> {
-        let Some(room) = response.rooms.joined.get(&self.room_id) else {
-            return Ok(Vec::new());
-        };
         let mut events = Vec::new();
-        if room.timeline.limited
-            && let Some(prev_batch) = &room.timeline.prev_batch
+        if batch.limited
+            && let Some(prev_batch) = &batch.prev_batch
         {
             events = self
                 .fill_gap(prev_batch, since)
                 .await
                 .map_err(Interrupted::Failed)?;
         }
-        events.extend(room.timeline.events.iter().cloned());
+        events.extend(batch.events);
         Ok(events)
     }
 
@@ -311,6 +310,95 @@ impl SyncLoop {
             () = tokio::time::sleep(pause) => false,
         }
     }
+}
+
+/// One `/sync` from `since` (from nothing: an initial sync), filtered to the room, waiting
+/// up to `timeout` for news.
+///
+/// With `e2e-encryption`, matrix-sdk's `Client::sync_once` processes the answer: its crypto
+/// machine takes the room keys from the to-device events and decrypts the timeline, and its
+/// state store learns the room's members and encryption, which `Room::send` needs to
+/// encrypt.
+#[cfg(feature = "e2e-encryption")]
+async fn fetch(
+    client: &Client,
+    room_id: &OwnedRoomId,
+    what: &str,
+    since: Option<&str>,
+    timeout: Duration,
+) -> Result<Batch> {
+    use matrix_sdk::config::{SyncSettings, SyncToken};
+
+    let token = since.map_or(SyncToken::NoToken, |since| {
+        SyncToken::Specific(since.into())
+    });
+    let settings = SyncSettings::new()
+        .token(token)
+        .timeout(timeout)
+        .filter(Filter::FilterDefinition(sync_filter(room_id)));
+    let mut response = client
+        .sync_once(settings)
+        .await
+        .map_err(|e| errors::from_sdk(what, e))?;
+    let timeline = response
+        .rooms
+        .joined
+        .remove(room_id)
+        .map(|room| room.timeline)
+        .unwrap_or_default();
+    Ok(Batch {
+        next_batch: response.next_batch,
+        events: timeline.events,
+        limited: timeline.limited,
+        prev_batch: timeline.prev_batch,
+    })
+}
+
+/// Without `e2e-encryption` nothing in the connector reads matrix-sdk's state store (sends,
+/// history and health are plain requests), so the `/sync` request — the one `sync_once`
+/// makes — is sent directly, and matrix-sdk's processing of the answer (state store, room
+/// info, display names, push rules: about 0.3 ms a batch, on every message's way in) is
+/// skipped.
+#[cfg(not(feature = "e2e-encryption"))]
+async fn fetch(
+    client: &Client,
+    room_id: &OwnedRoomId,
+    what: &str,
+    since: Option<&str>,
+    timeout: Duration,
+) -> Result<Batch> {
+    use matrix_sdk::ruma::api::client::sync::sync_events::v3::Request;
+
+    use crate::client::{REQUEST_TIMEOUT, request_config};
+
+    let mut request = Request::new();
+    request.filter = Some(Filter::FilterDefinition(sync_filter(room_id)));
+    request.since = since.map(str::to_owned);
+    request.timeout = Some(timeout);
+    request.use_state_after = true;
+    // As `sync_once` does: the long-poll comes on top of the ordinary time bound.
+    let config = request_config().timeout(REQUEST_TIMEOUT + timeout);
+    let mut response = client
+        .send(request)
+        .with_request_config(config)
+        .await
+        .map_err(|e| errors::from_http(what, e))?;
+    let timeline = response
+        .rooms
+        .join
+        .remove(room_id)
+        .map(|room| room.timeline)
+        .unwrap_or_default();
+    Ok(Batch {
+        next_batch: response.next_batch,
+        events: timeline
+            .events
+            .into_iter()
+            .map(TimelineEvent::from_plaintext)
+            .collect(),
+        limited: timeline.limited,
+        prev_batch: timeline.prev_batch,
+    })
 }
 
 /// Delivers `message` once somebody listens: with no subscription the message would be lost,

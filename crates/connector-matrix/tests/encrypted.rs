@@ -1,0 +1,161 @@
+//! End-to-end encryption (feature `e2e-encryption`) against a real Synapse: in a room with
+//! `m.room.encryption`, the operator — a second matrix-sdk client that encrypts, with its own
+//! SQLite store — and the connector read each other's messages, and what either sends is
+//! `m.room.encrypted` on the homeserver.
+
+#![cfg(feature = "e2e-encryption")]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{PATIENCE, World, recv};
+use connector_core::{OrchestratorConnector, OutboundMessage};
+use matrix_sdk::Client;
+use matrix_sdk::config::SyncSettings;
+use matrix_sdk::deserialized_responses::TimelineEvent;
+use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
+use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId};
+use serde_json::{Value, json};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_and_the_connector_read_each_others_encrypted_messages() {
+    let world = World::start().await;
+    let (status, answer) = world
+        .synapse
+        .request(
+            Some(&world.operator),
+            "PUT",
+            &format!(
+                "/_matrix/client/v3/rooms/{}/state/m.room.encryption/",
+                world.room
+            ),
+            Some(&json!({ "algorithm": "m.megolm.v1.aes-sha2" })),
+        )
+        .await;
+    assert_eq!(status, 200, "enabling encryption: {answer}");
+
+    // Opening syncs once, which uploads the bot device's keys.
+    let connector = world.open().await;
+    let mut subscription = connector.subscribe().await.unwrap();
+
+    // The operator: logs in with a password (a new device), syncs once to learn the room and
+    // upload its own keys.
+    let store = tempfile::tempdir().unwrap();
+    let operator = Client::builder()
+        .homeserver_url(world.synapse.base_url())
+        .sqlite_store(store.path(), None)
+        .build()
+        .await
+        .expect("the operator's client");
+    operator
+        .matrix_auth()
+        .login_username(&world.operator.user_id, &world.operator.password)
+        .initial_device_display_name("operator (encrypted test)")
+        .await
+        .expect("the operator logs in");
+    operator
+        .sync_once(SyncSettings::default().timeout(Duration::ZERO))
+        .await
+        .expect("the operator's first sync");
+    let room_id = OwnedRoomId::try_from(world.room.as_str()).unwrap();
+    let room = operator
+        .get_room(&room_id)
+        .expect("the operator sees the room");
+    assert!(
+        room.latest_encryption_state().await.unwrap().is_encrypted(),
+        "the room is encrypted"
+    );
+
+    // (1) The operator's encrypted message reaches the connector's subscriber as text.
+    let question = "deploy v1.2 to staging?";
+    let sent = room
+        .send(RoomMessageEventContent::text_plain(question))
+        .await
+        .expect("the operator sends an encrypted message");
+    assert!(
+        sent.encryption_info.is_some(),
+        "matrix-sdk encrypted the operator's message"
+    );
+    let posted = sent.response.event_id.to_string();
+    assert_encrypted_on_the_server(&world, &posted, question).await;
+    let message = recv(&mut subscription, "the operator's encrypted message").await;
+    assert_eq!(message.text, question);
+    assert_eq!(message.message_id.as_str(), posted);
+    assert_eq!(message.sender.as_str(), world.operator.user_id);
+
+    // (2) The connector's reply is encrypted, and the operator's client decrypts it.
+    let reply = "**yes**, deploying `v1.2`";
+    let receipt = connector.send(OutboundMessage::new(reply)).await.unwrap();
+    let reply_id = receipt
+        .message_id()
+        .expect("an event id")
+        .as_str()
+        .to_owned();
+    assert_encrypted_on_the_server(&world, &reply_id, "deploying").await;
+    let decrypted = decrypted_by(&operator, &room_id, &reply_id).await;
+    assert_eq!(decrypted["type"], "m.room.message", "{decrypted}");
+    assert_eq!(decrypted["sender"], world.bot.user_id.as_str());
+    assert_eq!(decrypted["content"]["body"], reply);
+    assert_eq!(
+        decrypted["content"]["formatted_body"],
+        "<strong>yes</strong>, deploying <code>v1.2</code>"
+    );
+
+    // Nothing else came in: our own encrypted echo is not delivered back.
+    assert!(subscription.try_recv().is_none());
+    connector.close().await.unwrap();
+}
+
+/// The homeserver holds `event_id` as `m.room.encrypted`, and `plaintext` appears nowhere in it.
+async fn assert_encrypted_on_the_server(world: &World, event_id: &str, plaintext: &str) {
+    let events = world.synapse.events(&world.operator, &world.room, 50).await;
+    let event = events
+        .iter()
+        .find(|e| e["event_id"] == event_id)
+        .unwrap_or_else(|| panic!("{event_id} is not among the room's latest events"));
+    assert_eq!(event["type"], "m.room.encrypted", "{event}");
+    assert_eq!(
+        event["content"]["algorithm"], "m.megolm.v1.aes-sha2",
+        "{event}"
+    );
+    assert!(!event.to_string().contains(plaintext), "{event}");
+}
+
+/// `event_id` as the operator's client decrypts it: syncs (which brings the room key to the
+/// device) and asks for the event until it decrypts, failing after [`PATIENCE`].
+async fn decrypted_by(operator: &Client, room_id: &OwnedRoomId, event_id: &str) -> Value {
+    let event_id = OwnedEventId::try_from(event_id).unwrap();
+    let room = operator.get_room(room_id).expect("the operator's room");
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let response = operator
+            .sync_once(SyncSettings::default().timeout(Duration::from_secs(1)))
+            .await
+            .expect("the operator syncs");
+        let in_sync = response.rooms.joined.get(room_id).and_then(|room| {
+            room.timeline
+                .events
+                .iter()
+                .find(|e| e.event_id().as_ref() == Some(&event_id))
+                .cloned()
+        });
+        let event = match in_sync {
+            Some(event) => Some(event),
+            None => room.event(&event_id, None).await.ok(),
+        };
+        if let Some(json) = event.as_ref().and_then(decrypted_json) {
+            return json;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the operator's client could not decrypt {event_id} within {PATIENCE:?}"
+        );
+    }
+}
+
+/// The event's cleartext JSON if it was decrypted.
+fn decrypted_json(event: &TimelineEvent) -> Option<Value> {
+    event.encryption_info()?;
+    serde_json::from_str(event.raw().json().get()).ok()
+}
