@@ -1,8 +1,9 @@
 //! What the connector needs from the `connector.discord` block and the environment.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use connector_core::config::secrets::Environment;
+use connector_core::config::state_dir::default_state_dir;
 use connector_core::config::{ConnectorConfig, DiscordConfig};
 use connector_core::{Error, Result};
 
@@ -48,7 +49,7 @@ impl DiscordSettings {
         })?;
         let state_dir = match &discord.state_dir {
             Some(dir) => dir.clone(),
-            None => default_state_dir(env, &channel_text)?,
+            None => default_state_dir(env, "discord", &channel_text)?,
         };
         let overridden = env
             .var(DISCORD_API_BASE_URL)
@@ -77,32 +78,11 @@ impl DiscordSettings {
     }
 }
 
-/// `$XDG_STATE_HOME/orchestrator-connector/discord/<channel>`, or `~/.local/state/…`.
-fn default_state_dir(env: &dyn Environment, channel: &str) -> Result<PathBuf> {
-    let base = match env
-        .var("XDG_STATE_HOME")
-        .filter(|v| Path::new(v).is_absolute())
-    {
-        Some(state_home) => PathBuf::from(state_home),
-        None => match env.var("HOME").filter(|v| !v.is_empty()) {
-            Some(home) => PathBuf::from(home).join(".local").join("state"),
-            None => {
-                return Err(Error::config(
-                    "connector.discord.state_dir",
-                    "neither XDG_STATE_HOME nor HOME is set: give a state_dir",
-                ));
-            }
-        },
-    };
-    Ok(base
-        .join("orchestrator-connector")
-        .join("discord")
-        .join(channel))
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
+
+    use std::path::Path;
 
     use super::*;
 

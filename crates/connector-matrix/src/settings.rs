@@ -1,8 +1,9 @@
 //! What the connector needs from the `connector.matrix` block: parsed ids and the state directory.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use connector_core::config::secrets::Environment;
+use connector_core::config::state_dir::default_state_dir;
 use connector_core::config::{ConnectorConfig, MatrixConfig};
 use connector_core::{Error, Result};
 use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId};
@@ -45,7 +46,7 @@ impl MatrixSettings {
         })?;
         let state_dir = match &matrix.state_dir {
             Some(dir) => dir.clone(),
-            None => default_state_dir(env, user_id.as_str())?,
+            None => default_state_dir(env, "matrix", &sanitise(user_id.as_str()))?,
         };
         Ok(Self {
             homeserver_url: matrix.homeserver_url.clone(),
@@ -71,29 +72,6 @@ impl MatrixSettings {
     }
 }
 
-/// `$XDG_STATE_HOME/orchestrator-connector/matrix/<user>`, or `~/.local/state/…` without it.
-fn default_state_dir(env: &dyn Environment, user_id: &str) -> Result<PathBuf> {
-    let base = match env
-        .var("XDG_STATE_HOME")
-        .filter(|v| Path::new(v).is_absolute())
-    {
-        Some(state_home) => PathBuf::from(state_home),
-        None => match env.var("HOME").filter(|v| !v.is_empty()) {
-            Some(home) => PathBuf::from(home).join(".local").join("state"),
-            None => {
-                return Err(Error::config(
-                    "connector.matrix.state_dir",
-                    "neither XDG_STATE_HOME nor HOME is set: give a state_dir",
-                ));
-            }
-        },
-    };
-    Ok(base
-        .join("orchestrator-connector")
-        .join("matrix")
-        .join(sanitise(user_id)))
-}
-
 /// An id made safe as one path component: anything but ASCII letters, digits, `.`, `-` and `_`
 /// becomes `_` (`@bot:example.org` → `_bot_example.org`).
 pub(crate) fn sanitise(id: &str) -> String {
@@ -114,6 +92,8 @@ pub(crate) fn sanitise(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
+
+    use std::path::Path;
 
     use super::*;
 

@@ -19,6 +19,7 @@ mod load;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod secrets;
+pub mod state_dir;
 mod validate;
 
 use std::fmt;
