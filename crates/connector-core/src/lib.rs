@@ -51,6 +51,7 @@ pub use inbox::Inbox;
 pub use jiff::Timestamp;
 pub use loopback::{LoopbackConnector, LoopbackOperator};
 pub use message::{
-    Attachment, HistoryQuery, InboundAttachment, InboundMessage, OutboundMessage, SendReceipt,
+    Attachment, HistoryQuery, InboundAttachment, InboundMessage, InboundReaction, OutboundMessage,
+    SendReceipt,
 };
 pub use subscription::Subscription;

@@ -121,6 +121,34 @@ pub struct InboundMessage {
     /// Files that came with it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<InboundAttachment>,
+    /// Set when this is not a message but the operator's reaction to one of ours; `text` then
+    /// holds the emoji too. Consumers that only want messages skip these with
+    /// [`InboundMessage::is_reaction`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reaction: Option<InboundReaction>,
+}
+
+/// The operator reacted to a message the connector sent.
+///
+/// Connectors that report [`Capability::Reactions`](crate::Capability::Reactions) deliver these
+/// as [`InboundMessage`]s whose `reaction` is set, so the subscription stream stays one type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct InboundReaction {
+    /// The message that was reacted to.
+    pub message_id: MessageId,
+    /// The emoji: a Unicode emoji, or `name:id` for a custom one.
+    pub emoji: String,
+}
+
+impl InboundReaction {
+    /// A reaction with `emoji` on `message_id`.
+    pub fn new(message_id: impl Into<MessageId>, emoji: impl Into<String>) -> Self {
+        Self {
+            message_id: message_id.into(),
+            emoji: emoji.into(),
+        }
+    }
 }
 
 impl InboundMessage {
@@ -138,7 +166,29 @@ impl InboundMessage {
             sender: sender.into(),
             ts,
             attachments: Vec::new(),
+            reaction: None,
         }
+    }
+
+    /// The operator's reaction `emoji` on `target`, as an inbound event with its own `event_id`
+    /// (the platform's id of the reaction, or one derived from target, sender and emoji, so that
+    /// dedupe holds across reconnects).
+    pub fn reaction(
+        event_id: impl Into<MessageId>,
+        sender: impl Into<SenderId>,
+        target: impl Into<MessageId>,
+        emoji: impl Into<String>,
+        ts: Timestamp,
+    ) -> Self {
+        let emoji = emoji.into();
+        let mut message = Self::new(event_id, sender, emoji.clone(), ts);
+        message.reaction = Some(InboundReaction::new(target, emoji));
+        message
+    }
+
+    /// Whether this is a reaction rather than a message.
+    pub fn is_reaction(&self) -> bool {
+        self.reaction.is_some()
     }
 
     /// This message, marked as posted in `thread`.
@@ -232,6 +282,25 @@ mod tests {
           "thread_id": "$root",
           "sender": "@op:example.org",
           "ts": "2026-11-21T05:06:07Z"
+        }
+        "###);
+    }
+
+    #[test]
+    fn reaction_serializes_with_its_target() {
+        let ts: Timestamp = "2026-11-21T05:06:07Z".parse().unwrap();
+        let msg = InboundMessage::reaction("r1", "op", "m1", "👍", ts);
+        assert!(msg.is_reaction());
+        insta::assert_json_snapshot!(msg, @r###"
+        {
+          "message_id": "r1",
+          "text": "👍",
+          "sender": "op",
+          "ts": "2026-11-21T05:06:07Z",
+          "reaction": {
+            "message_id": "m1",
+            "emoji": "👍"
+          }
         }
         "###);
     }
