@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use crate::capability::{Capabilities, Capability};
+use crate::diagnosis::Probe;
 use crate::error::{Error, Result};
 use crate::health::ConnectorHealth;
 use crate::ids::{MessageId, ThreadId};
@@ -83,6 +84,16 @@ pub trait OrchestratorConnector: Send + Sync + 'static {
     async fn history(&self, query: HistoryQuery) -> Result<Vec<InboundMessage>> {
         let _ = query;
         Err(Error::unsupported(self.kind(), Capability::History))
+    }
+
+    /// Probe the setup in detail for `connector doctor`: reachability, credentials, identity,
+    /// access to the conversation, the permissions and intents the connector needs, each as a
+    /// [`Probe`] with a concrete fix when it fails.
+    ///
+    /// The default reports [`health`](Self::health) as two probes; backends override it with
+    /// finer checks. Never fails: a probe that cannot run is reported as failed or skipped.
+    async fn diagnose(&self) -> Vec<Probe> {
+        crate::diagnosis::probes_from_health(&self.health().await)
     }
 
     /// Stops background work and persists state. Later calls may answer [`Error::Closed`].
