@@ -16,7 +16,7 @@ use connector_core::dedupe::Dedupe;
 use connector_core::{
     Capabilities, Capability, ConnectorDescriptor, ConnectorFuture, ConnectorHealth, Error,
     IdempotencyKey, InboundMessage, Inbox, MessageId, OrchestratorConnector, OutboundMessage,
-    Result, SendReceipt, SenderPolicy, Subscription, ThreadId, Timestamp, check_outbound,
+    Probe, Result, SendReceipt, SenderPolicy, Subscription, ThreadId, Timestamp, check_outbound,
 };
 use tokio::task::JoinHandle;
 
@@ -363,6 +363,11 @@ impl OrchestratorConnector for TmuxConnector {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         health.with_rejected_senders(self.inbox.stats().rejected_senders)
+    }
+
+    /// The server, the socket's owner, the target and the mode, each with a fix on failure.
+    async fn diagnose(&self) -> Vec<Probe> {
+        crate::diagnosis::diagnose(&self.session).await
     }
 
     async fn close(&self) -> Result<()> {

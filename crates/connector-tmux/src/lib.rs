@@ -43,6 +43,7 @@ mod connector;
 pub mod console;
 mod control;
 pub mod dedupe;
+mod diagnosis;
 mod error;
 mod health;
 mod hex;

@@ -430,6 +430,28 @@ impl TmuxSession {
         }
     }
 
+    /// The control client when it is connected (for [`crate::diagnosis`]).
+    pub(crate) fn live_client(&self) -> Option<Arc<ControlClient>> {
+        lock(&self.inner.client).clone().filter(|c| c.is_alive())
+    }
+
+    /// Why the control client is down, when it is.
+    pub(crate) fn down_reason(&self) -> String {
+        lock(&self.inner.client)
+            .as_ref()
+            .map(|c| c.reason())
+            .unwrap_or_else(|| "not connected".to_owned())
+    }
+
+    /// The socket file of the server attached to, else the one the settings name.
+    pub(crate) fn socket_file(&self) -> Option<PathBuf> {
+        lock(&self.inner.state)
+            .conversation
+            .as_ref()
+            .map(|c| c.socket_path.clone())
+            .or_else(|| self.inner.settings.socket.path())
+    }
+
     fn offline_probe(&self) -> Probe {
         let reason = lock(&self.inner.client)
             .as_ref()
@@ -744,7 +766,7 @@ async fn pane_identity(client: &ControlClient, pane: &str) -> Result<(String, u3
 /// One pane's fields by pane id (`%N`), or `None` when no such pane exists. A filtered
 /// `list-panes -a` is used because `display-message -t` answers for the current pane when
 /// the target is missing.
-async fn pane_fields(
+pub(crate) async fn pane_fields(
     client: &ControlClient,
     pane: &str,
     format: &str,
