@@ -42,6 +42,7 @@ pub(crate) struct Tools {
 /// fallback).
 pub(crate) fn all() -> Result<Tools> {
     tmux()?;
+    systemd_analyze()?;
     let synapse_venv = synapse()?;
     let nextest = match cargo_nextest() {
         Ok(()) => true,
@@ -71,6 +72,27 @@ pub(crate) fn tmux() -> Result<()> {
             Ok(())
         }
         None => Err("tmux: apt-get reported success but `tmux -V` still fails".to_owned()),
+    }
+}
+
+/// `systemd-analyze`, which the CLI's tests use to verify the unit `connector systemd` prints.
+/// Installed with apt (Debian package `systemd`) when missing.
+pub(crate) fn systemd_analyze() -> Result<()> {
+    if let Some(version) = version_of("systemd-analyze", &["--version"]) {
+        println!("systemd-analyze: {version}");
+        return Ok(());
+    }
+    println!("systemd-analyze: missing, installing the systemd package with apt-get");
+    apt_install(&["systemd"])?;
+    match version_of("systemd-analyze", &["--version"]) {
+        Some(version) => {
+            println!("systemd-analyze: installed {version}");
+            Ok(())
+        }
+        None => Err(
+            "systemd-analyze: apt-get reported success but `systemd-analyze --version` still fails"
+                .to_owned(),
+        ),
     }
 }
 
