@@ -46,6 +46,8 @@ pub(crate) struct Common {
     pub(crate) json: bool,
 }
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Probe the connector: reachable, authenticated, with a reason when not.
@@ -102,4 +104,123 @@ pub(crate) enum Command {
         #[arg(long, value_name = "SECONDS")]
         timeout: Option<f64>,
     },
+
+    /// Validate the roster's `connector` block and the environment, without any network.
+    ///
+    /// Prints the resolved configuration with secrets redacted (naming where each came from)
+    /// and every problem found. Exit status: 0 valid, 3 with the list of problems.
+    Check,
+
+    /// Probe the connector for real and print each check with a fix for every failure.
+    ///
+    /// Configuration problems are reported as failed probes too. Exit status: the number of
+    /// failed probes, capped at 125 (0 when everything passed).
+    Doctor(DoctorArgs),
+
+    /// Write or update the `connector` block of a roster, leaving the rest of the file as it is.
+    ///
+    /// Flags for scripts, prompts on a terminal. Never writes a secret: prints the environment
+    /// variables to set instead. Exit status: 0 written, 2 a flag is missing, 3 refused.
+    Init(InitArgs),
+
+    /// Print a systemd user unit that runs `connector bridge` (or `listen`), and how to enable it.
+    Systemd(SystemdArgs),
+}
+
+/// `connector doctor`'s options.
+#[derive(Debug, Args)]
+pub(crate) struct DoctorArgs {
+    /// Give up on a probe that has not answered after this many seconds.
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    pub(crate) timeout: f64,
+}
+
+/// `connector init`'s options: the block to write.
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// The connector kind: tmux, matrix or discord (asked on a terminal when missing).
+    #[arg(long, value_name = "KIND")]
+    pub(crate) kind: Option<String>,
+
+    /// Matrix: the homeserver's URL, e.g. https://matrix.example.org.
+    #[arg(long, value_name = "URL")]
+    pub(crate) homeserver_url: Option<String>,
+
+    /// Matrix: the bot's user id, e.g. @orchestrator:example.org.
+    #[arg(long, value_name = "ID")]
+    pub(crate) user_id: Option<String>,
+
+    /// Matrix: the room's id, e.g. !abcdef:example.org.
+    #[arg(long, value_name = "ID")]
+    pub(crate) room_id: Option<String>,
+
+    /// Discord: the channel's id (Developer Mode → right-click the channel → Copy Channel ID).
+    #[arg(long, value_name = "ID")]
+    pub(crate) channel_id: Option<String>,
+
+    /// tmux: the server's socket name (`tmux -L NAME`); default: tmux's default server.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) socket_name: Option<String>,
+
+    /// tmux: the pane to talk to (`session:window.pane` or `%N`); implies --mode pane.
+    #[arg(long, value_name = "TARGET")]
+    pub(crate) target: Option<String>,
+
+    /// tmux: console (the default) or pane.
+    #[arg(long, value_name = "MODE")]
+    pub(crate) mode: Option<String>,
+
+    /// Who may talk to the orchestrator (repeat or comma-separate); Matrix user ids, Discord
+    /// user ids. Required for Matrix and Discord unless --allow-any-sender.
+    #[arg(long = "allow", value_name = "SENDER", value_delimiter = ',')]
+    pub(crate) allowed_senders: Vec<String>,
+
+    /// Admit messages from anyone who can post in the room or channel.
+    #[arg(long)]
+    pub(crate) allow_any_sender: bool,
+
+    /// Refused: secrets never go into the roster (set MATRIX_ACCESS_TOKEN or DISCORD_BOT_TOKEN).
+    #[arg(long, value_name = "SECRET", hide = true)]
+    pub(crate) token: Option<String>,
+
+    /// Refused: secrets never go into the roster.
+    #[arg(long, value_name = "SECRET", hide = true)]
+    pub(crate) access_token: Option<String>,
+
+    /// Refused: secrets never go into the roster.
+    #[arg(long, value_name = "SECRET", hide = true)]
+    pub(crate) bot_token: Option<String>,
+
+    /// Refused: secrets never go into the roster.
+    #[arg(long, value_name = "SECRET", hide = true)]
+    pub(crate) password: Option<String>,
+
+    /// Print the new roster instead of writing it.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+}
+
+/// `connector systemd`'s options: what the unit runs.
+#[derive(Debug, Args)]
+pub(crate) struct SystemdArgs {
+    /// Run `connector listen` instead of `connector bridge`.
+    #[arg(long, conflicts_with = "bridge")]
+    pub(crate) listen: bool,
+
+    /// The unit's name, without `.service`.
+    #[arg(long, default_value = "connector", value_name = "NAME")]
+    pub(crate) name: String,
+
+    /// The `connector` executable the unit starts (default: this one).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) exec: Option<std::path::PathBuf>,
+
+    /// Hand the tokens over with `LoadCredential=` from this directory (files named
+    /// MATRIX_ACCESS_TOKEN, DISCORD_BOT_TOKEN) instead of the environment file alone.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) credentials: Option<std::path::PathBuf>,
+
+    /// Arguments for `connector bridge`, after `--bridge` (e.g. `--bridge --from discord --to tmux`).
+    #[arg(long, num_args = 0.., allow_hyphen_values = true, value_name = "ARGS")]
+    pub(crate) bridge: Option<Vec<String>>,
 }

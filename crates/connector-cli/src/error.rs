@@ -2,25 +2,42 @@
 
 /// Exit statuses of the `connector` command (also listed in `docs/cli.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
 pub(crate) enum Exit {
     /// Success.
-    Ok = 0,
+    Ok,
     /// Any failure not listed below.
-    Failure = 1,
+    Failure,
     /// The command line is wrong (clap's own status).
-    #[allow(dead_code)]
-    Usage = 2,
+    Usage,
     /// The roster or the environment is invalid.
-    Config = 3,
+    Config,
     /// The platform cannot be reached.
-    Unreachable = 4,
+    Unreachable,
     /// The platform refused our credentials, or the target is not ours.
-    Unauthenticated = 5,
+    Unauthenticated,
     /// The platform refused the message, or only part of it was sent.
-    SendFailed = 6,
+    SendFailed,
     /// `listen --timeout` passed before `--count` messages arrived.
-    Timeout = 7,
+    Timeout,
+    /// `doctor`: the number of failed probes (capped at 125).
+    Probes(u8),
+}
+
+impl Exit {
+    /// The process exit status.
+    pub(crate) fn code(self) -> u8 {
+        match self {
+            Self::Ok => 0,
+            Self::Failure => 1,
+            Self::Usage => 2,
+            Self::Config => 3,
+            Self::Unreachable => 4,
+            Self::Unauthenticated => 5,
+            Self::SendFailed => 6,
+            Self::Timeout => 7,
+            Self::Probes(failed) => failed,
+        }
+    }
 }
 
 /// Why a command failed.
@@ -33,6 +50,12 @@ pub(crate) enum Error {
     /// The connector failed.
     #[error(transparent)]
     Connector(#[from] connector_core::Error),
+    /// The command line lacks something no terminal could be asked for (exit status 2).
+    #[error("{0}")]
+    Usage(String),
+    /// The command refused to do what was asked, e.g. write a secret into a roster (status 3).
+    #[error("{0}")]
+    Refused(String),
     /// Reading the message from stdin or writing output failed.
     #[error("{what}: {source}")]
     Io {
@@ -52,6 +75,8 @@ impl Error {
                 core_exit(e)
             }
             Self::Registry(_) => Exit::Config,
+            Self::Usage(_) => Exit::Usage,
+            Self::Refused(_) => Exit::Config,
             Self::Io { .. } => Exit::Failure,
         }
     }

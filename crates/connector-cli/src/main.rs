@@ -20,14 +20,14 @@ fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(error::Exit::Failure as u8);
+            return ExitCode::from(error::Exit::Failure.code());
         }
     };
     match runtime.block_on(commands::run(cli)) {
-        Ok(exit) => ExitCode::from(exit as u8),
+        Ok(exit) => ExitCode::from(exit.code()),
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(e.exit() as u8)
+            ExitCode::from(e.exit().code())
         }
     }
 }

@@ -6,6 +6,11 @@ mod health;
 mod listen;
 mod send;
 
+mod check;
+mod doctor;
+mod init;
+mod systemd;
+
 use std::sync::Arc;
 
 use connector_core::OrchestratorConnector;
@@ -23,6 +28,10 @@ pub(crate) async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Listen { count, timeout } => listen::run(common, count, timeout).await,
         #[cfg(feature = "tmux")]
         Command::Demo { socket, wait, keep } => demo::run(socket, wait, keep).await,
+        Command::Check => check::run(common),
+        Command::Doctor(args) => doctor::run(common, &args).await,
+        Command::Init(args) => init::run(common, args),
+        Command::Systemd(args) => systemd::run(common, &args),
     }
 }
 

@@ -1,0 +1,83 @@
+//! `connector doctor` against a real Synapse (synapse-harness): passing on a good setup,
+//! failing with the right fix on a wrong token and on a room the bot is not in.
+#![cfg(feature = "matrix")]
+
+mod common;
+
+use common::{Dir, stdout};
+use synapse_harness::Synapse;
+
+fn roster(dir: &Dir, synapse: &Synapse, user: &str, room: &str) -> std::path::PathBuf {
+    dir.file(
+        "roster.yaml",
+        &format!(
+            "connector:\n  kind: matrix\n  allow_any_sender: true\n  matrix:\n    homeserver_url: {}\n    user_id: '{user}'\n    room_id: '{room}'\n",
+            synapse.base_url()
+        ),
+    )
+}
+
+fn doctor(dir: &Dir, roster: &std::path::Path, token: &str) -> std::process::Output {
+    dir.connector()
+        .arg("--roster")
+        .arg(roster)
+        .arg("doctor")
+        .env("MATRIX_ACCESS_TOKEN", token)
+        .output()
+        .unwrap()
+}
+
+fn filters(dir: &Dir, synapse: &Synapse) -> Vec<(String, String)> {
+    vec![
+        (dir.path().display().to_string(), "[DIR]".to_owned()),
+        (synapse.base_url(), "[HOMESERVER]".to_owned()),
+        (
+            r"![A-Za-z0-9._~+/=-]+(:localhost)?".to_owned(),
+            "[ROOM]".to_owned(),
+        ),
+        (r"\b[A-Z]{10}\b".to_owned(), "[DEVICE]".to_owned()),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn good_wrong_token_and_missing_room() {
+    let synapse = Synapse::start().await;
+    let bot = synapse.register("bot").await;
+    let alice = synapse.register("alice").await;
+    let room = synapse.create_room(&alice, &[&bot]).await;
+    let elsewhere = synapse.create_room(&alice, &[]).await;
+
+    let dir = Dir::new();
+    let good = roster(&dir, &synapse, &bot.user_id, &room);
+    let output = doctor(&dir, &good, &bot.access_token);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    insta::with_settings!({ filters => common::pairs(&filters(&dir, &synapse)) }, {
+        insta::assert_snapshot!("good", stdout(&output));
+    });
+
+    let output = doctor(&dir, &good, "syt_Ym90_wrongwrongwrong_000000");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let text = stdout(&output);
+    assert!(text.contains("✗ token accepted"), "{text}");
+    assert!(text.contains("log in as @bot:localhost again"), "{text}");
+    assert!(
+        !text.contains("wrongwrongwrong"),
+        "the token must not be echoed: {text}"
+    );
+    insta::with_settings!({ filters => common::pairs(&filters(&dir, &synapse)) }, {
+        insta::assert_snapshot!("wrong_token", text);
+    });
+
+    let dir = Dir::new();
+    let missing = roster(&dir, &synapse, &bot.user_id, &elsewhere);
+    let output = doctor(&dir, &missing, &bot.access_token);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(
+        text.contains("fix: ") && text.contains(&format!("has joined {elsewhere}")),
+        "{text}"
+    );
+    insta::with_settings!({ filters => common::pairs(&filters(&dir, &synapse)) }, {
+        insta::assert_snapshot!("missing_room", text);
+    });
+}
