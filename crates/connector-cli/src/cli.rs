@@ -123,7 +123,7 @@ pub(crate) enum Command {
     /// variables to set instead. Exit status: 0 written, 2 a flag is missing, 3 refused.
     Init(InitArgs),
 
-    /// Print a systemd user unit that runs `connector bridge` (or `listen`), and how to enable it.
+    /// Print a systemd user unit for `connector bridge` (or `listen`) and how to enable it.
     Systemd(SystemdArgs),
 }
 
