@@ -126,6 +126,7 @@ fn missing_server_fails_with_the_command_to_start_it() {
     });
 }
 
+#[cfg(feature = "matrix")] // otherwise "not compiled in" is one more failure
 #[test]
 fn configuration_problems_are_failed_probes_and_counted() {
     let dir = Dir::new();

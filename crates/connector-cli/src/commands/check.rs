@@ -430,6 +430,22 @@ mod tests {
     }
 
     #[test]
+    fn a_kind_without_a_backend_is_a_problem_naming_the_known_kinds() {
+        let path = roster("irc.yaml", "connector:\n  kind: irc\n");
+        let inspection = inspect(Some(&path), &HashMap::new());
+        std::fs::remove_file(&path).unwrap();
+        assert!(!inspection.compiled_in);
+        let problem = inspection
+            .problems
+            .iter()
+            .find(|p| p.path == "connector.kind")
+            .expect("a connector.kind problem");
+        insta::assert_snapshot!(problem.message, @"unknown connector kind `irc`: known kinds are tmux, matrix, discord");
+        let known = missing_backend("discord");
+        assert!(known.contains("enable the `discord` feature"), "{known}");
+    }
+
+    #[test]
     fn secret_value_never_appears() {
         let path = roster(
             "ok.yaml",
