@@ -142,7 +142,7 @@ pub(crate) struct InitArgs {
     #[arg(long, value_name = "KIND")]
     pub(crate) kind: Option<String>,
 
-    /// Matrix: the homeserver's URL, e.g. https://matrix.example.org.
+    /// Matrix: the homeserver's URL, e.g. `https://matrix.example.org`.
     #[arg(long, value_name = "URL")]
     pub(crate) homeserver_url: Option<String>,
 
