@@ -1,9 +1,11 @@
 //! One module per subcommand.
 
+pub(crate) mod bridge;
 #[cfg(feature = "tmux")]
 mod demo;
 mod health;
 mod listen;
+mod mcp;
 mod send;
 
 use std::sync::Arc;
@@ -23,6 +25,8 @@ pub(crate) async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Listen { count, timeout } => listen::run(common, count, timeout).await,
         #[cfg(feature = "tmux")]
         Command::Demo { socket, wait, keep } => demo::run(socket, wait, keep).await,
+        Command::Bridge(args) => bridge::run(args).await,
+        Command::Mcp => mcp::run(common).await,
     }
 }
 
