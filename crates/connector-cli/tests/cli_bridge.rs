@@ -344,6 +344,64 @@ async fn matrix_operator_and_tmux_agent_in_a_thread_across_a_restart() {
 }
 
 #[test]
+fn a_message_for_a_missing_agent_is_held_reported_and_delivered() {
+    let emulator = Emulator::start(Config::default()).expect("start the Discord emulator");
+    let operator = emulator.add_user("operator");
+    let channel = emulator.channel_id();
+    let tmux = Tmux::start(ACK_PROGRAM);
+    assert!(tmux.run(&["new-session", "-d", "-s", "keep"]));
+    let discord = tmux.write_roster(
+        "discord.yaml",
+        &format!(
+            "connector:\n  kind: discord\n  allowed_senders: ['{}']\n  discord:\n    channel_id: '{channel}'\n    state_dir: '{}'\n",
+            operator.id,
+            tmux.dir.path().join("discord-state").display()
+        ),
+    );
+    let pane = tmux.pane_roster();
+    let state = state_file(tmux.dir.path());
+    let env = [
+        (
+            "DISCORD_BOT_TOKEN".to_owned(),
+            emulator.bot_token().to_owned(),
+        ),
+        ("DISCORD_API_BASE_URL".to_owned(), emulator.base_url()),
+    ];
+    let bridge = Running::start(
+        &[
+            "bridge",
+            "--from",
+            discord.to_str().unwrap(),
+            "--to",
+            pane.to_str().unwrap(),
+            "--state",
+            &state,
+            "--quiet-ms",
+            QUIET_MS,
+        ],
+        &env,
+        "bridging",
+    );
+
+    // The agent's pane is gone (its session killed; the server lives on): the operator's
+    // message is held, the operator is told so, and it is delivered once the agent is back.
+    assert!(tmux.run(&["kill-session", "-t", "=agent"]));
+    emulator
+        .post_as(&operator, channel, "hold this")
+        .expect("post while the agent is down");
+    wait_for_bot(&emulator, channel, "your message is held", &bridge);
+    tmux.restart_agent(ACK_PROGRAM);
+    wait_for_bot(&emulator, channel, "ack: hold this", &bridge);
+    assert_eq!(tmux.count_lines("hold this"), 1, "{}", tmux.screen());
+    assert!(
+        bridge.stderr().contains("holding the message; will retry"),
+        "{}",
+        bridge.stderr()
+    );
+    assert_eq!(bridge.terminate().code(), Some(0));
+}
+
+#[test]
 fn a_missing_agent_pane_fails_at_start_with_status_5() {
     let emulator = Emulator::start(Config::default()).expect("start the Discord emulator");
     let operator = emulator.add_user("operator");

@@ -67,6 +67,41 @@ impl Tmux {
         tmux
     }
 
+    /// Starts session `agent` running `program` again (on a server that lost it, or a new server
+    /// on the same socket), and waits for its first line.
+    pub fn restart_agent(&self, program: &str) {
+        let status = self
+            .command()
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                "agent",
+                "-x",
+                "200",
+                "-y",
+                "50",
+                "sh",
+                "-c",
+                program,
+            ])
+            .status()
+            .expect("run tmux");
+        assert!(status.success(), "tmux new-session failed");
+        eventually("the agent program to start again", || {
+            self.screen().contains("agent ready").then_some(())
+        });
+    }
+
+    /// Runs `tmux ARGS` on this server; answers whether it succeeded.
+    pub fn run(&self, args: &[&str]) -> bool {
+        self.command()
+            .args(args)
+            .status()
+            .expect("run tmux")
+            .success()
+    }
+
     fn command(&self) -> Command {
         let mut command = Command::new("tmux");
         command.args(["-L", &self.socket, "-f", "/dev/null"]);

@@ -335,7 +335,26 @@ impl Bridge {
         {
             outbound = outbound.in_thread(self.state.agent_thread_for(thread));
         }
-        match deliver(&self.agent, &self.operator, outbound, &self.stop, stopping).await {
+        // Told to the operator, once, if the agent's side is unreachable and the message waits.
+        let mut held = OutboundMessage::new(format!(
+            "⏳ the agent's side ({}) cannot be reached; your message is held and will be \
+             delivered when it is back",
+            self.agent.kind()
+        ))
+        .with_idempotency_key(relay_key("hd", &id));
+        if let Some(thread) = &thread {
+            held = held.in_thread(thread.clone());
+        }
+        match deliver(
+            &self.agent,
+            &self.operator,
+            outbound,
+            Some(held),
+            &self.stop,
+            stopping,
+        )
+        .await
+        {
             Outcome::Sent(receipt) => {
                 tracing::info!(
                     message = %id,
@@ -358,8 +377,15 @@ impl Bridge {
                 if let Some(thread) = &thread {
                     notice = notice.in_thread(thread.clone());
                 }
-                if let Outcome::Failed(e) =
-                    deliver(&self.operator, &self.agent, notice, &self.stop, stopping).await
+                if let Outcome::Failed(e) = deliver(
+                    &self.operator,
+                    &self.agent,
+                    notice,
+                    None,
+                    &self.stop,
+                    stopping,
+                )
+                .await
                 {
                     tracing::error!(error = %e, "the failure notice did not reach the operator either");
                 }
@@ -402,7 +428,16 @@ impl Bridge {
         if let Some(thread) = &batch.thread {
             outbound = outbound.in_thread(thread.clone());
         }
-        match deliver(&self.operator, &self.agent, outbound, &self.stop, stopping).await {
+        match deliver(
+            &self.operator,
+            &self.agent,
+            outbound,
+            None,
+            &self.stop,
+            stopping,
+        )
+        .await
+        {
             Outcome::Sent(receipt) => tracing::info!(
                 lines = batch.lines.len(),
                 first_line = %batch.first_id,
@@ -438,12 +473,14 @@ async fn sleep_until(deadline: Option<Instant>) {
 
 /// Sends `message` on `to` under the core [`RetryPolicy`]. Retryable failures (unreachable,
 /// rate limited, timeouts) are held and retried until they succeed or the bridge stops, with
-/// the health of both sides logged each time; a refusal is returned. While `stopping`, the
-/// delivery is bounded by [`SHUTDOWN_GRACE`] instead of the stop signal.
+/// the health of both sides logged each time, and `hold_notice` sent to the other side the
+/// first time; a refusal is returned. While `stopping`, the delivery is bounded by
+/// [`SHUTDOWN_GRACE`] instead of the stop signal.
 async fn deliver(
     to: &Side,
     other: &Side,
     message: OutboundMessage,
+    mut hold_notice: Option<OutboundMessage>,
     stop: &watch::Receiver<bool>,
     stopping: bool,
 ) -> Outcome {
@@ -458,6 +495,11 @@ async fn deliver(
                         return Outcome::Failed(e);
                     }
                     tracing::warn!(side = to.role, error = %e, delay = ?HOLD_DELAY, "holding the message; will retry");
+                    if let Some(notice) = hold_notice.take()
+                        && let Err(e) = policy.run(|_| other.connector.send(notice.clone())).await
+                    {
+                        tracing::warn!(side = other.role, error = %e, "the hold notice was not sent");
+                    }
                     tokio::time::sleep(HOLD_DELAY).await;
                 }
             }
