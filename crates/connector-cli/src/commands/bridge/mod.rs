@@ -366,7 +366,7 @@ impl Bridge {
                 self.save();
             }
             Outcome::Failed(e) => {
-                tracing::error!(message = %id, error = %e, "the operator's message could not be handed to the agent");
+                tracing::error!(message = %id, error = %e, text = %text, "the operator's message could not be handed to the agent");
                 self.state.record_forwarded(&id, thread.as_deref());
                 self.save();
                 let mut notice = OutboundMessage::new(format!(

@@ -92,6 +92,7 @@ pub(crate) struct EditParams {
 pub(crate) struct HistoryParams {
     /// How many recent messages (1 to 100, default 20).
     #[serde(default)]
+    #[schemars(range(min = 1, max = 100))]
     pub(crate) limit: Option<u32>,
     /// Only this thread's messages; omit for the main conversation.
     #[serde(default)]
@@ -104,6 +105,7 @@ pub(crate) struct WaitParams {
     /// How long to wait for a message, in seconds (0 to 600, default 30). 0 only takes a
     /// message already queued.
     #[serde(default)]
+    #[schemars(range(min = 0.0, max = 600.0))]
     pub(crate) timeout_seconds: Option<f64>,
 }
 
