@@ -402,6 +402,71 @@ fn a_message_for_a_missing_agent_is_held_reported_and_delivered() {
 }
 
 #[test]
+fn mirrored_threads_map_both_ways() {
+    let emulator = Emulator::start(Config::default()).expect("start the Discord emulator");
+    let operator = emulator.add_user("operator");
+    let channel = emulator.channel_id();
+    let tmux = Tmux::start(ACK_PROGRAM);
+    // Thread windows run the agent program too.
+    assert!(tmux.run(&["set-option", "-g", "default-command", ACK_PROGRAM]));
+    let discord = tmux.write_roster(
+        "discord.yaml",
+        &format!(
+            "connector:\n  kind: discord\n  allowed_senders: ['{}']\n  discord:\n    channel_id: '{channel}'\n    state_dir: '{}'\n",
+            operator.id,
+            tmux.dir.path().join("discord-state").display()
+        ),
+    );
+    let pane = tmux.pane_roster();
+    let state = state_file(tmux.dir.path());
+    let env = [
+        (
+            "DISCORD_BOT_TOKEN".to_owned(),
+            emulator.bot_token().to_owned(),
+        ),
+        ("DISCORD_API_BASE_URL".to_owned(), emulator.base_url()),
+    ];
+    let bridge = Running::start(
+        &[
+            "bridge",
+            "--from",
+            discord.to_str().unwrap(),
+            "--to",
+            pane.to_str().unwrap(),
+            "--state",
+            &state,
+            "--quiet-ms",
+            QUIET_MS,
+            "--mirror-threads",
+        ],
+        &env,
+        "bridging",
+    );
+
+    let root = emulator
+        .post_as(&operator, channel, "main question")
+        .expect("post");
+    wait_for_bot(&emulator, channel, "ack: main question", &bridge);
+    start_thread_as_operator(&emulator, &operator.token, root.id);
+    emulator
+        .post_as(&operator, root.id, "in the thread")
+        .expect("post in the thread");
+    wait_for_bot(&emulator, root.id, "ack: in the thread", &bridge);
+    assert_eq!(tmux.count_lines("in the thread"), 0, "not in the main pane");
+
+    // The latest operator message is in the channel now; output of the thread's window still
+    // goes to the thread, output of the main pane to the channel.
+    emulator
+        .post_as(&operator, channel, "back in main")
+        .expect("post");
+    wait_for_bot(&emulator, channel, "ack: back in main", &bridge);
+    tmux.type_line_into("=agent:1", "window note");
+    wait_for_bot(&emulator, root.id, "ack: window note", &bridge);
+    assert_eq!(bot_count(&emulator, channel, "window note"), 0);
+    assert_eq!(bridge.terminate().code(), Some(0));
+}
+
+#[test]
 fn a_missing_agent_pane_fails_at_start_with_status_5() {
     let emulator = Emulator::start(Config::default()).expect("start the Discord emulator");
     let operator = emulator.add_user("operator");

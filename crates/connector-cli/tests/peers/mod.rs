@@ -128,10 +128,15 @@ impl Tmux {
 
     /// Types `line` and Enter into the pane, as a person at the keyboard would.
     pub fn type_line(&self, line: &str) {
+        self.type_line_into("=agent:0.0", line);
+    }
+
+    /// Types `line` and Enter into pane `target`.
+    pub fn type_line_into(&self, target: &str, line: &str) {
         for keys in [vec!["-l", "--", line], vec!["Enter"]] {
             let status = self
                 .command()
-                .args(["send-keys", "-t", "=agent:0.0"])
+                .args(["send-keys", "-t", target])
                 .args(&keys)
                 .status()
                 .expect("run tmux send-keys");
