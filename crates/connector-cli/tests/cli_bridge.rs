@@ -407,8 +407,15 @@ fn mirrored_threads_map_both_ways() {
     let operator = emulator.add_user("operator");
     let channel = emulator.channel_id();
     let tmux = Tmux::start(ACK_PROGRAM);
-    // Thread windows run the agent program too.
-    assert!(tmux.run(&["set-option", "-g", "default-command", ACK_PROGRAM]));
+    // Thread windows run the agent program too, without its banner: the first message is pasted
+    // as soon as the window exists, and a banner printed meanwhile would share a line with the
+    // paste's echo (which the tmux connector then cannot recognise).
+    assert!(tmux.run(&[
+        "set-option",
+        "-g",
+        "default-command",
+        "while IFS= read -r l; do printf 'ack: %s\\n' \"$l\"; done",
+    ]));
     let discord = tmux.write_roster(
         "discord.yaml",
         &format!(

@@ -147,6 +147,11 @@ async fn tmux_console_tools_and_notifications() {
         "Claude Code channel capability: {experimental:?}"
     );
     assert!(info.capabilities.tools.is_some());
+    assert!(info.capabilities.logging.is_some());
+    insta::assert_snapshot!(
+        "mcp_instructions",
+        info.instructions.clone().unwrap_or_default()
+    );
 
     let mut tools = client.list_all_tools().await.expect("list tools");
     tools.sort_by(|a, b| a.name.cmp(&b.name));

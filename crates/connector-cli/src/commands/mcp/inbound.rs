@@ -93,7 +93,10 @@ impl Inbound {
             match &client.peer {
                 Some(peer) => (peer.clone(), client.log_messages),
                 None => {
-                    client.held.push(message);
+                    // Bounded: a client that never initializes must not grow this forever.
+                    if client.held.len() < QUEUE_LIMIT {
+                        client.held.push(message);
+                    }
                     return;
                 }
             }

@@ -33,9 +33,9 @@ const MAX_HISTORY: u32 = 100;
 
 /// What the server tells the client about itself (Claude Code adds it to the system prompt).
 const INSTRUCTIONS: &str = "This server connects you with your human operator over a chat \
-connector (tmux, Matrix or Discord). Operator messages arrive as <channel source=\"connector\" \
-message_id=\"…\" thread_id=\"…\" sender=\"…\"> events when the client supports channels, and \
-from the wait_for_message tool in any case. Answer the operator with `reply` (pass the \
+connector (tmux, Matrix or Discord). Operator messages arrive as <channel> events (attributes \
+message_id, thread_id, sender, ts, kind) when the client supports channels, and from the \
+wait_for_message tool in any case. Answer the operator with `reply` (pass the \
 message_id you answer; the reply goes to the same thread) or `send` (optionally with a \
 thread_id). Use `react` to acknowledge a message, `edit` to correct one you sent, `history` to \
 read back, `health` to check the link.";
