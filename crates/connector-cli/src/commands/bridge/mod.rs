@@ -156,6 +156,21 @@ pub(crate) async fn run(args: BridgeArgs) -> Result<Exit, Error> {
     };
     let stop = bridge.relay(&mut from_operator, &mut from_agent).await;
     signals.abort();
+    if let Stop::Ended(side) = stop {
+        let (operator, agent) = tokio::join!(
+            bridge.operator.connector.health(),
+            bridge.agent.connector.health()
+        );
+        for (role, health) in [("operator", operator), ("agent", agent)] {
+            tracing::error!(
+                side = role,
+                reachable = health.reachable,
+                authenticated = health.authenticated,
+                detail = health.detail.as_deref().unwrap_or("-"),
+                "health after the {side} side's message stream ended"
+            );
+        }
+    }
     bridge.shut_down(&mut from_operator).await;
     Ok(match stop {
         Stop::Signal => Exit::Ok,
