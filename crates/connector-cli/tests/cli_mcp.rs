@@ -58,10 +58,7 @@ impl ClientHandler for Recorder {
 type Client = RunningService<RoleClient, Recorder>;
 
 /// Spawns `connector --roster ROSTER mcp` with `env` and connects to it.
-async fn connect(
-    roster: &std::path::Path,
-    env: &[(&str, String)],
-) -> (Client, mpsc::UnboundedReceiver<(String, Value)>) {
+async fn connect(roster: &std::path::Path, env: &[(&str, String)]) -> (Client, Notifications) {
     let mut command = tokio::process::Command::new(assert_cmd::cargo::cargo_bin("connector"));
     command
         .arg("--roster")
@@ -83,7 +80,13 @@ async fn connect(
     .serve(transport)
     .await
     .expect("initialize the MCP session");
-    (client, notifications)
+    (
+        client,
+        Notifications {
+            receiver: notifications,
+            kept: Vec::new(),
+        },
+    )
 }
 
 /// Calls tool `name` with `arguments`.
@@ -112,18 +115,32 @@ fn ok_json(result: &CallToolResult) -> Value {
     serde_json::from_str(&text(result)).expect("a JSON result")
 }
 
-/// The next notification with `method`, skipping others.
-async fn notification(
-    notifications: &mut mpsc::UnboundedReceiver<(String, Value)>,
-    method: &str,
-) -> Value {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        match tokio::time::timeout_at(deadline, notifications.recv()).await {
-            Ok(Some((m, params))) if m == method => return params,
-            Ok(Some(_)) => {}
-            Ok(None) => panic!("the client stopped before {method} arrived"),
-            Err(_) => panic!("{method} did not arrive within {PATIENCE:?}"),
+/// The notifications the client received, in arrival order.
+///
+/// The client handles each notification in a task of its own, so two notifications sent one
+/// after the other may be recorded in either order: those not asked for yet are kept.
+struct Notifications {
+    receiver: mpsc::UnboundedReceiver<(String, Value)>,
+    kept: Vec<(String, Value)>,
+}
+
+impl Notifications {
+    /// The first notification with `method` (kept or arriving within [`PATIENCE`]).
+    async fn next(&mut self, method: &str) -> Value {
+        if let Some(index) = self.kept.iter().position(|(m, _)| m == method) {
+            return self.kept.remove(index).1;
+        }
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            match tokio::time::timeout_at(deadline, self.receiver.recv()).await {
+                Ok(Some((m, params))) if m == method => return params,
+                Ok(Some(other)) => self.kept.push(other),
+                Ok(None) => panic!("the client stopped before {method} arrived"),
+                Err(_) => panic!(
+                    "{method} did not arrive within {PATIENCE:?}; received {:?}",
+                    self.kept
+                ),
+            }
         }
     }
 }
@@ -211,11 +228,11 @@ async fn tmux_console_tools_and_notifications() {
     let message = &waited["message"];
     assert_eq!(message["text"], "yes, merge it");
     assert_eq!(message["sender"], "tmux:operator");
-    let channel = notification(&mut notifications, "notifications/claude/channel").await;
+    let channel = notifications.next("notifications/claude/channel").await;
     assert_eq!(channel["content"], "yes, merge it");
     assert_eq!(channel["meta"]["message_id"], message["message_id"]);
     assert_eq!(channel["meta"]["sender"], "tmux:operator");
-    let log = notification(&mut notifications, "notifications/message").await;
+    let log = notifications.next("notifications/message").await;
     assert_eq!(log["level"], "info");
     assert_eq!(log["data"]["text"], "yes, merge it");
 
@@ -314,7 +331,7 @@ async fn discord_threads_reactions_and_edits() {
     );
     assert_eq!(waited["message"]["text"], "which branch?");
     assert_eq!(waited["message"]["message_id"], question.id.to_string());
-    let notified = notification(&mut notifications, "notifications/claude/channel").await;
+    let notified = notifications.next("notifications/claude/channel").await;
     assert_eq!(notified["content"], "which branch?");
     assert_eq!(notified["meta"]["sender"], operator.id.to_string());
 
@@ -354,7 +371,7 @@ async fn discord_threads_reactions_and_edits() {
     );
     assert_eq!(waited["message"]["text"], "ok, go");
     assert_eq!(waited["message"]["thread_id"], thread.to_string());
-    let notified = notification(&mut notifications, "notifications/claude/channel").await;
+    let notified = notifications.next("notifications/claude/channel").await;
     assert_eq!(notified["meta"]["thread_id"], thread.to_string());
 
     // react finds the thread of a message it has seen; reply answers in it; edit changes ours.
