@@ -517,3 +517,24 @@ fn a_missing_agent_pane_fails_at_start_with_status_5() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("nosuch:0.0"), "{stderr}");
 }
+
+#[test]
+fn a_missing_roster_is_a_configuration_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-roster.yaml");
+    let output = assert_cmd::Command::cargo_bin("connector")
+        .unwrap()
+        .env_remove("RUST_LOG")
+        .args(["bridge", "--from"])
+        .arg(&missing)
+        .args(["--to", "tmux", "--state"])
+        .arg(state_file(dir.path()))
+        .timeout(PATIENCE)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8(output.stderr)
+        .unwrap()
+        .replace(&dir.path().display().to_string(), "[DIR]");
+    insta::assert_snapshot!(stderr, @"error: cannot read roster [DIR]/no-such-roster.yaml: No such file or directory (os error 2)");
+}
