@@ -125,6 +125,22 @@ pub(crate) enum Command {
 
     /// Print a systemd user unit for `connector bridge` (or `listen`) and how to enable it.
     Systemd(SystemdArgs),
+
+    /// Relay both ways between the operator's connector and the agent's (e.g. Discord <-> a
+    /// tmux pane where Claude Code runs).
+    ///
+    /// Operator messages are pasted into the agent's side; the agent's output lines are
+    /// coalesced and sent back into the thread the most recent operator message came from.
+    /// Runs until SIGTERM or Ctrl-C. Exit status: 0 stopped by a signal, 3 bad configuration,
+    /// 4 a side unreachable or its stream ended, 5 a side refused our credentials or target.
+    Bridge(crate::commands::bridge::BridgeArgs),
+
+    /// Serve the connector to an agent runtime as an MCP server on stdio.
+    ///
+    /// Tools: send, reply, react, edit, history, wait_for_message, health. Operator messages
+    /// are also pushed as notifications (`notifications/message` and Claude Code's
+    /// `notifications/claude/channel`). Exit status: 0 when the client disconnects.
+    Mcp,
 }
 
 /// `connector doctor`'s options.

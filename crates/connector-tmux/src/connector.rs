@@ -228,6 +228,16 @@ fn is_own_echo(echoes: &Mutex<VecDeque<(String, Instant)>>, text: &str) -> bool 
     }
 }
 
+/// Forgets one expected echo of each of `lines` (the newest), after a send that pasted nothing.
+fn forget_echoes(echoes: &Mutex<VecDeque<(String, Instant)>>, lines: &[String]) {
+    let mut echoes = echoes.lock().unwrap_or_else(PoisonError::into_inner);
+    for line in lines {
+        if let Some(index) = echoes.iter().rposition(|(sent, _)| sent == line) {
+            echoes.remove(index);
+        }
+    }
+}
+
 /// Re-attaches the control client once the server answers again; never starts a server.
 async fn supervise(session: TmuxSession) {
     let path: Option<PathBuf> = session.settings().socket.path();
@@ -304,6 +314,7 @@ impl OrchestratorConnector for TmuxConnector {
             // A retry of a message already shown: never show it twice.
             return Ok(SendReceipt::new(vec![id], thread, true));
         }
+        let mut expected_echoes = Vec::new();
         if !self.is_console() {
             // The lines the pane may echo back: the text as pasted, folded or not.
             let kept = neutralize(&message.text, Newlines::Keep);
@@ -314,18 +325,27 @@ impl OrchestratorConnector for TmuxConnector {
                 .map(str::trim)
                 .filter(|line| !line.is_empty())
                 .collect();
+            expected_echoes = lines.into_iter().map(str::to_owned).collect();
             let mut echoes = self.echoes.lock().unwrap_or_else(PoisonError::into_inner);
             echoes.extend(
-                lines
-                    .into_iter()
-                    .map(|line| (line.to_owned(), Instant::now())),
+                expected_echoes
+                    .iter()
+                    .map(|line| (line.clone(), Instant::now())),
             );
         }
-        let delivered = self
+        let delivered = match self
             .session
             .send(&message.text, thread.as_ref().map(ThreadId::as_str), true)
             .await
-            .map_err(to_core)?;
+        {
+            Ok(delivered) => delivered,
+            Err(e) => {
+                // Nothing was pasted, so nothing will echo: an expectation left behind would
+                // swallow a later line of the program's that ends with the same text.
+                forget_echoes(&self.echoes, &expected_echoes);
+                return Err(to_core(e));
+            }
+        };
         self.sent_keys
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -377,5 +397,29 @@ impl OrchestratorConnector for TmuxConnector {
         self.session.close();
         self.inbox.close();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_send_leaves_no_expected_echo_behind() {
+        let echoes = Mutex::new(VecDeque::new());
+        echoes
+            .lock()
+            .unwrap()
+            .push_back(("hold this".to_owned(), Instant::now()));
+        // A retried send expected the same echo again, then failed: only its own expectation goes.
+        echoes
+            .lock()
+            .unwrap()
+            .push_back(("hold this".to_owned(), Instant::now()));
+        forget_echoes(&echoes, &["hold this".to_owned()]);
+        assert_eq!(echoes.lock().unwrap().len(), 1);
+        // The echo of the one real paste is recognised once; the program's answer is not eaten.
+        assert!(is_own_echo(&echoes, "hold this"));
+        assert!(!is_own_echo(&echoes, "ack: hold this"));
     }
 }

@@ -1,9 +1,11 @@
 //! One module per subcommand.
 
+pub(crate) mod bridge;
 #[cfg(feature = "tmux")]
 mod demo;
 mod health;
 mod listen;
+mod mcp;
 mod send;
 
 mod check;
@@ -32,6 +34,8 @@ pub(crate) async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Doctor(args) => doctor::run(common, &args).await,
         Command::Init(args) => init::run(common, args),
         Command::Systemd(args) => systemd::run(common, &args),
+        Command::Bridge(args) => bridge::run(args).await,
+        Command::Mcp => mcp::run(common).await,
     }
 }
 

@@ -1,0 +1,455 @@
+//! `connector mcp` end to end: a real MCP client (rmcp) spawns the real binary over stdio and
+//! drives it against the tmux console on a private server, and against the Discord emulator
+//! (with the `discord` feature; CI runs `--all-features`).
+#![cfg(feature = "tmux")]
+
+mod peers;
+
+use std::process::Stdio;
+
+use peers::{ACK_PROGRAM, PATIENCE, Tmux, eventually};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResult, ClientConfig, CustomNotification, ProtocolVersion,
+};
+use rmcp::service::{NotificationContext, RunningService};
+use rmcp::transport::TokioChildProcess;
+use rmcp::{ClientHandler, RoleClient, ServiceExt};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+/// A client that records every notification as (method, params).
+struct Recorder {
+    notifications: mpsc::UnboundedSender<(String, Value)>,
+}
+
+impl ClientHandler for Recorder {
+    fn get_info(&self) -> ClientConfig {
+        // What Claude Code and other current clients speak: the initialize handshake.
+        ClientConfig::default().with_protocol_version(ProtocolVersion::LATEST_WITH_INITIALIZE)
+    }
+
+    async fn on_custom_notification(
+        &self,
+        notification: CustomNotification,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        let _ = self.notifications.send((
+            notification.method,
+            notification.params.unwrap_or(Value::Null),
+        ));
+    }
+
+    #[allow(
+        deprecated,
+        reason = "logging notifications are what 2025 clients receive"
+    )]
+    async fn on_logging_message(
+        &self,
+        params: rmcp::model::LoggingMessageNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        let _ = self.notifications.send((
+            "notifications/message".to_owned(),
+            serde_json::to_value(params).unwrap(),
+        ));
+    }
+}
+
+type Client = RunningService<RoleClient, Recorder>;
+
+/// Spawns `connector --roster ROSTER mcp` with `env` and connects to it.
+async fn connect(roster: &std::path::Path, env: &[(&str, String)]) -> (Client, Notifications) {
+    let mut command = tokio::process::Command::new(assert_cmd::cargo::cargo_bin("connector"));
+    command
+        .arg("--roster")
+        .arg(roster)
+        .arg("mcp")
+        .env_remove("RUST_LOG")
+        .env_remove("CONNECTOR_ROSTER");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let (transport, _) = TokioChildProcess::builder(command)
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn connector mcp");
+    let (sender, notifications) = mpsc::unbounded_channel();
+    let client = Recorder {
+        notifications: sender,
+    }
+    .serve(transport)
+    .await
+    .expect("initialize the MCP session");
+    (
+        client,
+        Notifications {
+            receiver: notifications,
+            kept: Vec::new(),
+        },
+    )
+}
+
+/// Calls tool `name` with `arguments`.
+async fn call(client: &Client, name: &'static str, arguments: Value) -> CallToolResult {
+    let Value::Object(arguments) = arguments else {
+        panic!("arguments must be an object")
+    };
+    client
+        .call_tool(CallToolRequestParams::new(name).with_arguments(arguments))
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// The text of a tool result.
+fn text(result: &CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect()
+}
+
+/// The JSON of a successful tool result.
+fn ok_json(result: &CallToolResult) -> Value {
+    assert_ne!(result.is_error, Some(true), "tool error: {}", text(result));
+    serde_json::from_str(&text(result)).expect("a JSON result")
+}
+
+/// The notifications the client received, in arrival order.
+///
+/// The client handles each notification in a task of its own, so two notifications sent one
+/// after the other may be recorded in either order: those not asked for yet are kept.
+struct Notifications {
+    receiver: mpsc::UnboundedReceiver<(String, Value)>,
+    kept: Vec<(String, Value)>,
+}
+
+impl Notifications {
+    /// The first notification with `method` (kept or arriving within [`PATIENCE`]).
+    async fn next(&mut self, method: &str) -> Value {
+        if let Some(index) = self.kept.iter().position(|(m, _)| m == method) {
+            return self.kept.remove(index).1;
+        }
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            match tokio::time::timeout_at(deadline, self.receiver.recv()).await {
+                Ok(Some((m, params))) if m == method => return params,
+                Ok(Some(other)) => self.kept.push(other),
+                Ok(None) => panic!("the client stopped before {method} arrived"),
+                Err(_) => panic!(
+                    "{method} did not arrive within {PATIENCE:?}; received {:?}",
+                    self.kept
+                ),
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tmux_console_tools_and_notifications() {
+    let tmux = tokio::task::block_in_place(|| Tmux::start(ACK_PROGRAM));
+    let roster = tmux.write_roster(
+        "console.yaml",
+        &format!(
+            "connector:\n  kind: tmux\n  tmux:\n    socket_name: {}\n    session: orchestrator\n",
+            tmux.socket
+        ),
+    );
+    let (client, mut notifications) = connect(&roster, &[]).await;
+
+    let info = client.peer_info().expect("the server's initialize answer");
+    let experimental = info.capabilities.experimental.clone().unwrap_or_default();
+    assert!(
+        experimental.contains_key("claude/channel"),
+        "Claude Code channel capability: {experimental:?}"
+    );
+    assert!(info.capabilities.tools.is_some());
+    assert!(info.capabilities.logging.is_some());
+    insta::assert_snapshot!(
+        "mcp_instructions",
+        info.instructions.clone().unwrap_or_default()
+    );
+
+    let mut tools = client.list_all_tools().await.expect("list tools");
+    tools.sort_by(|a, b| a.name.cmp(&b.name));
+    let listed: Vec<Value> = tools
+        .iter()
+        .map(|t| {
+            json!({
+                "name": t.name,
+                "description": t.description,
+                "input_schema": t.input_schema.as_ref(),
+            })
+        })
+        .collect();
+    insta::assert_json_snapshot!("mcp_tools", listed);
+
+    // send: the text appears in the operator's console.
+    let receipt = ok_json(&call(&client, "send", json!({ "text": "hello operator" })).await);
+    assert_eq!(receipt["confirmed"], true);
+    let console = |tmux: &Tmux| {
+        let output = std::process::Command::new("tmux")
+            .args([
+                "-L",
+                &tmux.socket,
+                "capture-pane",
+                "-p",
+                "-J",
+                "-t",
+                "=orchestrator:",
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    tokio::task::block_in_place(|| {
+        eventually("the message in the console", || {
+            console(&tmux).contains("hello operator").then_some(())
+        })
+    });
+
+    // The operator types a line: wait_for_message returns it, and notifications carry it.
+    for keys in [vec!["-l", "--", "yes, merge it"], vec!["Enter"]] {
+        let status = std::process::Command::new("tmux")
+            .args(["-L", &tmux.socket, "send-keys", "-t", "=orchestrator:"])
+            .args(&keys)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let waited = ok_json(
+        &call(
+            &client,
+            "wait_for_message",
+            json!({ "timeout_seconds": 30 }),
+        )
+        .await,
+    );
+    let message = &waited["message"];
+    assert_eq!(message["text"], "yes, merge it");
+    assert_eq!(message["sender"], "tmux:operator");
+    let channel = notifications.next("notifications/claude/channel").await;
+    assert_eq!(channel["content"], "yes, merge it");
+    assert_eq!(channel["meta"]["message_id"], message["message_id"]);
+    assert_eq!(channel["meta"]["sender"], "tmux:operator");
+    let log = notifications.next("notifications/message").await;
+    assert_eq!(log["level"], "info");
+    assert_eq!(log["data"]["text"], "yes, merge it");
+
+    // Nothing queued: a zero timeout answers at once with no message.
+    let empty = ok_json(&call(&client, "wait_for_message", json!({ "timeout_seconds": 0 })).await);
+    assert_eq!(empty["message"], Value::Null);
+    assert_eq!(empty["pending"], 0);
+
+    // reply goes to the message's thread (the console's main conversation here).
+    let id = message["message_id"].as_str().unwrap();
+    let reply = ok_json(
+        &call(
+            &client,
+            "reply",
+            json!({ "message_id": id, "text": "merging now" }),
+        )
+        .await,
+    );
+    assert_eq!(reply["thread_id"], Value::Null);
+    tokio::task::block_in_place(|| {
+        eventually("the reply in the console", || {
+            console(&tmux).contains("merging now").then_some(())
+        })
+    });
+
+    // An unsupported capability is a tool error naming it, and the server keeps serving.
+    let react = call(&client, "react", json!({ "message_id": id, "emoji": "👍" })).await;
+    assert_eq!(react.is_error, Some(true));
+    insta::assert_snapshot!(text(&react), @"unsupported capability `reactions`: the tmux connector does not support reactions");
+    let unknown = call(
+        &client,
+        "reply",
+        json!({ "message_id": "nope", "text": "x" }),
+    )
+    .await;
+    assert_eq!(unknown.is_error, Some(true));
+
+    // Bad arguments are protocol errors.
+    let error = client
+        .call_tool(
+            CallToolRequestParams::new("wait_for_message").with_arguments(
+                json!({ "timeout_seconds": -1 })
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+            ),
+        )
+        .await
+        .expect_err("a negative timeout is refused");
+    assert!(error.to_string().contains("timeout_seconds"), "{error}");
+
+    let health = ok_json(&call(&client, "health", json!({})).await);
+    assert_eq!(health["kind"], "tmux");
+    assert_eq!(health["reachable"], true);
+    assert_eq!(health["capabilities"], json!(["threads"]));
+
+    client.cancel().await.expect("close the session");
+}
+
+#[cfg(feature = "discord")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_threads_reactions_and_edits() {
+    use discord_emulator::{Config, Emulator};
+
+    let emulator = Emulator::start(Config::default()).expect("start the Discord emulator");
+    let operator = emulator.add_user("operator");
+    let channel = emulator.channel_id();
+    let state = tempfile::tempdir().unwrap();
+    let roster = state.path().join("discord.yaml");
+    std::fs::write(
+        &roster,
+        format!(
+            "connector:\n  kind: discord\n  allowed_senders: ['{}']\n  discord:\n    channel_id: '{channel}'\n    state_dir: '{}'\n",
+            operator.id,
+            state.path().join("discord-state").display()
+        ),
+    )
+    .unwrap();
+    let env = [
+        ("DISCORD_BOT_TOKEN", emulator.bot_token().to_owned()),
+        ("DISCORD_API_BASE_URL", emulator.base_url()),
+    ];
+    let (client, mut notifications) = connect(&roster, &env).await;
+
+    // The operator asks in the channel.
+    let question = emulator
+        .post_as(&operator, channel, "which branch?")
+        .expect("post");
+    let waited = ok_json(
+        &call(
+            &client,
+            "wait_for_message",
+            json!({ "timeout_seconds": 30 }),
+        )
+        .await,
+    );
+    assert_eq!(waited["message"]["text"], "which branch?");
+    assert_eq!(waited["message"]["message_id"], question.id.to_string());
+    let notified = notifications.next("notifications/claude/channel").await;
+    assert_eq!(notified["content"], "which branch?");
+    assert_eq!(notified["meta"]["sender"], operator.id.to_string());
+
+    // send with thread_id starts a thread from that message and posts there.
+    let receipt = ok_json(
+        &call(
+            &client,
+            "send",
+            json!({ "text": "main, after the tests", "thread_id": question.id.to_string() }),
+        )
+        .await,
+    );
+    assert_eq!(receipt["thread_id"], question.id.to_string());
+    let sent_id = receipt["message_ids"][0].as_str().unwrap().to_owned();
+    let thread = question.id;
+    tokio::task::block_in_place(|| {
+        eventually("the answer in the thread", || {
+            emulator
+                .messages(thread)
+                .iter()
+                .any(|m| m.content == "main, after the tests")
+                .then_some(())
+        })
+    });
+
+    // The operator answers in the thread; wait_for_message and the notification carry its id.
+    let follow_up = emulator
+        .post_as(&operator, thread, "ok, go")
+        .expect("post in the thread");
+    let waited = ok_json(
+        &call(
+            &client,
+            "wait_for_message",
+            json!({ "timeout_seconds": 30 }),
+        )
+        .await,
+    );
+    assert_eq!(waited["message"]["text"], "ok, go");
+    assert_eq!(waited["message"]["thread_id"], thread.to_string());
+    let notified = notifications.next("notifications/claude/channel").await;
+    assert_eq!(notified["meta"]["thread_id"], thread.to_string());
+
+    // react finds the thread of a message it has seen; reply answers in it; edit changes ours.
+    let react = call(
+        &client,
+        "react",
+        json!({ "message_id": follow_up.id.to_string(), "emoji": "👍" }),
+    )
+    .await;
+    ok_json(&react);
+    let reactions = emulator
+        .message(thread, follow_up.id)
+        .expect("the follow-up")
+        .reactions;
+    assert_eq!(reactions.len(), 1);
+    assert_eq!(reactions[0].emoji, "👍");
+    assert_eq!(reactions[0].users, [emulator.bot_user_id()]);
+
+    let reply = ok_json(
+        &call(
+            &client,
+            "reply",
+            json!({ "message_id": follow_up.id.to_string(), "text": "deploying" }),
+        )
+        .await,
+    );
+    assert_eq!(reply["thread_id"], thread.to_string());
+    ok_json(
+        &call(
+            &client,
+            "edit",
+            json!({ "message_id": sent_id, "text": "main (edited)" }),
+        )
+        .await,
+    );
+    let edited = emulator
+        .messages(thread)
+        .into_iter()
+        .find(|m| m.id.to_string() == sent_id)
+        .expect("the sent message");
+    assert_eq!(edited.content, "main (edited)");
+
+    let history = ok_json(
+        &call(
+            &client,
+            "history",
+            json!({ "limit": 10, "thread_id": thread.to_string() }),
+        )
+        .await,
+    );
+    let texts: Vec<&str> = history["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter_map(|m| m["text"].as_str())
+        .collect();
+    assert!(texts.contains(&"ok, go"), "{texts:?}");
+    assert!(texts.contains(&"deploying"), "{texts:?}");
+
+    client.cancel().await.expect("close the session");
+}
+
+#[test]
+fn bridge_and_mcp_help() {
+    for command in ["bridge", "mcp"] {
+        let output = assert_cmd::Command::cargo_bin("connector")
+            .unwrap()
+            .env_remove("CONNECTOR_ROSTER")
+            .env_remove("CONNECTOR_BRIDGE_FROM")
+            .env_remove("CONNECTOR_BRIDGE_TO")
+            .env_remove("CONNECTOR_BRIDGE_STATE")
+            .args([command, "--help"])
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        insta::assert_snapshot!(
+            format!("{command}_help"),
+            String::from_utf8(output.stdout).unwrap()
+        );
+    }
+}
