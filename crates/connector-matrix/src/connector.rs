@@ -18,8 +18,9 @@ use connector_core::retry::RetryPolicy;
 use connector_core::sending::send_in_parts;
 use connector_core::{
     Capabilities, Capability, ConnectorDescriptor, ConnectorFuture, ConnectorHealth, Error,
-    HistoryQuery, InboundMessage, Inbox, MessageId, OrchestratorConnector, OutboundMessage, Result,
-    SendReceipt, SenderPolicy, Subscription, ThreadId, check_outbound,
+    HistoryQuery, IdempotencyKey, InboundMessage, Inbox, MessageId, OrchestratorConnector,
+    OutboundMessage, Probe, Result, SendReceipt, SenderPolicy, Subscription, ThreadId,
+    check_outbound,
 };
 use matrix_sdk::Client;
 #[cfg(not(feature = "e2e-encryption"))]
@@ -28,16 +29,21 @@ use matrix_sdk::ruma::api::client::typing::create_typing_event::v3::{
     Request as TypingRequest, Typing, TypingInfo,
 };
 use matrix_sdk::ruma::events::MessageLikeEventContent;
+use matrix_sdk::ruma::events::room::MediaSource;
+use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
 use matrix_sdk::ruma::{OwnedEventId, OwnedTransactionId, TransactionId};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
+use crate::attachments::{self, LocalFile};
 use crate::outbound::{self, ThreadTarget, event_id};
+use crate::own_events::OwnEvents;
 use crate::position::SavedPosition;
 use crate::settings::MatrixSettings;
+use crate::state_lock::StateLock;
 use crate::sync_loop::{SyncLoop, SyncStatus};
 use crate::threads::Threads;
-use crate::{KIND, client, errors, health, history};
+use crate::{KIND, client, diagnosis, errors, health, history};
 
 /// How `connector-registry` builds this backend.
 pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
@@ -64,6 +70,9 @@ pub const MAX_PART_BYTES: usize = 16_000;
 
 /// How long `close` waits for the sync loop to finish its batch before stopping it.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How many uploads the connector remembers for retries of the same message.
+const REMEMBERED_UPLOADS: usize = 64;
 
 /// How long a typing notice lasts unless renewed.
 const TYPING_TIMEOUT: Duration = Duration::from_secs(10);
@@ -102,15 +111,50 @@ fn prepare(config: &ConnectorConfig, env: &dyn Environment) -> Result<Prepared> 
 pub struct MatrixConnector {
     client: Client,
     settings: MatrixSettings,
+    /// For `diagnose`, which probes on a client of its own.
+    token: SecretString,
     inbox: Arc<Inbox>,
     threads: Arc<Threads>,
+    own_events: Arc<OwnEvents>,
     status: Arc<SyncStatus>,
     subscribed: Arc<Notify>,
     shutdown: watch::Sender<bool>,
     sync_task: Mutex<Option<JoinHandle<()>>>,
     chunker: Chunker,
     retry: RetryPolicy,
+    /// Files already uploaded, by the transaction id of their event: a retried send re-posts
+    /// with the same media instead of uploading again.
+    uploads: Mutex<Uploads>,
+    /// The lock on the state directory, shared with the sync loop: released once both the
+    /// connector is closed (or dropped) and the loop has stopped.
+    state_lock: Mutex<Option<Arc<StateLock>>>,
     closed: AtomicBool,
+}
+
+/// The last [`REMEMBERED_UPLOADS`] uploads, by transaction id, with the file's name and size
+/// so a key reused for another file is not mistaken for a retry.
+#[derive(Debug, Default)]
+struct Uploads(std::collections::VecDeque<(String, String, usize, MediaSource)>);
+
+impl Uploads {
+    fn get(&self, txn: &str, file: &LocalFile) -> Option<MediaSource> {
+        self.0
+            .iter()
+            .find(|(t, name, len, _)| t == txn && *name == file.filename && *len == file.data.len())
+            .map(|(.., source)| source.clone())
+    }
+
+    fn remember(&mut self, txn: &str, file: &LocalFile, source: MediaSource) {
+        if self.0.len() >= REMEMBERED_UPLOADS {
+            self.0.pop_front();
+        }
+        self.0.push_back((
+            txn.to_owned(),
+            file.filename.clone(),
+            file.data.len(),
+            source,
+        ));
+    }
 }
 
 impl std::fmt::Debug for MatrixConnector {
@@ -157,7 +201,11 @@ impl MatrixConnector {
             policy,
             queue_capacity,
         } = prepared;
+        // Before anything else touches the state directory (the crypto store, the position).
+        let state_lock = Arc::new(StateLock::acquire(&settings.state_dir)?);
+        tracing::debug!(lock = %state_lock.path().display(), "state directory locked");
         let client = client::connect(&settings, &token).await?;
+        let token_for_probes = token.clone();
         let inbox = Arc::new(Inbox::with_capacities(
             policy,
             queue_capacity,
@@ -165,12 +213,14 @@ impl MatrixConnector {
         ));
         inbox.add_own_identity(settings.user_id.as_str());
         let threads = Arc::new(Threads::default());
+        let own_events = Arc::new(OwnEvents::default());
         let status = Arc::new(SyncStatus::default());
         let subscribed = Arc::new(Notify::new());
         let (shutdown, shutdown_rx) = watch::channel(false);
         let sync = SyncLoop {
             client: client.clone(),
             room_id: settings.room_id.clone(),
+            homeserver: settings.homeserver_url.clone(),
             own_user: settings.user_id.clone(),
             inbox: Arc::clone(&inbox),
             position: SavedPosition::new(settings.sync_token_path()),
@@ -178,22 +228,41 @@ impl MatrixConnector {
             status: Arc::clone(&status),
             subscribed: Arc::clone(&subscribed),
             shutdown: shutdown_rx,
+            own_events: Arc::clone(&own_events),
+            _state_lock: Arc::clone(&state_lock),
         };
         let since = sync.start_position().await?;
         let task = tokio::spawn(sync.run(since));
         Ok(Self {
             client,
             settings,
+            token: token_for_probes,
             inbox,
             threads,
+            own_events,
             status,
             subscribed,
             shutdown,
             sync_task: Mutex::new(Some(task)),
             chunker: Chunker::new(MAX_PART_BYTES, LengthUnit::Bytes)?,
             retry: RetryPolicy::default(),
+            uploads: Mutex::default(),
+            state_lock: Mutex::new(Some(state_lock)),
             closed: AtomicBool::new(false),
         })
+    }
+
+    /// Checks the setup a config describes without opening a connector (no lock, no sync):
+    /// the same probes as [`diagnose`](OrchestratorConnector::diagnose), for when `open`
+    /// fails — a rejected token, another user's token, a room the bot is not in.
+    ///
+    /// Fails only when the config or the token's variable is unusable before any request.
+    pub async fn diagnose_setup(
+        config: &ConnectorConfig,
+        env: &dyn Environment,
+    ) -> Result<Vec<Probe>> {
+        let prepared = prepare(config, env)?;
+        Ok(diagnosis::run(&prepared.settings, &prepared.token).await)
     }
 
     /// The bot's user id (the token's owner).
@@ -290,27 +359,129 @@ impl MatrixConnector {
         event_id("thread_id", &self.threads.root_for(asked.as_str()))
     }
 
+    /// Where a message goes in the thread of `root`, if any.
+    fn target(&self, root: Option<&OwnedEventId>) -> Result<Option<ThreadTarget>> {
+        root.map(|root| {
+            Ok(ThreadTarget {
+                root: root.clone(),
+                latest: event_id("thread_id", &self.threads.latest_in(root.as_str()))?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Sends `content` with `txn` and records the event as ours (and in the thread of `root`).
+    async fn post(
+        &self,
+        content: RoomMessageEventContent,
+        txn: &TransactionId,
+        root: Option<&OwnedEventId>,
+    ) -> Result<MessageId> {
+        let id = self.send_event(&content, txn).await?;
+        let id = MessageId::new(id.as_str());
+        self.inbox.note_own_message(&id);
+        self.own_events.note(&id);
+        if let Some(root) = root {
+            self.threads.note(id.as_str(), root.as_str());
+        }
+        Ok(id)
+    }
+
     async fn send_part(
         &self,
         text: String,
         txn: OwnedTransactionId,
         root: Option<&OwnedEventId>,
     ) -> Result<MessageId> {
-        let target = match root {
-            Some(root) => Some(ThreadTarget {
-                root: root.clone(),
-                latest: event_id("thread_id", &self.threads.latest_in(root.as_str()))?,
-            }),
-            None => None,
-        };
-        let content = outbound::message(&text, target.as_ref());
-        let id = self.send_event(&content, &txn).await?;
-        let id = MessageId::new(id.as_str());
-        self.inbox.note_own_message(&id);
-        if let Some(root) = root {
-            self.threads.note(id.as_str(), root.as_str());
+        let content = outbound::message(&text, self.target(root)?.as_ref());
+        self.post(content, &txn, root).await
+    }
+
+    /// The most bytes the homeserver takes in one upload (`m.upload.size`, asked once).
+    async fn max_upload(&self) -> Result<u64> {
+        self.retry
+            .run(|_| async {
+                self.client
+                    .load_or_fetch_max_upload_size()
+                    .await
+                    .map(u64::from)
+                    .map_err(|e| errors::from_sdk("read the media upload limit", e))
+            })
+            .await
+    }
+
+    /// Uploads `file` for the event with transaction id `txn`, or answers the media uploaded
+    /// for it before (a retry of the same message).
+    ///
+    /// In an encrypted room (feature `e2e-encryption`) the file is encrypted first, and the
+    /// event carries its key.
+    async fn upload(&self, file: &LocalFile, txn: &IdempotencyKey) -> Result<MediaSource> {
+        let remembered = self
+            .uploads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(txn.as_str(), file);
+        if let Some(source) = remembered {
+            tracing::debug!(%txn, file = %file.filename, "reusing the upload of an earlier attempt");
+            return Ok(source);
         }
-        Ok(id)
+        let source = self.retry.run(|_| self.upload_once(file)).await?;
+        self.uploads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remember(txn.as_str(), file, source.clone());
+        Ok(source)
+    }
+
+    async fn upload_once(&self, file: &LocalFile) -> Result<MediaSource> {
+        #[cfg(feature = "e2e-encryption")]
+        if self.room_is_encrypted().await? {
+            let mut reader = std::io::Cursor::new(file.data.as_slice());
+            let encrypted = self
+                .client
+                .upload_encrypted_file(&mut reader)
+                .await
+                .map_err(|e| errors::from_sdk("upload", e))?;
+            return Ok(MediaSource::Encrypted(Box::new(encrypted)));
+        }
+        let response = self
+            .client
+            .media()
+            .upload(&file.mime, file.data.clone(), None)
+            .await
+            .map_err(|e| errors::from_sdk("upload", e))?;
+        Ok(MediaSource::Plain(response.content_uri))
+    }
+
+    /// Whether the room asks for encryption (as the client's store knows it).
+    #[cfg(feature = "e2e-encryption")]
+    async fn room_is_encrypted(&self) -> Result<bool> {
+        let Some(room) = self.client.get_room(&self.settings.room_id) else {
+            return Err(Error::Rejected {
+                kind: KIND.into(),
+                reason: format!(
+                    "room {} is not known to this client (not joined?); not uploading unencrypted",
+                    self.settings.room_id
+                ),
+            });
+        };
+        room.latest_encryption_state()
+            .await
+            .map(|state| state.is_encrypted())
+            .map_err(|e| errors::from_sdk("read the room's encryption", e))
+    }
+
+    /// Posts `file`, uploaded as `source`, with transaction id `txn`.
+    async fn send_file(
+        &self,
+        file: &LocalFile,
+        source: MediaSource,
+        txn: &IdempotencyKey,
+        root: Option<&OwnedEventId>,
+    ) -> Result<MessageId> {
+        let content = attachments::content(file, source, self.target(root)?.as_ref());
+        self.post(content, &OwnedTransactionId::from(txn.as_str()), root)
+            .await
     }
 }
 
@@ -328,9 +499,14 @@ impl OrchestratorConnector for MatrixConnector {
             .with(Capability::Reactions)
             .with(Capability::Edits)
             .with(Capability::Typing)
+            .with(Capability::Attachments)
             .with_max_message_len(MAX_PART_BYTES)
     }
 
+    /// Sends the text (Markdown, chunked, links appended), then one `m.image` / `m.file` event
+    /// per file, all in the same thread. Event `i` of the message (text parts first) has the
+    /// transaction id `key.for_part(i)`. Every file is read and uploaded before anything is
+    /// posted, so a bad file posts nothing.
     async fn send(&self, message: OutboundMessage) -> Result<SendReceipt> {
         check_outbound(KIND, self.capabilities(), &message)?;
         self.ensure_open()?;
@@ -339,15 +515,60 @@ impl OrchestratorConnector for MatrixConnector {
             .as_ref()
             .map(|thread| self.thread_root(thread))
             .transpose()?;
-        let ids = send_in_parts(
-            &self.chunker,
-            &message.text,
-            &message.idempotency_key,
-            |_, part, key| {
+        let has_files = message
+            .attachments
+            .iter()
+            .any(|a| matches!(a, connector_core::Attachment::Path(_)));
+        let max_upload = if has_files {
+            self.max_upload().await?
+        } else {
+            u64::MAX
+        };
+        let prepared = attachments::prepare(&message.attachments, max_upload).await?;
+        let text = prepared.text_with_links(&message.text);
+        let text_parts = if text.trim().is_empty() {
+            0
+        } else {
+            self.chunker.split(&text).len()
+        };
+        let key = &message.idempotency_key;
+        let file_keys: Vec<IdempotencyKey> = (0..prepared.files.len())
+            .map(|j| key.for_part(text_parts + j))
+            .collect();
+        let mut sources = Vec::with_capacity(prepared.files.len());
+        for (file, txn) in prepared.files.iter().zip(&file_keys) {
+            sources.push(self.upload(file, txn).await?);
+        }
+        let total = text_parts + prepared.files.len();
+        let mut ids = if text_parts == 0 {
+            Vec::new()
+        } else {
+            send_in_parts(&self.chunker, &text, key, |_, part, key| {
                 self.send_part(part, OwnedTransactionId::from(key.as_str()), root.as_ref())
-            },
-        )
-        .await?;
+            })
+            .await
+            .map_err(|error| match error {
+                Error::PartialSend { sent, source, .. } => Error::PartialSend {
+                    sent,
+                    total,
+                    source,
+                },
+                other => other,
+            })?
+        };
+        for ((file, source), txn) in prepared.files.iter().zip(sources).zip(&file_keys) {
+            match self.send_file(file, source, txn, root.as_ref()).await {
+                Ok(id) => ids.push(id),
+                Err(error) if ids.is_empty() => return Err(error),
+                Err(error) => {
+                    return Err(Error::PartialSend {
+                        sent: ids.len(),
+                        total,
+                        source: Box::new(error),
+                    });
+                }
+            }
+        }
         Ok(SendReceipt::new(
             ids,
             root.map(|root| ThreadId::new(root.as_str())),
@@ -379,6 +600,18 @@ impl OrchestratorConnector for MatrixConnector {
             health = health.with_detail(problem);
         }
         health.with_rejected_senders(self.inbox.stats().rejected_senders)
+    }
+
+    /// Homeserver reachable, token accepted, identity, room joined, permission to post,
+    /// encryption vs. the build (see the crate's `diagnosis` module).
+    async fn diagnose(&self) -> Vec<Probe> {
+        if self.closed.load(Ordering::Acquire) {
+            return vec![
+                Probe::fail("connector open", "the connector is closed")
+                    .with_fix("open the connector again"),
+            ];
+        }
+        diagnosis::run(&self.settings, &self.token).await
     }
 
     async fn react(
@@ -449,7 +682,14 @@ impl OrchestratorConnector for MatrixConnector {
 
     async fn history(&self, query: HistoryQuery) -> Result<Vec<InboundMessage>> {
         self.ensure_open()?;
-        history::fetch(&self.client, &self.settings.room_id, &self.retry, &query).await
+        history::fetch(
+            &self.client,
+            &self.settings.homeserver_url,
+            &self.settings.room_id,
+            &self.retry,
+            &query,
+        )
+        .await
     }
 
     async fn close(&self) -> Result<()> {
@@ -469,8 +709,15 @@ impl OrchestratorConnector for MatrixConnector {
         {
             tracing::warn!("the sync loop did not stop within {CLOSE_TIMEOUT:?}; aborting it");
             task.abort();
+            // Until the aborted task is gone it holds the state directory lock.
+            let _ = task.await;
         }
         self.inbox.close();
+        // The state directory is free for the next connector.
+        self.state_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
         Ok(())
     }
 }
