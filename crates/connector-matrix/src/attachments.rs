@@ -13,6 +13,7 @@
 //! * The download URL of an `mxc://` URI, for inbound attachments, is the authenticated media
 //!   endpoint [`download_url`]: it needs the bot's access token as a bearer token.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
 use connector_core::{Attachment, Error, Result};
@@ -43,6 +44,38 @@ impl LocalFile {
     /// Whether the file is sent as `m.image`.
     pub(crate) fn is_image(&self) -> bool {
         self.mime.type_() == mime::IMAGE
+    }
+}
+
+/// How many uploads the connector remembers for retries of the same message.
+const REMEMBERED_UPLOADS: usize = 64;
+
+/// The last [`REMEMBERED_UPLOADS`] uploads, by the transaction id of their event, with the
+/// file's name and size so a key reused for another file is not mistaken for a retry: a
+/// retried send posts the same media instead of uploading the file again.
+#[derive(Debug, Default)]
+pub(crate) struct Uploads(VecDeque<(String, String, usize, MediaSource)>);
+
+impl Uploads {
+    /// The media uploaded for `file` under `txn`, if remembered.
+    pub(crate) fn get(&self, txn: &str, file: &LocalFile) -> Option<MediaSource> {
+        self.0
+            .iter()
+            .find(|(t, name, len, _)| t == txn && *name == file.filename && *len == file.data.len())
+            .map(|(.., source)| source.clone())
+    }
+
+    /// Remembers that `file` was uploaded as `source` for the event with `txn`.
+    pub(crate) fn remember(&mut self, txn: &str, file: &LocalFile, source: MediaSource) {
+        if self.0.len() >= REMEMBERED_UPLOADS {
+            self.0.pop_front();
+        }
+        self.0.push_back((
+            txn.to_owned(),
+            file.filename.clone(),
+            file.data.len(),
+            source,
+        ));
     }
 }
 
@@ -270,23 +303,48 @@ mod tests {
         assert_eq!(download_url("http://hs", "https://x/y"), "https://x/y");
     }
 
+    #[test]
+    fn uploads_are_remembered_per_transaction_and_file() {
+        let mut uploads = Uploads::default();
+        let log = file("build.log", b"ok\n");
+        let source = MediaSource::Plain("mxc://localhost/log".into());
+        uploads.remember("key1", &log, source.clone());
+        assert_eq!(
+            uploads.get("key1", &log).map(|s| format!("{s:?}")),
+            Some(format!("{source:?}"))
+        );
+        assert!(uploads.get("key2", &log).is_none(), "another message");
+        assert!(
+            uploads
+                .get("key1", &file("build.log", b"changed\n"))
+                .is_none(),
+            "another file under a reused key"
+        );
+        for n in 0..REMEMBERED_UPLOADS {
+            uploads.remember(&format!("other{n}"), &log, source.clone());
+        }
+        assert!(
+            uploads.get("key1", &log).is_none(),
+            "the oldest is forgotten"
+        );
+    }
+
     #[tokio::test]
     async fn missing_and_oversized_files_are_refused_by_path() {
         let missing = prepare(&[Attachment::Path("/nonexistent/report.pdf".into())], 100)
             .await
             .unwrap_err();
-        assert!(
-            missing.to_string().contains("/nonexistent/report.pdf"),
-            "{missing}"
-        );
+        insta::assert_snapshot!(missing, @"invalid attachments: cannot read /nonexistent/report.pdf: No such file or directory (os error 2)");
         let dir = tempfile::tempdir().unwrap();
         let big = dir.path().join("big.bin");
         std::fs::write(&big, [0u8; 11]).unwrap();
         let error = prepare(&[Attachment::Path(big.clone())], 10)
             .await
             .unwrap_err();
-        assert!(error.to_string().contains("big.bin"), "{error}");
-        assert!(error.to_string().contains("at most 10 bytes"), "{error}");
+        let shown = error
+            .to_string()
+            .replace(&dir.path().display().to_string(), "[DIR]");
+        insta::assert_snapshot!(shown, @"invalid attachments: [DIR]/big.bin is 11 bytes: the homeserver takes uploads of at most 10 bytes");
         let ok = prepare(&[Attachment::Path(big)], 11).await.unwrap();
         assert_eq!(ok.files[0].data.len(), 11);
         assert_eq!(ok.files[0].mime, mime::APPLICATION_OCTET_STREAM);

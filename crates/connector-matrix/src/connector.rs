@@ -35,7 +35,7 @@ use matrix_sdk::ruma::{OwnedEventId, OwnedTransactionId, TransactionId};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-use crate::attachments::{self, LocalFile};
+use crate::attachments::{self, LocalFile, Uploads};
 use crate::outbound::{self, ThreadTarget, event_id};
 use crate::own_events::OwnEvents;
 use crate::position::SavedPosition;
@@ -70,9 +70,6 @@ pub const MAX_PART_BYTES: usize = 16_000;
 
 /// How long `close` waits for the sync loop to finish its batch before stopping it.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// How many uploads the connector remembers for retries of the same message.
-const REMEMBERED_UPLOADS: usize = 64;
 
 /// How long a typing notice lasts unless renewed.
 const TYPING_TIMEOUT: Duration = Duration::from_secs(10);
@@ -129,32 +126,6 @@ pub struct MatrixConnector {
     /// connector is closed (or dropped) and the loop has stopped.
     state_lock: Mutex<Option<Arc<StateLock>>>,
     closed: AtomicBool,
-}
-
-/// The last [`REMEMBERED_UPLOADS`] uploads, by transaction id, with the file's name and size
-/// so a key reused for another file is not mistaken for a retry.
-#[derive(Debug, Default)]
-struct Uploads(std::collections::VecDeque<(String, String, usize, MediaSource)>);
-
-impl Uploads {
-    fn get(&self, txn: &str, file: &LocalFile) -> Option<MediaSource> {
-        self.0
-            .iter()
-            .find(|(t, name, len, _)| t == txn && *name == file.filename && *len == file.data.len())
-            .map(|(.., source)| source.clone())
-    }
-
-    fn remember(&mut self, txn: &str, file: &LocalFile, source: MediaSource) {
-        if self.0.len() >= REMEMBERED_UPLOADS {
-            self.0.pop_front();
-        }
-        self.0.push_back((
-            txn.to_owned(),
-            file.filename.clone(),
-            file.data.len(),
-            source,
-        ));
-    }
 }
 
 impl std::fmt::Debug for MatrixConnector {
@@ -526,10 +497,12 @@ impl OrchestratorConnector for MatrixConnector {
         };
         let prepared = attachments::prepare(&message.attachments, max_upload).await?;
         let text = prepared.text_with_links(&message.text);
-        let text_parts = if text.trim().is_empty() {
-            0
-        } else {
+        let has_text = !text.trim().is_empty();
+        // The files' events follow the text's parts: their transaction ids need the count.
+        let text_parts = if has_text && !prepared.files.is_empty() {
             self.chunker.split(&text).len()
+        } else {
+            0
         };
         let key = &message.idempotency_key;
         let file_keys: Vec<IdempotencyKey> = (0..prepared.files.len())
@@ -539,23 +512,28 @@ impl OrchestratorConnector for MatrixConnector {
         for (file, txn) in prepared.files.iter().zip(&file_keys) {
             sources.push(self.upload(file, txn).await?);
         }
-        let total = text_parts + prepared.files.len();
-        let mut ids = if text_parts == 0 {
-            Vec::new()
-        } else {
+        let mut ids = if has_text {
             send_in_parts(&self.chunker, &text, key, |_, part, key| {
                 self.send_part(part, OwnedTransactionId::from(key.as_str()), root.as_ref())
             })
             .await
             .map_err(|error| match error {
-                Error::PartialSend { sent, source, .. } => Error::PartialSend {
+                // The files after the text were not sent either.
+                Error::PartialSend {
                     sent,
                     total,
+                    source,
+                } => Error::PartialSend {
+                    sent,
+                    total: total + prepared.files.len(),
                     source,
                 },
                 other => other,
             })?
+        } else {
+            Vec::new()
         };
+        let total = text_parts + prepared.files.len();
         for ((file, source), txn) in prepared.files.iter().zip(sources).zip(&file_keys) {
             match self.send_file(file, source, txn, root.as_ref()).await {
                 Ok(id) => ids.push(id),

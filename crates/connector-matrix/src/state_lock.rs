@@ -121,6 +121,12 @@ mod tests {
         assert_eq!(first.path(), state.join(LOCK_FILE));
         let refused = StateLock::acquire(&state).unwrap_err();
         let text = refused.to_string();
+        let shown = text.replace(&dir.path().display().to_string(), "[DIR]");
+        insta::with_settings!({ filters => vec![
+            (r"pid \d+ on \S+ since [0-9T:.\-]+Z", "pid [PID] on [HOST] since [TIME]"),
+        ] }, {
+            insta::assert_snapshot!(shown, @"connector.matrix.state_dir: [DIR]/state is in use by pid [PID] on [HOST] since [TIME]: two connectors on one state directory would both deliver every message; stop the other one or give this one its own state_dir");
+        });
         assert!(text.contains(&state.display().to_string()), "{text}");
         assert!(
             text.contains(&format!("pid {}", std::process::id())),
