@@ -223,9 +223,10 @@ impl MatrixConnector {
         })
     }
 
-    /// Checks the setup a config describes without opening a connector (no lock, no sync):
-    /// the same probes as [`diagnose`](OrchestratorConnector::diagnose), for when `open`
-    /// fails — a rejected token, another user's token, a room the bot is not in.
+    /// Checks the setup a config describes without opening a connector (no sync; the state
+    /// directory's lock is only tried): the same probes as
+    /// [`diagnose`](OrchestratorConnector::diagnose), for when `open` fails — a rejected
+    /// token, another user's token, a room the bot is not in, a state directory in use.
     ///
     /// Fails only when the config or the token's variable is unusable before any request.
     pub async fn diagnose_setup(
@@ -233,7 +234,9 @@ impl MatrixConnector {
         env: &dyn Environment,
     ) -> Result<Vec<Probe>> {
         let prepared = prepare(config, env)?;
-        Ok(diagnosis::run(&prepared.settings, &prepared.token).await)
+        let mut probes = diagnosis::run(&prepared.settings, &prepared.token).await;
+        probes.push(diagnosis::state_dir_free(&prepared.settings));
+        Ok(probes)
     }
 
     /// The bot's user id (the token's owner).
@@ -581,7 +584,7 @@ impl OrchestratorConnector for MatrixConnector {
     }
 
     /// Homeserver reachable, token accepted, identity, room joined, permission to post,
-    /// encryption vs. the build (see the crate's `diagnosis` module).
+    /// encryption vs. the build, state directory (see the crate's `diagnosis` module).
     async fn diagnose(&self) -> Vec<Probe> {
         if self.closed.load(Ordering::Acquire) {
             return vec![
@@ -589,7 +592,9 @@ impl OrchestratorConnector for MatrixConnector {
                     .with_fix("open the connector again"),
             ];
         }
-        diagnosis::run(&self.settings, &self.token).await
+        let mut probes = diagnosis::run(&self.settings, &self.token).await;
+        probes.push(diagnosis::state_dir_held(&self.settings));
+        probes
     }
 
     async fn react(

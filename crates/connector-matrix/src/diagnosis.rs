@@ -9,6 +9,7 @@
 //! | room joined | `GET /joined_rooms` | the bot is not in `room_id` |
 //! | may post messages | `GET /rooms/{room}/state` | the bot's power level is below `m.room.message`'s |
 //! | encryption supported | (the room's state) | `m.room.encryption` is set and the build lacks `e2e-encryption` |
+//! | state directory usable | lock `<state_dir>/lock` | another connector holds it, or it cannot be created |
 //!
 //! A probe whose precondition failed is skipped, naming the failure. The probes run on their
 //! own client (restored from the token with a placeholder device), so they work without an
@@ -28,6 +29,7 @@ use serde_json::Value;
 
 use crate::errors;
 use crate::settings::MatrixSettings;
+use crate::state_lock::StateLock;
 
 /// The time bound of one probe's request.
 const STEP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -195,6 +197,41 @@ pub(crate) async fn run(settings: &MatrixSettings, token: &SecretString) -> Vec<
     probes.push(encryption(&state, room));
     probes
 }
+
+/// The state directory probe of a connector that holds the lock itself.
+pub(crate) fn state_dir_held(settings: &MatrixSettings) -> Probe {
+    Probe::pass(
+        STATE_PROBE,
+        format!(
+            "{} is locked by this connector",
+            settings.state_dir.display()
+        ),
+    )
+}
+
+/// The state directory probe without an open connector: the lock is taken and let go at once.
+pub(crate) fn state_dir_free(settings: &MatrixSettings) -> Probe {
+    let dir = settings.state_dir.display();
+    match StateLock::acquire(&settings.state_dir) {
+        Ok(lock) => {
+            drop(lock);
+            Probe::pass(STATE_PROBE, format!("{dir} is writable and free"))
+        }
+        Err(error) if !error.config_problems().is_empty() => {
+            Probe::fail(STATE_PROBE, error.to_string()).with_fix(format!(
+                "stop the connector that holds {dir}, or give this one its own \
+                 connector.matrix.state_dir"
+            ))
+        }
+        Err(error) => Probe::fail(STATE_PROBE, error.to_string()).with_fix(format!(
+            "make {dir} writable for this user, or set connector.matrix.state_dir to a \
+             directory that is"
+        )),
+    }
+}
+
+/// The name of the state directory probe.
+const STATE_PROBE: &str = "state directory usable";
 
 /// The names of the probes after the reachability check, in order.
 const LATER_PROBES: [&str; 5] = [

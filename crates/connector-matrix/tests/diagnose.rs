@@ -1,7 +1,8 @@
 //! `diagnose()` and `MatrixConnector::diagnose_setup` against a real Synapse: every probe
 //! passing on a good setup, and the probe that fails (with its fix) for a rejected token,
-//! another user's token, a room the bot is not in, a power level too low to post, and an
-//! encrypted room without (or with) the `e2e-encryption` feature.
+//! another user's token, a room the bot is not in, a power level too low to post, an
+//! encrypted room without (or with) the `e2e-encryption` feature, and a state directory in
+//! use.
 
 mod common;
 
@@ -26,13 +27,14 @@ fn outcomes(probes: &[Probe]) -> Vec<(&str, ProbeOutcome)> {
         .collect()
 }
 
-const NAMES: [&str; 6] = [
+const NAMES: [&str; 7] = [
     "homeserver reachable",
     "token accepted",
     "identity matches user_id",
     "room joined",
     "may post messages",
     "encryption supported",
+    "state directory usable",
 ];
 
 /// Probes for the bot's roster with `token` as `MATRIX_ACCESS_TOKEN` and `user_id` as the
@@ -89,7 +91,7 @@ async fn a_good_setup_passes_and_a_revoked_token_fails_with_its_fix() {
         probe(&probes, "homeserver reachable").outcome,
         ProbeOutcome::Pass
     );
-    for later in &NAMES[2..] {
+    for later in &NAMES[2..6] {
         assert_eq!(
             probe(&probes, later).outcome,
             ProbeOutcome::Skipped,
@@ -173,10 +175,32 @@ async fn setups_that_cannot_open_say_why() {
             .contains("http://127.0.0.1:9")
     );
     assert!(
-        probes[1..]
+        probes[1..6]
             .iter()
             .all(|p| p.outcome == ProbeOutcome::Skipped)
     );
+    assert_eq!(
+        probe(&probes, "state directory usable").outcome,
+        ProbeOutcome::Pass,
+        "nothing holds the state directory"
+    );
+
+    // A connector runs on the state directory: a second setup on it is told so.
+    let running = world.open().await;
+    let probes = diagnose_setup(&world, &world.bot.user_id, &world.bot.access_token).await;
+    assert!(probes[..6].iter().all(Probe::passed), "{probes:#?}");
+    let state = probe(&probes, "state directory usable");
+    assert_eq!(state.outcome, ProbeOutcome::Fail, "{probes:#?}");
+    assert!(
+        state
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains(&format!("pid {}", std::process::id())),
+        "{state:?}"
+    );
+    assert!(state.fix.as_deref().unwrap().contains("stop the connector"));
+    running.close().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
