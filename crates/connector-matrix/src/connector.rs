@@ -122,6 +122,10 @@ pub struct MatrixConnector {
     /// Files already uploaded, by the transaction id of their event: a retried send re-posts
     /// with the same media instead of uploading again.
     uploads: Mutex<Uploads>,
+    /// Whether the room is encrypted (checked at open, then watched by the sync loop): the
+    /// build without `e2e-encryption` then refuses to send rather than post in the clear.
+    #[cfg(not(feature = "e2e-encryption"))]
+    encrypted: Arc<std::sync::atomic::AtomicBool>,
     /// The lock on the state directory, shared with the sync loop: released once both the
     /// connector is closed (or dropped) and the loop has stopped.
     state_lock: Mutex<Option<Arc<StateLock>>>,
@@ -185,6 +189,15 @@ impl MatrixConnector {
         inbox.add_own_identity(settings.user_id.as_str());
         let threads = Arc::new(Threads::default());
         let own_events = Arc::new(OwnEvents::default());
+        let encrypted = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        #[cfg(not(feature = "e2e-encryption"))]
+        if room_is_encrypted(&client, &settings.room_id).await {
+            tracing::warn!(
+                room = %settings.room_id,
+                "the room is encrypted and this build lacks e2e-encryption: sends are refused"
+            );
+            encrypted.store(true, Ordering::Release);
+        }
         let status = Arc::new(SyncStatus::default());
         let subscribed = Arc::new(Notify::new());
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -200,6 +213,7 @@ impl MatrixConnector {
             subscribed: Arc::clone(&subscribed),
             shutdown: shutdown_rx,
             own_events: Arc::clone(&own_events),
+            encrypted: Arc::clone(&encrypted),
             _state_lock: Arc::clone(&state_lock),
         };
         let since = sync.start_position().await?;
@@ -218,6 +232,8 @@ impl MatrixConnector {
             chunker: Chunker::new(MAX_PART_BYTES, LengthUnit::Bytes)?,
             retry: RetryPolicy::default(),
             uploads: Mutex::default(),
+            #[cfg(not(feature = "e2e-encryption"))]
+            encrypted,
             state_lock: Mutex::new(Some(state_lock)),
             closed: AtomicBool::new(false),
         })
@@ -262,6 +278,22 @@ impl MatrixConnector {
         }
     }
 
+    /// Refuses to send into an encrypted room from a build that cannot encrypt.
+    #[cfg(not(feature = "e2e-encryption"))]
+    fn refuse_clear_text(&self) -> Result<()> {
+        if self.encrypted.load(Ordering::Acquire) {
+            return Err(Error::Rejected {
+                kind: KIND.into(),
+                reason: format!(
+                    "room {} is encrypted and this build lacks the e2e-encryption feature: not \
+                     sending in the clear (build with e2e-encryption)",
+                    self.settings.room_id
+                ),
+            });
+        }
+        Ok(())
+    }
+
     /// Sends one event with transaction id `txn`, retrying under the connector's policy with
     /// the same transaction id every time.
     async fn send_event<C>(&self, content: &C, txn: &TransactionId) -> Result<OwnedEventId>
@@ -283,6 +315,7 @@ impl MatrixConnector {
     where
         C: MessageLikeEventContent + Clone,
     {
+        self.refuse_clear_text()?;
         let request = send_message_event::v3::Request::new(
             self.settings.room_id.clone(),
             txn.to_owned(),
@@ -484,6 +517,9 @@ impl OrchestratorConnector for MatrixConnector {
     async fn send(&self, message: OutboundMessage) -> Result<SendReceipt> {
         check_outbound(KIND, self.capabilities(), &message)?;
         self.ensure_open()?;
+        // Before any upload: a file must not go up in the clear either.
+        #[cfg(not(feature = "e2e-encryption"))]
+        self.refuse_clear_text()?;
         let root = message
             .thread_id
             .as_ref()
@@ -702,5 +738,26 @@ impl OrchestratorConnector for MatrixConnector {
             .unwrap_or_else(PoisonError::into_inner)
             .take();
         Ok(())
+    }
+}
+
+/// Whether `room` has `m.room.encryption` state (`GET /rooms/{room}/state/m.room.encryption/`);
+/// an answer other than the event or 404 is logged and taken as "no" (the sync loop still
+/// notices encryption turned on later).
+#[cfg(not(feature = "e2e-encryption"))]
+async fn room_is_encrypted(client: &Client, room: &matrix_sdk::ruma::OwnedRoomId) -> bool {
+    use matrix_sdk::ruma::api::client::state::get_state_event_for_key::v3::Request;
+    use matrix_sdk::ruma::events::StateEventType;
+
+    let request = Request::new(room.clone(), StateEventType::RoomEncryption, String::new());
+    match client.send(request).await {
+        Ok(_) => true,
+        Err(e) => {
+            let status = e.as_client_api_error().map(|api| api.status_code.as_u16());
+            if status != Some(404) {
+                tracing::warn!(error = %e, "could not tell whether the room is encrypted");
+            }
+            false
+        }
     }
 }

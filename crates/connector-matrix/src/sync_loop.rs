@@ -20,6 +20,7 @@
 //! backoff; a rejected token (401 `M_UNKNOWN_TOKEN`) every 30 s; a rate limit after the time
 //! the server asked for. Each is reported through [`SyncStatus`].
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -57,13 +58,16 @@ pub(crate) const TOKEN_RETRY_INTERVAL: Duration = Duration::from_secs(30);
 /// No pause between failed attempts is shorter than this.
 const MIN_PAUSE: Duration = Duration::from_millis(250);
 
-/// Only messages, reactions and encrypted events (which may decrypt to either) matter.
+/// Only messages, reactions and encrypted events (which may decrypt to either) matter, and
+/// the event that turns encryption on.
 pub(crate) fn timeline_filter(limit: u32) -> RoomEventFilter {
     let mut filter = RoomEventFilter::empty();
     filter.types = Some(vec![
         "m.room.message".into(),
         "m.room.encrypted".into(),
         "m.reaction".into(),
+        // State, but the build without encryption must see it to stop sending in the clear.
+        "m.room.encryption".into(),
     ]);
     filter.limit = Some(UInt::from(limit));
     filter
@@ -89,6 +93,9 @@ struct Batch {
     /// `prev_batch`.
     limited: bool,
     prev_batch: Option<String>,
+    /// The batch turned encryption on in the room (an `m.room.encryption` state event).
+    /// Only the build without `e2e-encryption` needs to know: it must stop sending.
+    encryption_enabled: bool,
 }
 
 /// What the loop last ran into, for health reports.
@@ -126,6 +133,9 @@ pub(crate) struct SyncLoop {
     pub(crate) subscribed: Arc<Notify>,
     /// Becomes `true` when the connector closes.
     pub(crate) shutdown: watch::Receiver<bool>,
+    /// Set once the room is known to be encrypted (read by the build without
+    /// `e2e-encryption`, which then refuses to send in the clear).
+    pub(crate) encrypted: Arc<AtomicBool>,
     /// The events the bot sent in this run.
     pub(crate) own_events: Arc<crate::own_events::OwnEvents>,
     /// Held while the loop runs: nobody else syncs from this state directory meanwhile.
@@ -214,6 +224,12 @@ impl SyncLoop {
             }
         };
         let next_batch = batch.next_batch.clone();
+        if batch.encryption_enabled && !self.encrypted.swap(true, Ordering::AcqRel) {
+            tracing::warn!(
+                room = %self.room_id,
+                "the room is now encrypted; this build lacks e2e-encryption and sends nothing more"
+            );
+        }
         let events = self.room_events(since, batch).await?;
         for event in &events {
             self.handle(event).await?;
@@ -409,6 +425,8 @@ async fn fetch(
         events: timeline.events,
         limited: timeline.limited,
         prev_batch: timeline.prev_batch,
+        // matrix-sdk's state store tracks it, and its sends encrypt.
+        encryption_enabled: false,
     })
 }
 
@@ -441,12 +459,29 @@ async fn fetch(
         .with_request_config(config)
         .await
         .map_err(|e| errors::from_http(what, e))?;
-    let timeline = response
+    use matrix_sdk::ruma::api::client::sync::sync_events::v3::State;
+
+    let (timeline, state) = response
         .rooms
         .join
         .remove(room_id)
-        .map(|room| room.timeline)
+        .map(|room| {
+            let state = match room.state {
+                State::Before(state) | State::After(state) => state.events,
+                _ => Vec::new(),
+            };
+            (room.timeline, state)
+        })
         .unwrap_or_default();
+    let is_encryption = |json: &str| {
+        serde_json::from_str::<serde_json::Value>(json)
+            .is_ok_and(|event| event["type"] == "m.room.encryption")
+    };
+    let encryption_enabled = state.iter().any(|event| is_encryption(event.json().get()))
+        || timeline
+            .events
+            .iter()
+            .any(|event| is_encryption(event.json().get()));
     Ok(Batch {
         next_batch: response.next_batch,
         events: timeline
@@ -456,6 +491,7 @@ async fn fetch(
             .collect(),
         limited: timeline.limited,
         prev_batch: timeline.prev_batch,
+        encryption_enabled,
     })
 }
 
