@@ -473,15 +473,15 @@ async fn fetch(
             (room.timeline, state)
         })
         .unwrap_or_default();
-    let is_encryption = |json: &str| {
-        serde_json::from_str::<serde_json::Value>(json)
-            .is_ok_and(|event| event["type"] == "m.room.encryption")
-    };
-    let encryption_enabled = state.iter().any(|event| is_encryption(event.json().get()))
+    // Only the `type` field is read, not the whole event: this runs on every message's way in.
+    let is_encryption = |kind: Result<Option<String>, serde_json::Error>| matches!(kind, Ok(Some(kind)) if kind == "m.room.encryption");
+    let encryption_enabled = state
+        .iter()
+        .any(|event| is_encryption(event.get_field("type")))
         || timeline
             .events
             .iter()
-            .any(|event| is_encryption(event.json().get()));
+            .any(|event| is_encryption(event.get_field("type")));
     Ok(Batch {
         next_batch: response.next_batch,
         events: timeline
