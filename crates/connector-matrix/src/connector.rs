@@ -177,7 +177,7 @@ impl MatrixConnector {
             queue_capacity,
         } = prepared;
         // Before anything else touches the state directory (the crypto store, the position).
-        let state_lock = Arc::new(StateLock::acquire(&settings.state_dir)?);
+        let state_lock = Arc::new(StateLock::acquire_waiting(&settings.state_dir).await?);
         tracing::debug!(lock = %state_lock.path().display(), "state directory locked");
         let client = client::connect(&settings, &token).await?;
         let token_for_probes = token.clone();

@@ -13,6 +13,7 @@
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use connector_core::{Error, Result, Timestamp};
 
@@ -20,6 +21,17 @@ use crate::KIND;
 
 /// The lock file's name in the state directory.
 pub(crate) const LOCK_FILE: &str = "lock";
+
+/// How long [`StateLock::acquire_waiting`] waits for a lock held by this same process.
+pub(crate) const OWN_RELEASE_WAIT: Duration = Duration::from_secs(2);
+
+/// Why the lock was not taken.
+enum Refused {
+    /// Another connector of this process holds it (it may be on its way out).
+    ByThisProcess(Error),
+    /// Another process holds it, or the file could not be used.
+    Other(Error),
+}
 
 /// The held lock on a state directory; dropping it releases the lock.
 #[derive(Debug)]
@@ -31,8 +43,32 @@ pub(crate) struct StateLock {
 
 impl StateLock {
     /// Takes the lock on `state_dir` (created if missing), or fails naming the holder.
+    ///
+    /// A lock this very process holds is waited for, up to [`OWN_RELEASE_WAIT`]: a connector
+    /// dropped without `close` lets go only once its aborted sync loop is gone, a moment later.
+    pub(crate) async fn acquire_waiting(state_dir: &Path) -> Result<Self> {
+        let deadline = tokio::time::Instant::now() + OWN_RELEASE_WAIT;
+        loop {
+            match Self::try_acquire(state_dir) {
+                Ok(lock) => return Ok(lock),
+                Err(Refused::ByThisProcess(_)) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(Refused::ByThisProcess(error) | Refused::Other(error)) => return Err(error),
+            }
+        }
+    }
+
+    /// Takes the lock on `state_dir` (created if missing) at once, or fails naming the holder.
     pub(crate) fn acquire(state_dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(state_dir).map_err(|e| io_error(state_dir, "create", e))?;
+        Self::try_acquire(state_dir).map_err(|refused| match refused {
+            Refused::ByThisProcess(error) | Refused::Other(error) => error,
+        })
+    }
+
+    fn try_acquire(state_dir: &Path) -> std::result::Result<Self, Refused> {
+        let other = Refused::Other;
+        std::fs::create_dir_all(state_dir).map_err(|e| other(io_error(state_dir, "create", e)))?;
         let path = state_dir.join(LOCK_FILE);
         let mut file = OpenOptions::new()
             .read(true)
@@ -40,7 +76,7 @@ impl StateLock {
             .create(true)
             .truncate(false)
             .open(&path)
-            .map_err(|e| io_error(&path, "open", e))?;
+            .map_err(|e| other(io_error(&path, "open", e)))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
@@ -48,12 +84,14 @@ impl StateLock {
                 // Best effort: the holder writes its line right after locking.
                 let _ = file.read_to_string(&mut holder);
                 let holder = holder.trim();
+                let ours =
+                    holder.starts_with(&format!("pid {} on {} ", std::process::id(), hostname()));
                 let holder = if holder.is_empty() {
                     "another connector".to_owned()
                 } else {
                     holder.to_owned()
                 };
-                return Err(Error::config(
+                let error = Error::config(
                     "connector.matrix.state_dir",
                     format!(
                         "{} is in use by {holder}: two connectors on one state directory would \
@@ -61,9 +99,14 @@ impl StateLock {
                          own state_dir",
                         state_dir.display()
                     ),
-                ));
+                );
+                return Err(if ours {
+                    Refused::ByThisProcess(error)
+                } else {
+                    Refused::Other(error)
+                });
             }
-            Err(TryLockError::Error(e)) => return Err(io_error(&path, "lock", e)),
+            Err(TryLockError::Error(e)) => return Err(other(io_error(&path, "lock", e))),
         }
         let who = format!(
             "pid {} on {} since {}",
@@ -77,7 +120,7 @@ impl StateLock {
             writeln!(file, "{who}")?;
             file.flush()
         };
-        write(&mut file).map_err(|e| io_error(&path, "write", e))?;
+        write(&mut file).map_err(|e| other(io_error(&path, "write", e)))?;
         Ok(Self { _file: file, path })
     }
 
@@ -139,5 +182,22 @@ mod tests {
         drop(first);
         let again = StateLock::acquire(&state).expect("free once the holder let go");
         drop(again);
+    }
+
+    /// A connector of this process that is on its way out (its lock dropped a moment later)
+    /// does not keep the next one out.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_lock_of_this_process_is_waited_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = StateLock::acquire(dir.path()).unwrap();
+        let waiting = tokio::spawn({
+            let dir = dir.path().to_owned();
+            async move { StateLock::acquire_waiting(&dir).await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "held: the second waits");
+        drop(first);
+        let second = waiting.await.unwrap().expect("taken once the first let go");
+        assert_eq!(second.path(), dir.path().join(LOCK_FILE));
     }
 }
