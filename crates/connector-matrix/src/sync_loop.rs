@@ -286,7 +286,7 @@ impl SyncLoop {
         Ok(events)
     }
 
-    /// Hands one event to the inbox if it is a message.
+    /// Hands one event to the inbox if it is a message, or a reaction on one of ours.
     async fn handle(&mut self, event: &TimelineEvent) -> Result<(), Interrupted> {
         match inbound::parse(event, &self.homeserver) {
             Parsed::Message(message) => {
