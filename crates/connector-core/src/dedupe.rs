@@ -58,6 +58,14 @@ impl Dedupe {
         true
     }
 
+    /// Removes `id` from the window, so its next sighting counts as the first (for a message
+    /// recorded but then not delivered after all). Linear in the window's size.
+    pub fn forget(&mut self, id: &MessageId) {
+        if self.seen.remove(id) {
+            self.order.retain(|kept| kept != id);
+        }
+    }
+
     /// Whether `id` is in the window.
     pub fn contains(&self, id: &MessageId) -> bool {
         self.seen.contains(id)
@@ -89,5 +97,16 @@ mod tests {
         assert!(!d.contains(&"a".into()));
         assert!(d.contains(&"b".into()));
         assert_eq!(d.len(), 3);
+    }
+
+    #[test]
+    fn a_forgotten_id_is_new_again() {
+        let mut d = Dedupe::new(3);
+        assert!(d.first_sighting(&"a".into()));
+        assert!(d.first_sighting(&"b".into()));
+        d.forget(&"a".into());
+        assert_eq!(d.len(), 1);
+        assert!(d.first_sighting(&"a".into()));
+        assert!(!d.first_sighting(&"b".into()));
     }
 }

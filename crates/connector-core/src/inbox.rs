@@ -95,6 +95,32 @@ impl Inbox {
         }
     }
 
+    /// As [`deliver`](Self::deliver), but a message that no live subscription took (every
+    /// subscription was dropped before or while it was handed over) comes back as `Err`, with
+    /// its id forgotten, so the caller can offer it again once somebody subscribes.
+    ///
+    /// A backend that advances a persisted position after delivery uses this instead of
+    /// checking [`subscriber_count`](Self::subscriber_count) first: the count can change
+    /// between the check and the hand-over, the answer of this call cannot.
+    pub async fn try_deliver(
+        &self,
+        message: InboundMessage,
+    ) -> std::result::Result<Admission, InboundMessage> {
+        if let Some(refusal) = self.admit(&message.sender, &message.message_id) {
+            return Ok(refusal);
+        }
+        let count = self.fanout.publish(message.clone()).await;
+        if count == 0 {
+            self.dedupe
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .forget(&message.message_id);
+            return Err(message);
+        }
+        self.delivered.fetch_add(1, Ordering::Relaxed);
+        Ok(Admission::Delivered(count))
+    }
+
     /// Decides on a message without delivering it: `None` if it should be delivered.
     ///
     /// Records the id, so a second call with the same id answers [`Admission::Duplicate`].
@@ -188,6 +214,31 @@ mod tests {
                 duplicates: 2,
                 rejected_senders: 1
             }
+        );
+    }
+
+    #[tokio::test]
+    async fn try_deliver_hands_back_what_nobody_took() {
+        let inbox = Inbox::new(SenderPolicy::allow_list(["op"]));
+        let gone = inbox.subscribe();
+        drop(gone);
+        let back = inbox.try_deliver(msg("1", "op")).await;
+        assert_eq!(back.map_err(|m| m.message_id), Err("1".into()));
+        assert_eq!(inbox.stats().delivered, 0);
+        // Offered again once somebody listens: not a duplicate.
+        let mut sub = inbox.subscribe();
+        assert_eq!(
+            inbox.try_deliver(msg("1", "op")).await,
+            Ok(Admission::Delivered(1))
+        );
+        assert_eq!(sub.recv().await.unwrap().message_id.as_str(), "1");
+        assert_eq!(
+            inbox.try_deliver(msg("1", "op")).await,
+            Ok(Admission::Duplicate)
+        );
+        assert_eq!(
+            inbox.try_deliver(msg("2", "eve")).await,
+            Ok(Admission::SenderNotAllowed)
         );
     }
 }

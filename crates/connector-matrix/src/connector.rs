@@ -18,8 +18,9 @@ use connector_core::retry::RetryPolicy;
 use connector_core::sending::send_in_parts;
 use connector_core::{
     Capabilities, Capability, ConnectorDescriptor, ConnectorFuture, ConnectorHealth, Error,
-    HistoryQuery, InboundMessage, Inbox, MessageId, OrchestratorConnector, OutboundMessage, Result,
-    SendReceipt, SenderPolicy, Subscription, ThreadId, check_outbound,
+    HistoryQuery, IdempotencyKey, InboundMessage, Inbox, MessageId, OrchestratorConnector,
+    OutboundMessage, Probe, Result, SendReceipt, SenderPolicy, Subscription, ThreadId,
+    check_outbound,
 };
 use matrix_sdk::Client;
 #[cfg(not(feature = "e2e-encryption"))]
@@ -28,16 +29,21 @@ use matrix_sdk::ruma::api::client::typing::create_typing_event::v3::{
     Request as TypingRequest, Typing, TypingInfo,
 };
 use matrix_sdk::ruma::events::MessageLikeEventContent;
+use matrix_sdk::ruma::events::room::MediaSource;
+use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
 use matrix_sdk::ruma::{OwnedEventId, OwnedTransactionId, TransactionId};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
+use crate::attachments::{self, LocalFile, Uploads};
 use crate::outbound::{self, ThreadTarget, event_id};
+use crate::own_events::OwnEvents;
 use crate::position::SavedPosition;
 use crate::settings::MatrixSettings;
+use crate::state_lock::StateLock;
 use crate::sync_loop::{SyncLoop, SyncStatus};
 use crate::threads::Threads;
-use crate::{KIND, client, errors, health, history};
+use crate::{KIND, client, diagnosis, errors, health, history};
 
 /// How `connector-registry` builds this backend.
 pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
@@ -102,14 +108,27 @@ fn prepare(config: &ConnectorConfig, env: &dyn Environment) -> Result<Prepared> 
 pub struct MatrixConnector {
     client: Client,
     settings: MatrixSettings,
+    /// For `diagnose`, which probes on a client of its own.
+    token: SecretString,
     inbox: Arc<Inbox>,
     threads: Arc<Threads>,
+    own_events: Arc<OwnEvents>,
     status: Arc<SyncStatus>,
     subscribed: Arc<Notify>,
     shutdown: watch::Sender<bool>,
     sync_task: Mutex<Option<JoinHandle<()>>>,
     chunker: Chunker,
     retry: RetryPolicy,
+    /// Files already uploaded, by the transaction id of their event: a retried send re-posts
+    /// with the same media instead of uploading again.
+    uploads: Mutex<Uploads>,
+    /// Whether the room is encrypted (checked at open, then watched by the sync loop): the
+    /// build without `e2e-encryption` then refuses to send rather than post in the clear.
+    #[cfg(not(feature = "e2e-encryption"))]
+    encrypted: Arc<std::sync::atomic::AtomicBool>,
+    /// The lock on the state directory, shared with the sync loop: released once both the
+    /// connector is closed (or dropped) and the loop has stopped.
+    state_lock: Mutex<Option<Arc<StateLock>>>,
     closed: AtomicBool,
 }
 
@@ -157,7 +176,11 @@ impl MatrixConnector {
             policy,
             queue_capacity,
         } = prepared;
+        // Before anything else touches the state directory (the crypto store, the position).
+        let state_lock = Arc::new(StateLock::acquire_waiting(&settings.state_dir).await?);
+        tracing::debug!(lock = %state_lock.path().display(), "state directory locked");
         let client = client::connect(&settings, &token).await?;
+        let token_for_probes = token.clone();
         let inbox = Arc::new(Inbox::with_capacities(
             policy,
             queue_capacity,
@@ -165,12 +188,23 @@ impl MatrixConnector {
         ));
         inbox.add_own_identity(settings.user_id.as_str());
         let threads = Arc::new(Threads::default());
+        let own_events = Arc::new(OwnEvents::default());
+        let encrypted = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        #[cfg(not(feature = "e2e-encryption"))]
+        if room_is_encrypted(&client, &settings.room_id).await {
+            tracing::warn!(
+                room = %settings.room_id,
+                "the room is encrypted and this build lacks e2e-encryption: sends are refused"
+            );
+            encrypted.store(true, Ordering::Release);
+        }
         let status = Arc::new(SyncStatus::default());
         let subscribed = Arc::new(Notify::new());
         let (shutdown, shutdown_rx) = watch::channel(false);
         let sync = SyncLoop {
             client: client.clone(),
             room_id: settings.room_id.clone(),
+            homeserver: settings.homeserver_url.clone(),
             own_user: settings.user_id.clone(),
             inbox: Arc::clone(&inbox),
             position: SavedPosition::new(settings.sync_token_path()),
@@ -178,22 +212,47 @@ impl MatrixConnector {
             status: Arc::clone(&status),
             subscribed: Arc::clone(&subscribed),
             shutdown: shutdown_rx,
+            own_events: Arc::clone(&own_events),
+            encrypted: Arc::clone(&encrypted),
+            _state_lock: Arc::clone(&state_lock),
         };
         let since = sync.start_position().await?;
         let task = tokio::spawn(sync.run(since));
         Ok(Self {
             client,
             settings,
+            token: token_for_probes,
             inbox,
             threads,
+            own_events,
             status,
             subscribed,
             shutdown,
             sync_task: Mutex::new(Some(task)),
             chunker: Chunker::new(MAX_PART_BYTES, LengthUnit::Bytes)?,
             retry: RetryPolicy::default(),
+            uploads: Mutex::default(),
+            #[cfg(not(feature = "e2e-encryption"))]
+            encrypted,
+            state_lock: Mutex::new(Some(state_lock)),
             closed: AtomicBool::new(false),
         })
+    }
+
+    /// Checks the setup a config describes without opening a connector (no sync; the state
+    /// directory's lock is only tried): the same probes as
+    /// [`diagnose`](OrchestratorConnector::diagnose), for when `open` fails — a rejected
+    /// token, another user's token, a room the bot is not in, a state directory in use.
+    ///
+    /// Fails only when the config or the token's variable is unusable before any request.
+    pub async fn diagnose_setup(
+        config: &ConnectorConfig,
+        env: &dyn Environment,
+    ) -> Result<Vec<Probe>> {
+        let prepared = prepare(config, env)?;
+        let mut probes = diagnosis::run(&prepared.settings, &prepared.token).await;
+        probes.push(diagnosis::state_dir_free(&prepared.settings));
+        Ok(probes)
     }
 
     /// The bot's user id (the token's owner).
@@ -219,6 +278,22 @@ impl MatrixConnector {
         }
     }
 
+    /// Refuses to send into an encrypted room from a build that cannot encrypt.
+    #[cfg(not(feature = "e2e-encryption"))]
+    fn refuse_clear_text(&self) -> Result<()> {
+        if self.encrypted.load(Ordering::Acquire) {
+            return Err(Error::Rejected {
+                kind: KIND.into(),
+                reason: format!(
+                    "room {} is encrypted and this build lacks the e2e-encryption feature: not \
+                     sending in the clear (build with e2e-encryption)",
+                    self.settings.room_id
+                ),
+            });
+        }
+        Ok(())
+    }
+
     /// Sends one event with transaction id `txn`, retrying under the connector's policy with
     /// the same transaction id every time.
     async fn send_event<C>(&self, content: &C, txn: &TransactionId) -> Result<OwnedEventId>
@@ -240,6 +315,7 @@ impl MatrixConnector {
     where
         C: MessageLikeEventContent + Clone,
     {
+        self.refuse_clear_text()?;
         let request = send_message_event::v3::Request::new(
             self.settings.room_id.clone(),
             txn.to_owned(),
@@ -290,27 +366,129 @@ impl MatrixConnector {
         event_id("thread_id", &self.threads.root_for(asked.as_str()))
     }
 
+    /// Where a message goes in the thread of `root`, if any.
+    fn target(&self, root: Option<&OwnedEventId>) -> Result<Option<ThreadTarget>> {
+        root.map(|root| {
+            Ok(ThreadTarget {
+                root: root.clone(),
+                latest: event_id("thread_id", &self.threads.latest_in(root.as_str()))?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Sends `content` with `txn` and records the event as ours (and in the thread of `root`).
+    async fn post(
+        &self,
+        content: RoomMessageEventContent,
+        txn: &TransactionId,
+        root: Option<&OwnedEventId>,
+    ) -> Result<MessageId> {
+        let id = self.send_event(&content, txn).await?;
+        let id = MessageId::new(id.as_str());
+        self.inbox.note_own_message(&id);
+        self.own_events.note(&id);
+        if let Some(root) = root {
+            self.threads.note(id.as_str(), root.as_str());
+        }
+        Ok(id)
+    }
+
     async fn send_part(
         &self,
         text: String,
         txn: OwnedTransactionId,
         root: Option<&OwnedEventId>,
     ) -> Result<MessageId> {
-        let target = match root {
-            Some(root) => Some(ThreadTarget {
-                root: root.clone(),
-                latest: event_id("thread_id", &self.threads.latest_in(root.as_str()))?,
-            }),
-            None => None,
-        };
-        let content = outbound::message(&text, target.as_ref());
-        let id = self.send_event(&content, &txn).await?;
-        let id = MessageId::new(id.as_str());
-        self.inbox.note_own_message(&id);
-        if let Some(root) = root {
-            self.threads.note(id.as_str(), root.as_str());
+        let content = outbound::message(&text, self.target(root)?.as_ref());
+        self.post(content, &txn, root).await
+    }
+
+    /// The most bytes the homeserver takes in one upload (`m.upload.size`, asked once).
+    async fn max_upload(&self) -> Result<u64> {
+        self.retry
+            .run(|_| async {
+                self.client
+                    .load_or_fetch_max_upload_size()
+                    .await
+                    .map(u64::from)
+                    .map_err(|e| errors::from_sdk("read the media upload limit", e))
+            })
+            .await
+    }
+
+    /// Uploads `file` for the event with transaction id `txn`, or answers the media uploaded
+    /// for it before (a retry of the same message).
+    ///
+    /// In an encrypted room (feature `e2e-encryption`) the file is encrypted first, and the
+    /// event carries its key.
+    async fn upload(&self, file: &LocalFile, txn: &IdempotencyKey) -> Result<MediaSource> {
+        let remembered = self
+            .uploads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(txn.as_str(), file);
+        if let Some(source) = remembered {
+            tracing::debug!(%txn, file = %file.filename, "reusing the upload of an earlier attempt");
+            return Ok(source);
         }
-        Ok(id)
+        let source = self.retry.run(|_| self.upload_once(file)).await?;
+        self.uploads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remember(txn.as_str(), file, source.clone());
+        Ok(source)
+    }
+
+    async fn upload_once(&self, file: &LocalFile) -> Result<MediaSource> {
+        #[cfg(feature = "e2e-encryption")]
+        if self.room_is_encrypted().await? {
+            let mut reader = std::io::Cursor::new(file.data.as_slice());
+            let encrypted = self
+                .client
+                .upload_encrypted_file(&mut reader)
+                .await
+                .map_err(|e| errors::from_sdk("upload", e))?;
+            return Ok(MediaSource::Encrypted(Box::new(encrypted)));
+        }
+        let response = self
+            .client
+            .media()
+            .upload(&file.mime, file.data.clone(), None)
+            .await
+            .map_err(|e| errors::from_sdk("upload", e))?;
+        Ok(MediaSource::Plain(response.content_uri))
+    }
+
+    /// Whether the room asks for encryption (as the client's store knows it).
+    #[cfg(feature = "e2e-encryption")]
+    async fn room_is_encrypted(&self) -> Result<bool> {
+        let Some(room) = self.client.get_room(&self.settings.room_id) else {
+            return Err(Error::Rejected {
+                kind: KIND.into(),
+                reason: format!(
+                    "room {} is not known to this client (not joined?); not uploading unencrypted",
+                    self.settings.room_id
+                ),
+            });
+        };
+        room.latest_encryption_state()
+            .await
+            .map(|state| state.is_encrypted())
+            .map_err(|e| errors::from_sdk("read the room's encryption", e))
+    }
+
+    /// Posts `file`, uploaded as `source`, with transaction id `txn`.
+    async fn send_file(
+        &self,
+        file: &LocalFile,
+        source: MediaSource,
+        txn: &IdempotencyKey,
+        root: Option<&OwnedEventId>,
+    ) -> Result<MessageId> {
+        let content = attachments::content(file, source, self.target(root)?.as_ref());
+        self.post(content, &OwnedTransactionId::from(txn.as_str()), root)
+            .await
     }
 }
 
@@ -328,26 +506,86 @@ impl OrchestratorConnector for MatrixConnector {
             .with(Capability::Reactions)
             .with(Capability::Edits)
             .with(Capability::Typing)
+            .with(Capability::Attachments)
             .with_max_message_len(MAX_PART_BYTES)
     }
 
+    /// Sends the text (Markdown, chunked, links appended), then one `m.image` / `m.file` event
+    /// per file, all in the same thread. Event `i` of the message (text parts first) has the
+    /// transaction id `key.for_part(i)`. Every file is read and uploaded before anything is
+    /// posted, so a bad file posts nothing.
     async fn send(&self, message: OutboundMessage) -> Result<SendReceipt> {
         check_outbound(KIND, self.capabilities(), &message)?;
         self.ensure_open()?;
+        // Before any upload: a file must not go up in the clear either.
+        #[cfg(not(feature = "e2e-encryption"))]
+        self.refuse_clear_text()?;
         let root = message
             .thread_id
             .as_ref()
             .map(|thread| self.thread_root(thread))
             .transpose()?;
-        let ids = send_in_parts(
-            &self.chunker,
-            &message.text,
-            &message.idempotency_key,
-            |_, part, key| {
+        let has_files = message
+            .attachments
+            .iter()
+            .any(|a| matches!(a, connector_core::Attachment::Path(_)));
+        let max_upload = if has_files {
+            self.max_upload().await?
+        } else {
+            u64::MAX
+        };
+        let prepared = attachments::prepare(&message.attachments, max_upload).await?;
+        let text = prepared.text_with_links(&message.text);
+        let has_text = !text.trim().is_empty();
+        // The files' events follow the text's parts: their transaction ids need the count.
+        let text_parts = if has_text && !prepared.files.is_empty() {
+            self.chunker.split(&text).len()
+        } else {
+            0
+        };
+        let key = &message.idempotency_key;
+        let file_keys: Vec<IdempotencyKey> = (0..prepared.files.len())
+            .map(|j| key.for_part(text_parts + j))
+            .collect();
+        let mut sources = Vec::with_capacity(prepared.files.len());
+        for (file, txn) in prepared.files.iter().zip(&file_keys) {
+            sources.push(self.upload(file, txn).await?);
+        }
+        let mut ids = if has_text {
+            send_in_parts(&self.chunker, &text, key, |_, part, key| {
                 self.send_part(part, OwnedTransactionId::from(key.as_str()), root.as_ref())
-            },
-        )
-        .await?;
+            })
+            .await
+            .map_err(|error| match error {
+                // The files after the text were not sent either.
+                Error::PartialSend {
+                    sent,
+                    total,
+                    source,
+                } => Error::PartialSend {
+                    sent,
+                    total: total + prepared.files.len(),
+                    source,
+                },
+                other => other,
+            })?
+        } else {
+            Vec::new()
+        };
+        let total = text_parts + prepared.files.len();
+        for ((file, source), txn) in prepared.files.iter().zip(sources).zip(&file_keys) {
+            match self.send_file(file, source, txn, root.as_ref()).await {
+                Ok(id) => ids.push(id),
+                Err(error) if ids.is_empty() => return Err(error),
+                Err(error) => {
+                    return Err(Error::PartialSend {
+                        sent: ids.len(),
+                        total,
+                        source: Box::new(error),
+                    });
+                }
+            }
+        }
         Ok(SendReceipt::new(
             ids,
             root.map(|root| ThreadId::new(root.as_str())),
@@ -379,6 +617,20 @@ impl OrchestratorConnector for MatrixConnector {
             health = health.with_detail(problem);
         }
         health.with_rejected_senders(self.inbox.stats().rejected_senders)
+    }
+
+    /// Homeserver reachable, token accepted, identity, room joined, permission to post,
+    /// encryption vs. the build, state directory (see the crate's `diagnosis` module).
+    async fn diagnose(&self) -> Vec<Probe> {
+        if self.closed.load(Ordering::Acquire) {
+            return vec![
+                Probe::fail("connector open", "the connector is closed")
+                    .with_fix("open the connector again"),
+            ];
+        }
+        let mut probes = diagnosis::run(&self.settings, &self.token).await;
+        probes.push(diagnosis::state_dir_held(&self.settings));
+        probes
     }
 
     async fn react(
@@ -449,7 +701,14 @@ impl OrchestratorConnector for MatrixConnector {
 
     async fn history(&self, query: HistoryQuery) -> Result<Vec<InboundMessage>> {
         self.ensure_open()?;
-        history::fetch(&self.client, &self.settings.room_id, &self.retry, &query).await
+        history::fetch(
+            &self.client,
+            &self.settings.homeserver_url,
+            &self.settings.room_id,
+            &self.retry,
+            &query,
+        )
+        .await
     }
 
     async fn close(&self) -> Result<()> {
@@ -469,8 +728,36 @@ impl OrchestratorConnector for MatrixConnector {
         {
             tracing::warn!("the sync loop did not stop within {CLOSE_TIMEOUT:?}; aborting it");
             task.abort();
+            // Until the aborted task is gone it holds the state directory lock.
+            let _ = task.await;
         }
         self.inbox.close();
+        // The state directory is free for the next connector.
+        self.state_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
         Ok(())
+    }
+}
+
+/// Whether `room` has `m.room.encryption` state (`GET /rooms/{room}/state/m.room.encryption/`);
+/// an answer other than the event or 404 is logged and taken as "no" (the sync loop still
+/// notices encryption turned on later).
+#[cfg(not(feature = "e2e-encryption"))]
+async fn room_is_encrypted(client: &Client, room: &matrix_sdk::ruma::OwnedRoomId) -> bool {
+    use matrix_sdk::ruma::api::client::state::get_state_event_for_key::v3::Request;
+    use matrix_sdk::ruma::events::StateEventType;
+
+    let request = Request::new(room.clone(), StateEventType::RoomEncryption, String::new());
+    match client.send(request).await {
+        Ok(_) => true,
+        Err(e) => {
+            let status = e.as_client_api_error().map(|api| api.status_code.as_u16());
+            if status != Some(404) {
+                tracing::warn!(error = %e, "could not tell whether the room is encrypted");
+            }
+            false
+        }
     }
 }

@@ -24,6 +24,7 @@ const MAX_PAGES: usize = 50;
 /// The last `query.limit` messages `query` asks for, oldest first.
 pub(crate) async fn fetch(
     client: &Client,
+    homeserver: &str,
     room_id: &OwnedRoomId,
     retry: &RetryPolicy,
     query: &HistoryQuery,
@@ -50,7 +51,7 @@ pub(crate) async fn fetch(
             })
             .await?;
         for event in &page.events {
-            if let Parsed::Message(message) = inbound::parse(event)
+            if let Parsed::Message(message) = inbound::parse(event, homeserver)
                 && wanted(query, &message)
                 && found.len() < query.limit
             {

@@ -1,18 +1,27 @@
 //! Turning a room timeline event into an `InboundMessage`, or saying why it is not one.
 //!
 //! * `m.room.message` of type text, notice or emote → its `body`; image, file, audio or video
-//!   → its caption or file name, with the `mxc://` URL as an attachment.
+//!   → its `body` (the caption, or else the file name) as text, and an [`InboundAttachment`]
+//!   with the file name, MIME type and size. Its `url` is the homeserver's authenticated
+//!   download URL of the `mxc://` URI (`{homeserver}/_matrix/client/v1/media/download/{server}/{id}`,
+//!   fetched with `Authorization: Bearer <MATRIX_ACCESS_TOKEN>`). In an encrypted room the
+//!   bytes behind it are encrypted (AES-CTR; the key is in the event, which the connector
+//!   does not pass on): such files are not decrypted by the connector.
 //! * A thread reply (`m.relates_to.rel_type = m.thread`) carries the root's event id as its
 //!   `thread_id`.
 //! * An edit (`m.replace`) is **not** delivered: the orchestrator already acted on the
 //!   original, and a corrected copy arriving as a new message would read as a second
 //!   instruction. It is dropped and logged at debug level.
-//! * Everything else (state, reactions, redacted messages, events we could not decrypt) is
-//!   skipped.
+//! * A reaction (`m.reaction` with an `m.annotation` relation) becomes
+//!   [`Parsed::Reaction`]: the sync loop delivers it only when it is on one of the bot's own
+//!   messages.
+//! * Everything else (state, redacted messages, events we could not decrypt) is skipped.
 
 use connector_core::{InboundAttachment, InboundMessage, ThreadId, Timestamp};
 use matrix_sdk::deserialized_responses::TimelineEvent;
 use serde::Deserialize;
+
+use crate::attachments::download_url;
 
 /// What a timeline event is to the connector.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +35,15 @@ pub(crate) enum Parsed {
         /// The message it corrects.
         replaces: String,
     },
-    /// Not a message (state, reaction, redacted, undecryptable, …).
+    /// A reaction on `target`: an [`InboundMessage::reaction`], delivered only if `target` is
+    /// one of the bot's messages.
+    Reaction {
+        /// The reaction as it would be delivered.
+        reaction: InboundMessage,
+        /// The event reacted to.
+        target: String,
+    },
+    /// Not a message (state, redacted, undecryptable, …).
     Skipped(&'static str),
 }
 
@@ -49,10 +66,17 @@ struct Content {
     msgtype: Option<String>,
     body: Option<String>,
     url: Option<String>,
+    /// An encrypted file: its `url` is where the ciphertext is.
+    file: Option<EncryptedFileRef>,
     filename: Option<String>,
     info: Option<FileInfo>,
     #[serde(rename = "m.relates_to")]
     relates_to: Option<RelatesTo>,
+}
+
+#[derive(Deserialize)]
+struct EncryptedFileRef {
+    url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -67,27 +91,48 @@ struct RelatesTo {
     event_id: Option<String>,
     #[serde(rename = "m.in_reply_to")]
     in_reply_to: Option<serde::de::IgnoredAny>,
+    /// An annotation's key: the emoji.
+    key: Option<String>,
 }
 
-/// Reads one timeline event (decrypted already, where it was encrypted).
-pub(crate) fn parse(event: &TimelineEvent) -> Parsed {
-    parse_json(event.raw().json().get())
+/// Reads one timeline event (decrypted already, where it was encrypted); attachments' URLs are
+/// download URLs on `homeserver`.
+pub(crate) fn parse(event: &TimelineEvent, homeserver: &str) -> Parsed {
+    parse_json(event.raw().json().get(), homeserver)
 }
 
 /// Reads one event from its JSON.
-pub(crate) fn parse_json(json: &str) -> Parsed {
+pub(crate) fn parse_json(json: &str, homeserver: &str) -> Parsed {
     let Ok(event) = serde_json::from_str::<RawEvent>(json) else {
         return Parsed::Skipped("malformed event");
     };
     match event.kind.as_str() {
-        "m.room.message" => {}
+        "m.room.message" | "m.reaction" => {}
         "m.room.encrypted" => return Parsed::Skipped(UNDECRYPTABLE),
         _ => return Parsed::Skipped("not a message"),
     }
     let (Some(event_id), Some(sender)) = (event.event_id, event.sender) else {
         return Parsed::Skipped("no event id or sender");
     };
+    let ts = event
+        .origin_server_ts
+        .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+        .unwrap_or_else(Timestamp::now);
     let content = event.content;
+    if event.kind == "m.reaction" {
+        return match content.relates_to {
+            Some(RelatesTo {
+                rel_type: Some(rel_type),
+                event_id: Some(target),
+                key: Some(emoji),
+                ..
+            }) if rel_type == "m.annotation" && !emoji.is_empty() => Parsed::Reaction {
+                reaction: InboundMessage::reaction(event_id, sender, target.clone(), emoji, ts),
+                target,
+            },
+            _ => Parsed::Skipped("a reaction without an annotation"),
+        };
+    }
     let relation = content.relates_to.as_ref();
     let rel_type = relation.and_then(|r| r.rel_type.as_deref());
     if rel_type == Some("m.replace") {
@@ -106,20 +151,19 @@ pub(crate) fn parse_json(json: &str) -> Parsed {
     } else {
         body.to_owned()
     };
-    let ts = event
-        .origin_server_ts
-        .and_then(|ms| Timestamp::from_millisecond(ms).ok())
-        .unwrap_or_else(Timestamp::now);
     let mut message = InboundMessage::new(event_id, sender, text, ts);
     if rel_type == Some("m.thread")
         && let Some(root) = relation.and_then(|r| r.event_id.clone())
     {
         message.thread_id = Some(ThreadId::new(root));
     }
+    let media = content
+        .url
+        .or_else(|| content.file.and_then(|file| file.url));
     if matches!(msgtype, "m.image" | "m.file" | "m.audio" | "m.video")
-        && let Some(url) = content.url
+        && let Some(mxc) = media
     {
-        let mut attachment = InboundAttachment::new(url);
+        let mut attachment = InboundAttachment::new(download_url(homeserver, &mxc));
         attachment.filename = content.filename.or_else(|| Some(body.to_owned()));
         attachment.content_type = content.info.as_ref().and_then(|i| i.mimetype.clone());
         attachment.size = content.info.as_ref().and_then(|i| i.size);
@@ -143,9 +187,12 @@ mod tests {
     use super::*;
 
     fn message(content: &str) -> Parsed {
-        parse_json(&format!(
-            r#"{{"type":"m.room.message","event_id":"$e","sender":"@op:x","origin_server_ts":1700000000000,"content":{content}}}"#
-        ))
+        parse_json(
+            &format!(
+                r#"{{"type":"m.room.message","event_id":"$e","sender":"@op:x","origin_server_ts":1700000000000,"content":{content}}}"#
+            ),
+            "http://hs",
+        )
     }
 
     #[test]
@@ -186,10 +233,30 @@ mod tests {
         );
         assert!(matches!(message("{}"), Parsed::Skipped(_)));
         assert!(matches!(
-            parse_json(r#"{"type":"m.reaction","event_id":"$r","sender":"@op:x","content":{}}"#),
+            parse_json(
+                r#"{"type":"m.reaction","event_id":"$r","sender":"@op:x","content":{}}"#,
+                "http://hs"
+            ),
             Parsed::Skipped(_)
         ));
-        assert!(matches!(parse_json("not json"), Parsed::Skipped(_)));
+        let Parsed::Reaction { reaction, target } = parse_json(
+            r#"{"type":"m.reaction","event_id":"$r","sender":"@op:x","origin_server_ts":1700000000000,"content":{"m.relates_to":{"rel_type":"m.annotation","event_id":"$ours","key":"👍"}}}"#,
+            "http://hs",
+        ) else {
+            panic!("a reaction")
+        };
+        assert_eq!(target, "$ours");
+        assert_eq!(reaction.message_id.as_str(), "$r");
+        assert_eq!(reaction.sender.as_str(), "@op:x");
+        let annotation = reaction.reaction.expect("marked as a reaction");
+        assert_eq!(
+            (annotation.message_id.as_str(), annotation.emoji.as_str()),
+            ("$ours", "👍")
+        );
+        assert!(matches!(
+            parse_json("not json", "http://hs"),
+            Parsed::Skipped(_)
+        ));
     }
 
     #[test]
@@ -207,8 +274,26 @@ mod tests {
             panic!("a file")
         };
         let attachment = &file.attachments[0];
-        assert_eq!(attachment.url, "mxc://x/abc");
+        assert_eq!(
+            attachment.url,
+            "http://hs/_matrix/client/v1/media/download/x/abc"
+        );
+        assert_eq!(file.text, "log.txt");
         assert_eq!(attachment.filename.as_deref(), Some("log.txt"));
+        assert_eq!(attachment.content_type.as_deref(), Some("text/plain"));
         assert_eq!(attachment.size, Some(12));
+
+        let Parsed::Message(captioned) = message(
+            r#"{"msgtype":"m.image","body":"the failing chart","filename":"chart.png","file":{"url":"mxc://x/enc","v":"v2"}}"#,
+        ) else {
+            panic!("an encrypted image with a caption")
+        };
+        assert_eq!(captioned.text, "the failing chart");
+        let attachment = &captioned.attachments[0];
+        assert_eq!(attachment.filename.as_deref(), Some("chart.png"));
+        assert_eq!(
+            attachment.url,
+            "http://hs/_matrix/client/v1/media/download/x/enc"
+        );
     }
 }

@@ -9,11 +9,14 @@
 //! * **Out** — Markdown rendered into `formatted_body`, long text split by the shared chunker,
 //!   each part sent with a transaction id derived from the message's idempotency key, so a
 //!   retry never posts twice. Threads are `m.thread` relations; a thread's id is its root's
-//!   event id.
+//!   event id. Files are uploaded first, then sent as `m.image` / `m.file` events after the
+//!   text (see `attachments`).
 //! * **In** — one `/sync` loop, filtered to the room, hands messages to the shared inbox and
 //!   saves its position only afterwards: a restart delivers what arrived meanwhile exactly
 //!   once, and the first start replays no history (see `sync_loop`).
-//! * **Health** — homeserver reachable, token accepted, bot joined to the room.
+//! * **Health** — homeserver reachable, token accepted, bot joined to the room; `diagnose()`
+//!   checks the whole setup, each failure with a fix (see `diagnosis`).
+//! * **State** — one connector per state directory, enforced by a lock (see `state_lock`).
 //!
 //! ```no_run
 //! # async fn demo() -> connector_core::Result<()> {
@@ -31,16 +34,20 @@
 //! # Ok(()) }
 //! ```
 
+mod attachments;
 mod client;
 mod connector;
+mod diagnosis;
 mod errors;
 mod health;
 mod history;
 mod inbound;
 mod outbound;
+mod own_events;
 mod pages;
 mod position;
 mod settings;
+mod state_lock;
 mod sync_loop;
 mod threads;
 

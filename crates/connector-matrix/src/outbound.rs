@@ -25,7 +25,14 @@ pub(crate) struct ThreadTarget {
 
 /// A Markdown message, in `thread` if given.
 pub(crate) fn message(text: &str, thread: Option<&ThreadTarget>) -> RoomMessageEventContent {
-    let mut content = RoomMessageEventContent::text_markdown(text);
+    in_thread(RoomMessageEventContent::text_markdown(text), thread)
+}
+
+/// `content`, placed in `thread` if given.
+pub(crate) fn in_thread(
+    mut content: RoomMessageEventContent,
+    thread: Option<&ThreadTarget>,
+) -> RoomMessageEventContent {
     if let Some(thread) = thread {
         content.relates_to = Some(Relation::Thread(Thread::plain(
             thread.root.clone(),

@@ -20,6 +20,7 @@
 //! backoff; a rejected token (401 `M_UNKNOWN_TOKEN`) every 30 s; a rate limit after the time
 //! the server asked for. Each is reported through [`SyncStatus`].
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -57,10 +58,17 @@ pub(crate) const TOKEN_RETRY_INTERVAL: Duration = Duration::from_secs(30);
 /// No pause between failed attempts is shorter than this.
 const MIN_PAUSE: Duration = Duration::from_millis(250);
 
-/// Only messages (and encrypted events, which may decrypt to messages) matter.
+/// Only messages, reactions and encrypted events (which may decrypt to either) matter, and
+/// the event that turns encryption on.
 pub(crate) fn timeline_filter(limit: u32) -> RoomEventFilter {
     let mut filter = RoomEventFilter::empty();
-    filter.types = Some(vec!["m.room.message".into(), "m.room.encrypted".into()]);
+    filter.types = Some(vec![
+        "m.room.message".into(),
+        "m.room.encrypted".into(),
+        "m.reaction".into(),
+        // State, but the build without encryption must see it to stop sending in the clear.
+        "m.room.encryption".into(),
+    ]);
     filter.limit = Some(UInt::from(limit));
     filter
 }
@@ -85,6 +93,9 @@ struct Batch {
     /// `prev_batch`.
     limited: bool,
     prev_batch: Option<String>,
+    /// The batch turned encryption on in the room (an `m.room.encryption` state event).
+    /// Only the build without `e2e-encryption` needs to know: it must stop sending.
+    encryption_enabled: bool,
 }
 
 /// What the loop last ran into, for health reports.
@@ -111,6 +122,8 @@ impl SyncStatus {
 pub(crate) struct SyncLoop {
     pub(crate) client: Client,
     pub(crate) room_id: OwnedRoomId,
+    /// The homeserver's base URL, for attachments' download URLs.
+    pub(crate) homeserver: String,
     pub(crate) own_user: OwnedUserId,
     pub(crate) inbox: Arc<Inbox>,
     pub(crate) position: SavedPosition,
@@ -120,6 +133,13 @@ pub(crate) struct SyncLoop {
     pub(crate) subscribed: Arc<Notify>,
     /// Becomes `true` when the connector closes.
     pub(crate) shutdown: watch::Receiver<bool>,
+    /// Set once the room is known to be encrypted (read by the build without
+    /// `e2e-encryption`, which then refuses to send in the clear).
+    pub(crate) encrypted: Arc<AtomicBool>,
+    /// The events the bot sent in this run.
+    pub(crate) own_events: Arc<crate::own_events::OwnEvents>,
+    /// Held while the loop runs: nobody else syncs from this state directory meanwhile.
+    pub(crate) _state_lock: Arc<crate::state_lock::StateLock>,
 }
 
 /// Why a batch was not completed.
@@ -204,6 +224,12 @@ impl SyncLoop {
             }
         };
         let next_batch = batch.next_batch.clone();
+        if batch.encryption_enabled && !self.encrypted.swap(true, Ordering::AcqRel) {
+            tracing::warn!(
+                room = %self.room_id,
+                "the room is now encrypted; this build lacks e2e-encryption and sends nothing more"
+            );
+        }
         let events = self.room_events(since, batch).await?;
         for event in &events {
             self.handle(event).await?;
@@ -260,9 +286,9 @@ impl SyncLoop {
         Ok(events)
     }
 
-    /// Hands one event to the inbox if it is a message.
+    /// Hands one event to the inbox if it is a message, or a reaction on one of ours.
     async fn handle(&mut self, event: &TimelineEvent) -> Result<(), Interrupted> {
-        match inbound::parse(event) {
+        match inbound::parse(event, &self.homeserver) {
             Parsed::Message(message) => {
                 if let Some(root) = &message.thread_id {
                     self.threads
@@ -271,14 +297,21 @@ impl SyncLoop {
                 if message.sender.as_str() == self.own_user.as_str() {
                     return Ok(()); // our own echo: the inbox would drop it anyway
                 }
-                tokio::select! {
-                    biased;
-                    _ = self.shutdown.wait_for(|closing| *closing) => Err(Interrupted::Shutdown),
-                    admission = deliver(&self.inbox, &self.subscribed, message) => {
-                        tracing::debug!(?admission, "inbound message");
-                        Ok(())
-                    }
+                self.hand_over(message).await
+            }
+            Parsed::Reaction { reaction, target } => {
+                if reaction.sender.as_str() == self.own_user.as_str() {
+                    return Ok(()); // our own reaction
                 }
+                if !self
+                    .is_own_event(&target)
+                    .await
+                    .map_err(Interrupted::Failed)?
+                {
+                    tracing::debug!(%target, "a reaction on somebody else's message: not delivered");
+                    return Ok(());
+                }
+                self.hand_over(reaction).await
             }
             Parsed::Edit { event_id, replaces } => {
                 tracing::debug!(%event_id, %replaces, "edit not delivered: the original message stands");
@@ -300,6 +333,47 @@ impl SyncLoop {
                 tracing::trace!(reason, "timeline event skipped");
                 Ok(())
             }
+        }
+    }
+
+    /// Delivers `message` (waiting for a subscriber), unless the connector closes first.
+    async fn hand_over(
+        &mut self,
+        message: connector_core::InboundMessage,
+    ) -> Result<(), Interrupted> {
+        tokio::select! {
+            biased;
+            _ = self.shutdown.wait_for(|closing| *closing) => Err(Interrupted::Shutdown),
+            admission = deliver(&self.inbox, &self.subscribed, message) => {
+                tracing::debug!(?admission, "inbound message");
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether the room's event `event_id` was sent by the bot: remembered from this run's
+    /// sends, else asked of the homeserver (`GET /rooms/{room}/event/{id}`; an event it
+    /// does not show us is not ours).
+    async fn is_own_event(&self, event_id: &str) -> Result<bool> {
+        if self.own_events.contains(event_id) {
+            return Ok(true);
+        }
+        let Ok(id) = matrix_sdk::ruma::OwnedEventId::try_from(event_id) else {
+            return Ok(false);
+        };
+        let request = matrix_sdk::ruma::api::client::room::get_room_event::v3::Request::new(
+            self.room_id.clone(),
+            id,
+        );
+        match self.client.send(request).await {
+            Ok(answer) => {
+                let sender = answer.event.get_field::<String>("sender").ok().flatten();
+                Ok(sender.as_deref() == Some(self.own_user.as_str()))
+            }
+            Err(e) => match errors::from_http("get the reacted-to event", e) {
+                Error::Rejected { .. } => Ok(false),
+                other => Err(other),
+            },
         }
     }
 
@@ -351,6 +425,8 @@ async fn fetch(
         events: timeline.events,
         limited: timeline.limited,
         prev_batch: timeline.prev_batch,
+        // matrix-sdk's state store tracks it, and its sends encrypt.
+        encryption_enabled: false,
     })
 }
 
@@ -383,12 +459,29 @@ async fn fetch(
         .with_request_config(config)
         .await
         .map_err(|e| errors::from_http(what, e))?;
-    let timeline = response
+    use matrix_sdk::ruma::api::client::sync::sync_events::v3::State;
+
+    let (timeline, state) = response
         .rooms
         .join
         .remove(room_id)
-        .map(|room| room.timeline)
+        .map(|room| {
+            let state = match room.state {
+                State::Before(state) | State::After(state) => state.events,
+                _ => Vec::new(),
+            };
+            (room.timeline, state)
+        })
         .unwrap_or_default();
+    // Only the `type` field is read, not the whole event: this runs on every message's way in.
+    let is_encryption = |kind: Result<Option<String>, serde_json::Error>| matches!(kind, Ok(Some(kind)) if kind == "m.room.encryption");
+    let encryption_enabled = state
+        .iter()
+        .any(|event| is_encryption(event.get_field("type")))
+        || timeline
+            .events
+            .iter()
+            .any(|event| is_encryption(event.get_field("type")));
     Ok(Batch {
         next_batch: response.next_batch,
         events: timeline
@@ -398,21 +491,36 @@ async fn fetch(
             .collect(),
         limited: timeline.limited,
         prev_batch: timeline.prev_batch,
+        encryption_enabled,
     })
 }
 
 /// Delivers `message` once somebody listens: with no subscription the message would be lost,
 /// so the loop waits (and the homeserver holds what follows).
+///
+/// Only an answer of the inbox counts: a subscription dropped while the message was being
+/// handed over (say, while its full queue held up delivery) makes the inbox hand the message
+/// back, and it is offered again to the next subscription. So the loop never saves a
+/// position past a message that is in nobody's queue.
 async fn deliver(
     inbox: &Inbox,
     subscribed: &Notify,
-    message: connector_core::InboundMessage,
+    mut message: connector_core::InboundMessage,
 ) -> connector_core::inbox::Admission {
-    while inbox.subscriber_count() == 0 {
-        // `subscribe` notifies; the timeout covers a subscription made and dropped meanwhile.
-        let _ = tokio::time::timeout(Duration::from_secs(1), subscribed.notified()).await;
+    loop {
+        while inbox.subscriber_count() == 0 {
+            // `subscribe` notifies; the timeout covers a subscription made and dropped
+            // meanwhile.
+            let _ = tokio::time::timeout(Duration::from_secs(1), subscribed.notified()).await;
+        }
+        match inbox.try_deliver(message).await {
+            Ok(admission) => return admission,
+            Err(back) => {
+                tracing::debug!(id = %back.message_id, "no subscription took the message; waiting for one");
+                message = back;
+            }
+        }
     }
-    inbox.deliver(message).await
 }
 
 /// How long to wait after the `failures`-th failure in a row.
@@ -456,6 +564,45 @@ mod tests {
             retry_after: Some(Duration::from_secs(3)),
         };
         assert_eq!(pause_after(&backoff, &limited, 1), Duration::from_secs(3));
+    }
+
+    /// The race the delivery guards against: the only subscription is live when the loop
+    /// looks, then dropped while the message waits for room in its full queue. The message
+    /// must go to the next subscription, not be counted as delivered.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_subscription_dropped_during_hand_over_does_not_swallow_the_message() {
+        use connector_core::inbox::Admission;
+        use connector_core::{InboundMessage, SenderPolicy, Timestamp};
+
+        let inbox = Arc::new(Inbox::with_capacities(
+            SenderPolicy::allow_list(["@op:x"]),
+            1,
+            64,
+        ));
+        let subscribed = Arc::new(Notify::new());
+        let message = |id: &str| InboundMessage::new(id, "@op:x", id, Timestamp::UNIX_EPOCH);
+        let first = inbox.subscribe();
+        assert_eq!(
+            deliver(&inbox, &subscribed, message("$1")).await,
+            Admission::Delivered(1)
+        );
+        // `$2` finds the queue full and waits inside the hand-over.
+        let pending = tokio::spawn({
+            let (inbox, subscribed) = (Arc::clone(&inbox), Arc::clone(&subscribed));
+            async move { deliver(&inbox, &subscribed, message("$2")).await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!pending.is_finished(), "the queue is full: delivery waits");
+        drop(first);
+        tokio::task::yield_now().await;
+        assert!(
+            !pending.is_finished(),
+            "nobody took $2, so it is not delivered yet"
+        );
+        let mut second = inbox.subscribe();
+        subscribed.notify_one();
+        assert_eq!(pending.await.unwrap(), Admission::Delivered(1));
+        assert_eq!(second.recv().await.unwrap().message_id.as_str(), "$2");
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The optional capabilities against a real Synapse — reactions, edits, typing, history — and
-//! what inbound edits and strangers' messages become.
+//! The optional capabilities against a real Synapse — reactions both ways, edits, typing,
+//! history — and what inbound edits and strangers' messages become.
 
 mod common;
 
@@ -21,10 +21,10 @@ async fn reactions_edits_typing_and_history() {
         Capability::Reactions,
         Capability::Edits,
         Capability::Typing,
+        Capability::Attachments,
     ] {
         assert!(caps.supports(capability), "{capability}");
     }
-    assert!(!caps.supports(Capability::Attachments));
 
     let question = world.post("ship it?").await;
     let question_id = MessageId::new(question.as_str());
@@ -149,5 +149,90 @@ async fn inbound_edits_and_strangers_are_not_delivered() {
             .contains("allowed_senders"),
         "the detail names the allow-list"
     );
+    connector.close().await.unwrap();
+}
+
+/// Reacts to `target` with `emoji` as `user`; answers the reaction's event id.
+async fn react_as(
+    world: &World,
+    user: &synapse_harness::User,
+    target: &str,
+    emoji: &str,
+) -> String {
+    let content = json!({
+        "m.relates_to": { "rel_type": "m.annotation", "event_id": target, "key": emoji },
+    });
+    let txn = format!("react-{}", txn_suffix(target, emoji, &user.user_id));
+    let (status, answer) = world
+        .synapse
+        .request(
+            Some(user),
+            "PUT",
+            &format!(
+                "/_matrix/client/v3/rooms/{}/send/m.reaction/{txn}",
+                world.room
+            ),
+            Some(&content),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    answer["event_id"].as_str().unwrap().to_owned()
+}
+
+/// A transaction id suffix unique per (target, emoji, user).
+fn txn_suffix(target: &str, emoji: &str, user: &str) -> String {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut hasher = DefaultHasher::new();
+    (target, emoji, user).hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operators_reactions_on_our_messages_come_in() {
+    let world = World::start().await;
+    let connector = world.open().await;
+    let mut subscription = connector.subscribe().await.unwrap();
+
+    let ours = connector
+        .send(OutboundMessage::new("deploy v1.2?"))
+        .await
+        .unwrap();
+    let ours = ours.message_id().unwrap().as_str().to_owned();
+    let theirs = world.post("my own note").await;
+    assert_eq!(
+        recv(&mut subscription, "the note").await.text,
+        "my own note"
+    );
+
+    // Not delivered: the operator's reaction on their own message, a stranger's on ours.
+    react_as(&world, &world.operator, &theirs, "👀").await;
+    react_as(&world, &world.stranger, &ours, "👎").await;
+    // Delivered: the operator's on ours.
+    let reaction_id = react_as(&world, &world.operator, &ours, "👍").await;
+    let reaction = recv(&mut subscription, "the operator's reaction").await;
+    assert!(reaction.is_reaction(), "{reaction:?}");
+    assert_eq!(reaction.message_id.as_str(), reaction_id);
+    assert_eq!(reaction.sender.as_str(), world.operator.user_id);
+    assert_eq!(reaction.text, "👍");
+    let annotation = reaction.reaction.as_ref().unwrap();
+    assert_eq!(
+        (annotation.message_id.as_str(), annotation.emoji.as_str()),
+        (ours.as_str(), "👍")
+    );
+    world.post("sentinel").await;
+    assert_eq!(
+        recv(&mut subscription, "the sentinel").await.text,
+        "sentinel",
+        "a reaction that is not the operator's on ours was delivered"
+    );
+    connector.close().await.unwrap();
+    drop(connector);
+
+    // After a restart the connector no longer remembers what it sent: the homeserver says.
+    let connector = world.open().await;
+    let mut subscription = connector.subscribe().await.unwrap();
+    react_as(&world, &world.operator, &ours, "🚀").await;
+    let reaction = recv(&mut subscription, "a reaction after the restart").await;
+    assert_eq!(reaction.reaction.unwrap().emoji, "🚀");
     connector.close().await.unwrap();
 }

@@ -1,7 +1,7 @@
 //! End-to-end encryption (feature `e2e-encryption`) against a real Synapse: in a room with
 //! `m.room.encryption`, the operator — a second matrix-sdk client that encrypts, with its own
 //! SQLite store — and the connector read each other's messages, and what either sends is
-//! `m.room.encrypted` on the homeserver.
+//! `m.room.encrypted` on the homeserver; files the connector sends are uploaded encrypted.
 
 #![cfg(feature = "e2e-encryption")]
 
@@ -10,11 +10,13 @@ mod common;
 use std::time::Duration;
 
 use common::{PATIENCE, World, recv};
-use connector_core::{OrchestratorConnector, OutboundMessage};
+use connector_core::{Attachment, OrchestratorConnector, OutboundMessage};
 use matrix_sdk::Client;
 use matrix_sdk::config::SyncSettings;
 use matrix_sdk::deserialized_responses::TimelineEvent;
+use matrix_sdk::media::{MediaFormat, MediaRequestParameters};
 use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
+use matrix_sdk::ruma::events::room::{EncryptedFile, MediaSource};
 use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId};
 use serde_json::{Value, json};
 
@@ -102,7 +104,57 @@ async fn the_operator_and_the_connector_read_each_others_encrypted_messages() {
         "<strong>yes</strong>, deploying <code>v1.2</code>"
     );
 
-    // Nothing else came in: our own encrypted echo is not delivered back.
+    // (3) A file is encrypted before it is uploaded: the event is encrypted, carries the
+    // file's key (`file`, no plain `url`), the media repository holds ciphertext, and the
+    // operator's client decrypts the bytes.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("secrets.txt");
+    let plaintext = b"the staging password is hunter2\n";
+    std::fs::write(&path, plaintext).unwrap();
+    let receipt = connector
+        .send(OutboundMessage::new("").attach(Attachment::Path(path)))
+        .await
+        .unwrap();
+    let file_id = receipt.message_id().unwrap().as_str().to_owned();
+    assert_encrypted_on_the_server(&world, &file_id, "secrets.txt").await;
+    let decrypted = decrypted_by(&operator, &room_id, &file_id).await;
+    let content = &decrypted["content"];
+    assert_eq!(content["msgtype"], "m.file", "{decrypted}");
+    assert_eq!(content["body"], "secrets.txt");
+    assert!(content.get("url").is_none(), "no plain URL: {decrypted}");
+    let file: EncryptedFile =
+        serde_json::from_value(content["file"].clone()).expect("an encrypted file");
+    let stored = world
+        .synapse
+        .request(
+            Some(&world.operator),
+            "GET",
+            &format!(
+                "/_matrix/client/v1/media/download/{}",
+                file.url.as_str().strip_prefix("mxc://").unwrap()
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(stored.0, 200);
+    assert!(
+        !stored.1.to_string().contains("hunter2"),
+        "the media repository holds the file in the clear"
+    );
+    let bytes = operator
+        .media()
+        .get_media_content(
+            &MediaRequestParameters {
+                source: MediaSource::Encrypted(Box::new(file)),
+                format: MediaFormat::File,
+            },
+            false,
+        )
+        .await
+        .expect("the operator downloads and decrypts the file");
+    assert_eq!(bytes, plaintext);
+
+    // Nothing else came in: our own encrypted echoes are not delivered back.
     assert!(subscription.try_recv().is_none());
     connector.close().await.unwrap();
 }
