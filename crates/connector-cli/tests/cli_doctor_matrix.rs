@@ -30,7 +30,7 @@ fn doctor(dir: &Dir, roster: &std::path::Path, token: &str) -> std::process::Out
 fn filters(dir: &Dir, synapse: &Synapse) -> Vec<(String, String)> {
     vec![
         (dir.path().display().to_string(), "[DIR]".to_owned()),
-        (synapse.base_url(), "[HOMESERVER]".to_owned()),
+        (synapse.base_url(), "[HOMESERVER_URL]".to_owned()),
         (
             r"![A-Za-z0-9._~+/=-]+(:localhost)?".to_owned(),
             "[ROOM]".to_owned(),

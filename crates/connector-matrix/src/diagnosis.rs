@@ -62,10 +62,10 @@ pub(crate) async fn run(settings: &MatrixSettings, token: &SecretString) -> Vec<
     match client.fetch_server_versions(Some(config.skip_auth())).await {
         Ok(versions) => probes.push(Probe::pass(
             "homeserver reachable",
-            format!(
-                "{url} answers (spec versions {})",
-                versions.versions.join(", ")
-            ),
+            match versions.versions.last() {
+                Some(latest) => format!("{url} answers (spec versions up to {latest})"),
+                None => format!("{url} answers"),
+            },
         )),
         Err(e) => {
             probes.push(
