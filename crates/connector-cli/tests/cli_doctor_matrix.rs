@@ -59,7 +59,10 @@ async fn good_wrong_token_and_missing_room() {
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let text = stdout(&output);
     assert!(text.contains("✗ token accepted"), "{text}");
-    assert!(text.contains("log in as @bot:localhost again"), "{text}");
+    assert!(
+        text.contains("set MATRIX_ACCESS_TOKEN to a token of @bot:localhost"),
+        "{text}"
+    );
     assert!(
         !text.contains("wrongwrongwrong"),
         "the token must not be echoed: {text}"

@@ -44,7 +44,9 @@ pub use allowlist::SenderPolicy;
 pub use capability::{Capabilities, Capability};
 pub use config::ConnectorConfig;
 pub use connector::{OrchestratorConnector, check_outbound};
-pub use descriptor::{ConnectorDescriptor, ConnectorFactory, ConnectorFuture};
+pub use descriptor::{
+    ConnectorDescriptor, ConnectorFactory, ConnectorFuture, DiagnosisFuture, SetupDiagnosis,
+};
 pub use diagnosis::{Probe, ProbeOutcome};
 pub use error::{BoxError, ConfigProblem, Error, Result};
 pub use health::ConnectorHealth;

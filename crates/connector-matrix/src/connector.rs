@@ -17,10 +17,10 @@ use connector_core::config::secrets::{Environment, MATRIX_ACCESS_TOKEN, SecretSt
 use connector_core::retry::RetryPolicy;
 use connector_core::sending::send_in_parts;
 use connector_core::{
-    Capabilities, Capability, ConnectorDescriptor, ConnectorFuture, ConnectorHealth, Error,
-    HistoryQuery, IdempotencyKey, InboundMessage, Inbox, MessageId, OrchestratorConnector,
-    OutboundMessage, Probe, Result, SendReceipt, SenderPolicy, Subscription, ThreadId,
-    check_outbound,
+    Capabilities, Capability, ConnectorDescriptor, ConnectorFuture, ConnectorHealth,
+    DiagnosisFuture, Error, HistoryQuery, IdempotencyKey, InboundMessage, Inbox, MessageId,
+    OrchestratorConnector, OutboundMessage, Probe, Result, SendReceipt, SenderPolicy, Subscription,
+    ThreadId, check_outbound,
 };
 use matrix_sdk::Client;
 #[cfg(not(feature = "e2e-encryption"))]
@@ -50,7 +50,22 @@ pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
     kind: KIND,
     secrets: &[MATRIX_ACCESS_TOKEN],
     create,
+    diagnose_setup: Some(diagnose_setup),
 };
+
+fn diagnose_setup(config: &ConnectorConfig, env: &dyn Environment) -> DiagnosisFuture {
+    let prepared = prepare(config, env);
+    Box::pin(async move {
+        match prepared {
+            Ok(prepared) => {
+                let mut probes = diagnosis::run(&prepared.settings, &prepared.token).await;
+                probes.push(diagnosis::state_dir_free(&prepared.settings));
+                probes
+            }
+            Err(e) => vec![Probe::fail("configuration", e.to_string())],
+        }
+    })
+}
 
 fn create(config: &ConnectorConfig, env: &dyn Environment) -> ConnectorFuture {
     let prepared = prepare(config, env);
@@ -249,10 +264,8 @@ impl MatrixConnector {
         config: &ConnectorConfig,
         env: &dyn Environment,
     ) -> Result<Vec<Probe>> {
-        let prepared = prepare(config, env)?;
-        let mut probes = diagnosis::run(&prepared.settings, &prepared.token).await;
-        probes.push(diagnosis::state_dir_free(&prepared.settings));
-        Ok(probes)
+        prepare(config, env)?;
+        Ok(diagnose_setup(config, env).await)
     }
 
     /// The bot's user id (the token's owner).

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use connector_core::config::secrets::{Environment, ProcessEnv};
 use connector_core::{
-    ConnectorConfig, ConnectorDescriptor, ConnectorFuture, OrchestratorConnector,
+    ConnectorConfig, ConnectorDescriptor, ConnectorFuture, OrchestratorConnector, Probe,
+    SetupDiagnosis,
 };
 
 use crate::error::Error;
@@ -23,6 +24,7 @@ pub type DynFactory =
 #[derive(Clone)]
 pub struct Registry {
     factories: BTreeMap<String, DynFactory>,
+    setup_diagnoses: BTreeMap<String, SetupDiagnosis>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -65,13 +67,19 @@ impl Registry {
     pub fn empty() -> Self {
         Self {
             factories: BTreeMap::new(),
+            setup_diagnoses: BTreeMap::new(),
         }
     }
 
     /// Registers a backend by its descriptor.
     pub fn register(&mut self, descriptor: ConnectorDescriptor) -> Result<(), Error> {
         let create = descriptor.create;
-        self.register_fn(descriptor.kind, move |config, env| create(config, env))
+        self.register_fn(descriptor.kind, move |config, env| create(config, env))?;
+        if let Some(diagnose) = descriptor.diagnose_setup {
+            self.setup_diagnoses
+                .insert(descriptor.kind.to_owned(), diagnose);
+        }
+        Ok(())
     }
 
     /// Registers a factory for `kind` (a third-party backend, a test double).
@@ -116,6 +124,18 @@ impl Registry {
         let kind = config.kind.as_str();
         let factory = self.factories.get(kind).ok_or_else(|| self.missing(kind))?;
         Ok(factory(config, env).await?)
+    }
+
+    /// Checks the setup `config` names without building the connector, for `connector doctor`
+    /// when [`create_with_env`](Self::create_with_env) fails: `None` when the backend offers no
+    /// such check (see [`ConnectorDescriptor::diagnose_setup`]) or is not registered.
+    pub async fn diagnose_setup_with_env(
+        &self,
+        config: &ConnectorConfig,
+        env: &dyn Environment,
+    ) -> Option<Vec<Probe>> {
+        let diagnose = self.setup_diagnoses.get(config.kind.as_str())?;
+        Some(diagnose(config, env).await)
     }
 
     /// Builds the connector named by the roster at `path`; no roster (or no `connector` block

@@ -4,10 +4,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use connector_core::config::secrets::Environment;
 use connector_core::config::{ConnectorConfig, ConnectorKind};
 use connector_core::{
-    Capabilities, ConnectorHealth, LoopbackConnector, OrchestratorConnector, OutboundMessage,
-    SendReceipt, Subscription,
+    Capabilities, ConnectorDescriptor, ConnectorFuture, ConnectorHealth, DiagnosisFuture,
+    LoopbackConnector, OrchestratorConnector, OutboundMessage, Probe, SendReceipt, Subscription,
 };
 use connector_registry::{Error, Registry};
 
@@ -183,4 +184,60 @@ async fn invalid_configs_are_refused_before_any_factory_runs() {
     config.allow_any_sender = true;
     let error = Registry::new().create(&config).await.err().unwrap();
     assert!(error.to_string().starts_with("connector.kind:"), "{error}");
+}
+
+fn refuse(_: &ConnectorConfig, _: &dyn Environment) -> ConnectorFuture {
+    Box::pin(async {
+        Err(connector_core::Error::Unauthorized {
+            kind: "my-guarded".to_owned(),
+            reason: "token rejected".to_owned(),
+        })
+    })
+}
+
+fn probe_setup(config: &ConnectorConfig, _: &dyn Environment) -> DiagnosisFuture {
+    let capacity = config.queue_capacity();
+    Box::pin(async move {
+        vec![
+            Probe::pass("reachable", format!("queue {capacity}")),
+            Probe::fail("token accepted", "401").with_fix("set MY_TOKEN"),
+        ]
+    })
+}
+
+#[tokio::test]
+async fn a_backend_can_be_diagnosed_without_being_built() {
+    let mut registry = Registry::empty();
+    registry
+        .register(ConnectorDescriptor {
+            kind: "my-guarded",
+            secrets: &[],
+            create: refuse,
+            diagnose_setup: Some(probe_setup),
+        })
+        .unwrap();
+    let config = config("connector: {kind: my-guarded, allow_any_sender: true, queue_capacity: 3}");
+    let env: HashMap<String, String> = HashMap::new();
+    assert!(registry.create_with_env(&config, &env).await.is_err());
+    let probes = registry
+        .diagnose_setup_with_env(&config, &env)
+        .await
+        .expect("the descriptor offers a setup diagnosis");
+    assert_eq!(probes[0].detail.as_deref(), Some("queue 3"));
+    assert!(probes[1].failed());
+    assert_eq!(probes[1].fix.as_deref(), Some("set MY_TOKEN"));
+
+    // A kind registered by factory alone, or not at all, has none.
+    registry
+        .register_fn("my-echo", |_, _| unreachable!())
+        .unwrap();
+    let echo = self::config("connector: {kind: my-echo, allow_any_sender: true}");
+    assert!(
+        registry
+            .diagnose_setup_with_env(&echo, &env)
+            .await
+            .is_none()
+    );
+    let irc = self::config("connector: {kind: irc}");
+    assert!(registry.diagnose_setup_with_env(&irc, &env).await.is_none());
 }

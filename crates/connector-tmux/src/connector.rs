@@ -38,6 +38,8 @@ pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
     kind: KIND,
     secrets: &[],
     create,
+    // Opening the connector is the check: a console it cannot open is what diagnose() reports.
+    diagnose_setup: None,
 };
 
 fn create(config: &ConnectorConfig, _env: &dyn Environment) -> ConnectorFuture {

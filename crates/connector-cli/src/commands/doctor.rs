@@ -96,7 +96,21 @@ async fn probe(inspection: &Inspection, limit: Duration) -> Vec<Probe> {
             return probes;
         }
         Some(Err(e)) => {
-            probes.push(open_failure(config, &e));
+            // The backend may still be able to say which of its checks fail, and how to fix
+            // each, from the configuration alone.
+            let setup = waiting(
+                &format!("probing {kind}"),
+                limit,
+                Registry::new().diagnose_setup_with_env(config, &ProcessEnv),
+            )
+            .await
+            .flatten();
+            match setup {
+                Some(found) if found.iter().any(Probe::failed) => {
+                    probes.extend(found.into_iter().map(|probe| with_fix(probe, config)));
+                }
+                _ => probes.push(open_failure(config, &e)),
+            }
             return probes;
         }
         Some(Ok(connector)) => connector,
