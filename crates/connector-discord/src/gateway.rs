@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use connector_core::config::secrets::{ExposeSecret, SecretString};
 use connector_core::{Error, Result};
 use serenity::all::{
-    ConnectionStage, Context, EventHandler, GatewayIntents, GuildChannel, Message, Ready,
+    ConnectionStage, Context, EventHandler, GatewayIntents, GuildChannel, Message, Reaction, Ready,
     ResumedEvent, ShardStageUpdateEvent,
 };
 use serenity::client::ClientBuilder;
@@ -48,11 +48,13 @@ pub(crate) enum GatewayEvent {
     Ready,
     /// MESSAGE_CREATE.
     Message(Box<Message>),
+    /// MESSAGE_REACTION_ADD.
+    Reaction(Box<Reaction>),
     /// THREAD_CREATE, or a thread listed in GUILD_CREATE: `(thread, parent)`.
     Thread(u64, Option<u64>),
 }
 
-/// The state of the gateway connection, for `open` and health.
+/// The state of the gateway connection, for `open`, health and diagnose.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct GatewayState {
     /// A session is established and events flow.
@@ -259,5 +261,9 @@ impl EventHandler for Handler {
 
     async fn message(&self, _ctx: Context, message: Message) {
         let _ = self.events.send(GatewayEvent::Message(Box::new(message)));
+    }
+
+    async fn reaction_add(&self, _ctx: Context, reaction: Reaction) {
+        let _ = self.events.send(GatewayEvent::Reaction(Box::new(reaction)));
     }
 }
