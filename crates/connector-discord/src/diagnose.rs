@@ -270,3 +270,40 @@ fn gateway_probe(gateway: &GatewayState) -> Probe {
         .with_fix("check the network route to gateway.discord.gg (WebSocket, port 443)"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gateway_failures_carry_their_fix() {
+        let down = gateway_probe(&GatewayState::default());
+        assert!(down.failed());
+        let refused = gateway_probe(&GatewayState {
+            fatal: Some(MESSAGE_CONTENT_HINT.to_owned()),
+            ..GatewayState::default()
+        });
+        assert!(refused.fix.unwrap().starts_with(CONTENT_FIX));
+        let token = gateway_probe(&GatewayState {
+            fatal: Some("the gateway rejected the bot token (close 4004)".to_owned()),
+            ..GatewayState::default()
+        });
+        assert!(token.fix.unwrap().starts_with(TOKEN_FIX));
+    }
+
+    #[test]
+    fn an_unknown_channel_names_the_config_key() {
+        let refusal = Refusal {
+            error: connector_core::Error::Rejected {
+                kind: "discord".into(),
+                reason: "Unknown Channel".into(),
+            },
+            status: Some(404),
+            code: Some(UNKNOWN_CHANNEL),
+        };
+        let probe = channel_failure(42, &refusal);
+        assert!(probe.failed());
+        let fix = probe.fix.unwrap();
+        assert!(fix.contains("connector.discord.channel_id"), "{fix}");
+    }
+}

@@ -154,13 +154,17 @@ fn run(
             {
                 Ok(mut client) => {
                     let manager = client.shard_manager.clone();
-                    tokio::select! {
+                    let watcher = tokio::spawn(watch_stage(manager.clone(), state.clone()));
+                    let result = tokio::select! {
                         result = client.start() => result,
                         _ = &mut shutdown => {
+                            watcher.abort();
                             manager.shutdown_all().await;
                             return;
                         }
-                    }
+                    };
+                    watcher.abort();
+                    result
                 }
                 Err(e) => Err(e),
             };
@@ -188,6 +192,34 @@ fn run(
         }
     });
     runtime.shutdown_background();
+}
+
+/// How often the shard's connection stage is looked at.
+const STAGE_POLL: Duration = Duration::from_millis(250);
+
+/// Keeps `connected` in step with the shard runner's stage. serenity replaces a runner whose
+/// socket died and reports no stage change while it cannot reconnect, so the event handler
+/// alone would show a dead gateway as connected.
+async fn watch_stage(
+    manager: std::sync::Arc<serenity::gateway::ShardManager>,
+    state: watch::Sender<GatewayState>,
+) {
+    loop {
+        tokio::time::sleep(STAGE_POLL).await;
+        let connected = manager
+            .runners
+            .lock()
+            .await
+            .values()
+            .any(|runner| runner.stage == ConnectionStage::Connected);
+        state.send_if_modified(|s| {
+            let changed = s.connected != connected && (connected || s.ever_ready);
+            if changed {
+                s.connected = connected;
+            }
+            changed
+        });
+    }
 }
 
 /// The first pause before a stopped gateway client is started again (it grows linearly).
