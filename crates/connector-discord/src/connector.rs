@@ -262,6 +262,7 @@ impl DiscordConnector {
             status: Arc::clone(&inbound_status),
             subscribed: Arc::clone(&subscribed),
             shutdown: shutdown_rx,
+            unsaved: 0,
         };
         let pump = tokio::spawn(pump.run(events));
         Ok(Self {
