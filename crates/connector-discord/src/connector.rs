@@ -264,7 +264,7 @@ impl DiscordConnector {
             shutdown: shutdown_rx,
             unsaved: 0,
         };
-        let pump = tokio::spawn(pump.run(events));
+        let pump = gateway.spawn(pump.run(events));
         Ok(Self {
             settings,
             rest,

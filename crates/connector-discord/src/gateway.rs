@@ -3,7 +3,9 @@
 //! serenity spawns one task per event it dispatches. On a multi-threaded runtime those tasks
 //! may run in any order, so the client gets a current-thread runtime of its own, where spawned
 //! tasks start in the order they were spawned; each handler call only pushes its event into an
-//! unbounded channel, which the connector's pump (`crate::pump`) reads in that order.
+//! unbounded channel, which the connector's pump (`crate::pump`) reads in that order. The pump
+//! runs on the same thread ([`Gateway::spawn`]), so an event reaches it without waking
+//! another thread.
 //!
 //! The handler is registered before the client connects, so the connector is never online
 //! without listening. Resume after a dropped socket, op 7 Reconnect and op 9 Invalid Session
@@ -70,6 +72,8 @@ pub(crate) struct GatewayState {
 pub(crate) struct Gateway {
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
+    /// The gateway thread's runtime, for the pump: events reach it without crossing threads.
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 impl Gateway {
@@ -86,9 +90,10 @@ impl Gateway {
             .base_url_overridden
             .then(|| settings.base_url.clone());
         let (shutdown, shutdown_rx) = oneshot::channel();
+        let (handle_tx, handle_rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("discord-gateway".into())
-            .spawn(move || run(token, proxy, events, state, shutdown_rx))
+            .spawn(move || run(token, proxy, events, state, shutdown_rx, handle_tx))
             .map_err(|e| Error::Backend {
                 kind: KIND.into(),
                 message: "cannot start the gateway thread".into(),
@@ -97,7 +102,21 @@ impl Gateway {
         Ok(Self {
             shutdown: Some(shutdown),
             thread: Some(thread),
+            runtime: handle_rx.recv().ok(),
         })
+    }
+
+    /// Runs `task` on the gateway thread (on the caller's runtime if that thread has none), so
+    /// the events it reads are handed over within one thread. The task ends when the gateway
+    /// stops.
+    pub(crate) fn spawn<F>(&self, task: F) -> tokio::task::JoinHandle<()>
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        match &self.runtime {
+            Some(runtime) => runtime.spawn(task),
+            None => tokio::spawn(task),
+        }
     }
 
     /// Stops the client and waits for its thread (briefly: serenity closes the socket).
@@ -125,6 +144,7 @@ fn run(
     events: mpsc::UnboundedSender<GatewayEvent>,
     state: watch::Sender<GatewayState>,
     shutdown: oneshot::Receiver<()>,
+    handle: std::sync::mpsc::Sender<tokio::runtime::Handle>,
 ) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -136,6 +156,7 @@ fn run(
             return;
         }
     };
+    let _ = handle.send(runtime.handle().clone());
     runtime.block_on(async move {
         let mut shutdown = shutdown;
         let mut failures: u32 = 0;
@@ -174,6 +195,8 @@ fn run(
                     let reason = describe(&e);
                     tracing::error!(%reason, "discord gateway refused the connector");
                     state.send_modify(|s| s.fatal = Some(reason));
+                    // The pump lives on this runtime too: keep it until the connector closes.
+                    let _ = (&mut shutdown).await;
                     return;
                 }
                 other => {
