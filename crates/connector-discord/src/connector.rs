@@ -250,7 +250,10 @@ impl DiscordConnector {
         let subscribed = Arc::new(Notify::new());
         let (shutdown, shutdown_rx) = watch::channel(false);
         let pump = Pump {
-            rest: rest.clone(),
+            // A client (and connection pool) of its own: hyper drives a connection from the
+            // runtime that opened it, and the pump runs on the gateway thread, so sharing the
+            // pool would route sends made on the application's runtime through that thread.
+            rest: Rest::new(&settings.base_url, &token)?,
             retry,
             inbox: Arc::clone(&inbox),
             access: Arc::clone(&access),
