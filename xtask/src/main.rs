@@ -40,8 +40,9 @@ COMMANDS:
         with --check, fail when the committed file is out of date.
     release --dry-run
         Check versions, changelogs and manifest metadata, then package every publishable crate.
-    bench
-        Run the tmux and Matrix benchmarks and write docs/benchmarks.md.
+    bench [tmux|matrix|discord ...]
+        Run the tmux, Matrix and Discord benchmarks (or only those named) and write their
+        sections of docs/benchmarks.md.
     help
         Print this message.
 ";
@@ -62,7 +63,13 @@ fn run(args: &[String]) -> Result<()> {
         Some((command, rest)) => (command.as_str(), rest),
         None => ("help", &[][..]),
     };
-    let mut flags = Flags::parse(rest)?;
+    // `bench` takes the names of the benches to run; every other command takes flags only.
+    let (names, rest): (Vec<String>, Vec<String>) = if command == "bench" {
+        rest.iter().cloned().partition(|arg| !arg.starts_with("--"))
+    } else {
+        (Vec::new(), rest.to_vec())
+    };
+    let mut flags = Flags::parse(&rest)?;
     match command {
         "test" => {
             let options = test::Options {
@@ -88,7 +95,7 @@ fn run(args: &[String]) -> Result<()> {
         }
         "bench" => {
             flags.finish(command)?;
-            bench::run()
+            bench::run(&names)
         }
         "help" | "--help" | "-h" => {
             print!("{HELP}");
@@ -248,6 +255,9 @@ mod tests {
 
         let error = run(&args(&["bench", "--fast"])).unwrap_err();
         assert!(error.contains("does not take --fast"), "{error}");
+
+        let error = run(&args(&["bench", "discord", "irc"])).unwrap_err();
+        assert!(error.contains("unknown bench `irc`"), "{error}");
 
         let error = run(&args(&["codegen", "schemas"])).unwrap_err();
         assert!(error.contains("unexpected argument `schemas`"), "{error}");

@@ -13,14 +13,15 @@ use connector_core::retry::RetryPolicy;
 use connector_core::sending::send_in_parts;
 use connector_core::{
     Capabilities, Capability, ConnectorDescriptor, ConnectorFuture, ConnectorHealth, Error,
-    HistoryQuery, InboundMessage, Inbox, MessageId, OrchestratorConnector, OutboundMessage, Result,
-    SendReceipt, SenderPolicy, Subscription, ThreadId, check_outbound,
+    HistoryQuery, InboundMessage, Inbox, MessageId, OrchestratorConnector, OutboundMessage, Probe,
+    Result, SendReceipt, SenderPolicy, Subscription, ThreadId, check_outbound,
 };
 use serde_json::Value;
 use serenity_reqwest::Method;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 
+use crate::access::Access;
 use crate::errors::{MISSING_ACCESS, UNKNOWN_CHANNEL};
 use crate::gateway::{Gateway, GatewayState, MESSAGE_CONTENT_HINT};
 use crate::position::Positions;
@@ -28,7 +29,7 @@ use crate::pump::{InboundStatus, Pump, SINCE_KEY};
 use crate::rest::{Rest, Upload};
 use crate::settings::DiscordSettings;
 use crate::threads::Threads;
-use crate::{KIND, health, optional, outbound};
+use crate::{KIND, diagnose, health, optional, outbound};
 
 /// How `connector-registry` builds this backend.
 pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
@@ -94,6 +95,7 @@ pub struct DiscordConnector {
     rest: Rest,
     own_id: u64,
     inbox: Arc<Inbox>,
+    access: Arc<Access>,
     threads: Arc<Threads>,
     gateway_state: watch::Receiver<GatewayState>,
     inbound_status: Arc<InboundStatus>,
@@ -168,7 +170,21 @@ impl DiscordConnector {
             )
             .await?;
         let own_id = snowflake(&me, "users/@me")?;
-        check_channel(&rest, &retry, settings.channel_id).await?;
+        let channel = check_channel(&rest, &retry, settings.channel_id).await?;
+        let guild_id = channel
+            .get("guild_id")
+            .and_then(Value::as_str)
+            .and_then(|id| id.parse().ok())
+            .ok_or_else(|| {
+                Error::config(
+                    "connector.discord.channel_id",
+                    format!(
+                        "channel {} is not in a server: the connector talks in a server's text \
+                         channel",
+                        settings.channel_id
+                    ),
+                )
+            })?;
 
         let mut positions = Positions::load(settings.position_path()).await?;
         if positions.get(settings.channel_id).is_none() {
@@ -180,8 +196,16 @@ impl DiscordConnector {
             positions.advance(SINCE_KEY, start).await?;
         }
 
-        let inbox = Arc::new(Inbox::with_capacities(
+        // The allow-list (user ids or roles) is applied by the pump (`access`); the inbox drops
+        // the bot's own messages and repeats.
+        let access = Arc::new(Access::new(
             policy,
+            settings.allowed_roles.iter().copied(),
+            settings.require_mention,
+            own_id,
+        ));
+        let inbox = Arc::new(Inbox::with_capacities(
+            SenderPolicy::allow_any(),
             queue_capacity,
             connector_core::dedupe::DEFAULT_DEDUPE_CAPACITY,
         ));
@@ -226,22 +250,30 @@ impl DiscordConnector {
         let subscribed = Arc::new(Notify::new());
         let (shutdown, shutdown_rx) = watch::channel(false);
         let pump = Pump {
-            rest: rest.clone(),
+            // A client (and connection pool) of its own: hyper drives a connection from the
+            // runtime that opened it, and the pump runs on the gateway thread, so sharing the
+            // pool would route sends made on the application's runtime through that thread.
+            rest: Rest::new(&settings.base_url, &token)?,
             retry,
             inbox: Arc::clone(&inbox),
+            access: Arc::clone(&access),
+            guild_id,
+            roles: std::collections::HashMap::new(),
             threads: Arc::clone(&threads),
             positions,
             own_id,
             status: Arc::clone(&inbound_status),
             subscribed: Arc::clone(&subscribed),
             shutdown: shutdown_rx,
+            unsaved: 0,
         };
-        let pump = tokio::spawn(pump.run(events));
+        let pump = gateway.spawn(pump.run(events));
         Ok(Self {
             settings,
             rest,
             own_id,
             inbox,
+            access,
             threads,
             gateway_state,
             inbound_status,
@@ -285,21 +317,30 @@ impl DiscordConnector {
         uploads: &[Upload],
         key: connector_core::IdempotencyKey,
     ) -> Result<MessageId> {
-        let id =
-            outbound::send_part(&self.rest, &self.retry, channel, &text, uploads, &key).await?;
+        let in_thread = channel != self.settings.channel_id;
+        let id = outbound::send_part(
+            &self.rest,
+            &self.retry,
+            channel,
+            in_thread,
+            &text,
+            uploads,
+            &key,
+        )
+        .await?;
         self.inbox.note_own_message(&id);
         Ok(id)
     }
 }
 
-/// Checks that the bot sees `channel`.
-async fn check_channel(rest: &Rest, retry: &RetryPolicy, channel: u64) -> Result<()> {
+/// Checks that the bot sees `channel`; answers the channel object.
+async fn check_channel(rest: &Rest, retry: &RetryPolicy, channel: u64) -> Result<Value> {
     let path = format!("/channels/{channel}");
     match rest
         .call_retried(retry, Method::GET, &path, None, "look up the channel")
         .await
     {
-        Ok(_) => Ok(()),
+        Ok(channel) => Ok(channel),
         Err(refusal) if refusal.code == Some(MISSING_ACCESS) || refusal.status == Some(403) => {
             Err(Error::config(
                 "connector.discord.channel_id",
@@ -423,11 +464,23 @@ impl OrchestratorConnector for DiscordConnector {
         health::probe(
             &self.rest,
             self.settings.channel_id,
+            self.own_id,
             &gateway,
             &self.inbound_status,
         )
         .await
-        .with_rejected_senders(self.inbox.stats().rejected_senders)
+        .with_rejected_senders(self.access.rejected())
+    }
+
+    async fn diagnose(&self) -> Vec<Probe> {
+        let gateway = self.gateway_state.borrow().clone();
+        diagnose::run(
+            &self.rest,
+            self.settings.channel_id,
+            &gateway,
+            &self.inbound_status,
+        )
+        .await
     }
 
     async fn react(

@@ -23,6 +23,12 @@ pub(crate) const TOKEN_REJECTED: &str = "token rejected";
 /// Discord's JSON error code for "Missing Access" (the bot cannot see the channel).
 pub(crate) const MISSING_ACCESS: i64 = 50001;
 
+/// Discord's JSON error code for "Missing Permissions" (the bot lacks a permission it needs).
+pub(crate) const MISSING_PERMISSIONS: i64 = 50013;
+
+/// Discord's JSON error code for "Unknown Member".
+pub(crate) const UNKNOWN_MEMBER: i64 = 10007;
+
 /// Discord's JSON error code for "Unknown Channel".
 pub(crate) const UNKNOWN_CHANNEL: i64 = 10003;
 

@@ -3,7 +3,9 @@
 //! serenity spawns one task per event it dispatches. On a multi-threaded runtime those tasks
 //! may run in any order, so the client gets a current-thread runtime of its own, where spawned
 //! tasks start in the order they were spawned; each handler call only pushes its event into an
-//! unbounded channel, which the connector's pump (`crate::pump`) reads in that order.
+//! unbounded channel, which the connector's pump (`crate::pump`) reads in that order. The pump
+//! runs on the same thread ([`Gateway::spawn`]), so an event reaches it without waking
+//! another thread.
 //!
 //! The handler is registered before the client connects, so the connector is never online
 //! without listening. Resume after a dropped socket, op 7 Reconnect and op 9 Invalid Session
@@ -17,7 +19,7 @@ use async_trait::async_trait;
 use connector_core::config::secrets::{ExposeSecret, SecretString};
 use connector_core::{Error, Result};
 use serenity::all::{
-    ConnectionStage, Context, EventHandler, GatewayIntents, GuildChannel, Message, Ready,
+    ConnectionStage, Context, EventHandler, GatewayIntents, GuildChannel, Message, Reaction, Ready,
     ResumedEvent, ShardStageUpdateEvent,
 };
 use serenity::client::ClientBuilder;
@@ -48,11 +50,13 @@ pub(crate) enum GatewayEvent {
     Ready,
     /// MESSAGE_CREATE.
     Message(Box<Message>),
+    /// MESSAGE_REACTION_ADD.
+    Reaction(Box<Reaction>),
     /// THREAD_CREATE, or a thread listed in GUILD_CREATE: `(thread, parent)`.
     Thread(u64, Option<u64>),
 }
 
-/// The state of the gateway connection, for `open` and health.
+/// The state of the gateway connection, for `open`, health and diagnose.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct GatewayState {
     /// A session is established and events flow.
@@ -68,6 +72,8 @@ pub(crate) struct GatewayState {
 pub(crate) struct Gateway {
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
+    /// The gateway thread's runtime, for the pump: events reach it without crossing threads.
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 impl Gateway {
@@ -84,9 +90,10 @@ impl Gateway {
             .base_url_overridden
             .then(|| settings.base_url.clone());
         let (shutdown, shutdown_rx) = oneshot::channel();
+        let (handle_tx, handle_rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("discord-gateway".into())
-            .spawn(move || run(token, proxy, events, state, shutdown_rx))
+            .spawn(move || run(token, proxy, events, state, shutdown_rx, handle_tx))
             .map_err(|e| Error::Backend {
                 kind: KIND.into(),
                 message: "cannot start the gateway thread".into(),
@@ -95,7 +102,21 @@ impl Gateway {
         Ok(Self {
             shutdown: Some(shutdown),
             thread: Some(thread),
+            runtime: handle_rx.recv().ok(),
         })
+    }
+
+    /// Runs `task` on the gateway thread (on the caller's runtime if that thread has none), so
+    /// the events it reads are handed over within one thread. The task ends when the gateway
+    /// stops.
+    pub(crate) fn spawn<F>(&self, task: F) -> tokio::task::JoinHandle<()>
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        match &self.runtime {
+            Some(runtime) => runtime.spawn(task),
+            None => tokio::spawn(task),
+        }
     }
 
     /// Stops the client and waits for its thread (briefly: serenity closes the socket).
@@ -123,6 +144,7 @@ fn run(
     events: mpsc::UnboundedSender<GatewayEvent>,
     state: watch::Sender<GatewayState>,
     shutdown: oneshot::Receiver<()>,
+    handle: std::sync::mpsc::Sender<tokio::runtime::Handle>,
 ) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -134,6 +156,7 @@ fn run(
             return;
         }
     };
+    let _ = handle.send(runtime.handle().clone());
     runtime.block_on(async move {
         let mut shutdown = shutdown;
         let mut failures: u32 = 0;
@@ -152,13 +175,17 @@ fn run(
             {
                 Ok(mut client) => {
                     let manager = client.shard_manager.clone();
-                    tokio::select! {
+                    let watcher = tokio::spawn(watch_stage(manager.clone(), state.clone()));
+                    let result = tokio::select! {
                         result = client.start() => result,
                         _ = &mut shutdown => {
+                            watcher.abort();
                             manager.shutdown_all().await;
                             return;
                         }
-                    }
+                    };
+                    watcher.abort();
+                    result
                 }
                 Err(e) => Err(e),
             };
@@ -168,6 +195,8 @@ fn run(
                     let reason = describe(&e);
                     tracing::error!(%reason, "discord gateway refused the connector");
                     state.send_modify(|s| s.fatal = Some(reason));
+                    // The pump lives on this runtime too: keep it until the connector closes.
+                    let _ = (&mut shutdown).await;
                     return;
                 }
                 other => {
@@ -186,6 +215,34 @@ fn run(
         }
     });
     runtime.shutdown_background();
+}
+
+/// How often the shard's connection stage is looked at.
+const STAGE_POLL: Duration = Duration::from_millis(250);
+
+/// Keeps `connected` in step with the shard runner's stage. serenity replaces a runner whose
+/// socket died and reports no stage change while it cannot reconnect, so the event handler
+/// alone would show a dead gateway as connected.
+async fn watch_stage(
+    manager: std::sync::Arc<serenity::gateway::ShardManager>,
+    state: watch::Sender<GatewayState>,
+) {
+    loop {
+        tokio::time::sleep(STAGE_POLL).await;
+        let connected = manager
+            .runners
+            .lock()
+            .await
+            .values()
+            .any(|runner| runner.stage == ConnectionStage::Connected);
+        state.send_if_modified(|s| {
+            let changed = s.connected != connected && (connected || s.ever_ready);
+            if changed {
+                s.connected = connected;
+            }
+            changed
+        });
+    }
 }
 
 /// The first pause before a stopped gateway client is started again (it grows linearly).
@@ -259,5 +316,9 @@ impl EventHandler for Handler {
 
     async fn message(&self, _ctx: Context, message: Message) {
         let _ = self.events.send(GatewayEvent::Message(Box::new(message)));
+    }
+
+    async fn reaction_add(&self, _ctx: Context, reaction: Reaction) {
+        let _ = self.events.send(GatewayEvent::Reaction(Box::new(reaction)));
     }
 }

@@ -14,8 +14,11 @@
 //! * **In** — MESSAGE_CREATE in the channel and its threads (new threads are joined), in
 //!   gateway order, through the shared inbox; each conversation's last delivered id is saved
 //!   afterwards, and a restart backfills from it over REST (see `pump`).
-//! * **Health** — REST answers, token accepted, channel visible, gateway connected, message
-//!   content not withheld.
+//! * **Who** — senders in `allowed_senders` or holding one of `discord.allowed_roles`; with
+//!   `require_mention`, only messages that mention the bot (see `access`). The operator's
+//!   reactions on the bot's messages arrive as reaction events.
+//! * **Health** — REST answers, token accepted, channel visible, the bot allowed to post there,
+//!   gateway connected, message content not withheld; `diagnose()` checks each with its fix.
 //!
 //! [`DISCORD_API_BASE_URL`] in the environment points the connector at another host than
 //! `https://discord.com` — a self-hosted proxy, or the `discord-emulator` in tests.
@@ -35,13 +38,16 @@
 //! # Ok(()) }
 //! ```
 
+mod access;
 mod connector;
+mod diagnose;
 mod errors;
 mod gateway;
 mod health;
 mod inbound;
 mod optional;
 mod outbound;
+mod permissions;
 mod position;
 mod pump;
 mod rest;

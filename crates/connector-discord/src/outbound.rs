@@ -12,7 +12,7 @@ use connector_core::{Attachment, Error, IdempotencyKey, MessageId, Result, Threa
 use serde_json::{Value, json};
 use serenity_reqwest::Method;
 
-use crate::errors::{THREAD_ALREADY_CREATED, UNKNOWN_CHANNEL};
+use crate::errors::{MISSING_PERMISSIONS, THREAD_ALREADY_CREATED, UNKNOWN_CHANNEL};
 use crate::rest::{Payload, Rest, Upload};
 use crate::threads::{Place, Threads};
 
@@ -125,12 +125,16 @@ async fn read_file(path: &Path, total: &mut u64) -> Result<Upload> {
     Ok(Upload { filename, data })
 }
 
-/// Posts `text` (and `uploads`, if any) in `channel` (the channel or a thread) with `key` as
-/// its nonce; every retry sends the same nonce, so the message is posted once.
+/// Posts `text` (and `uploads`, if any) in `channel` (the channel, or a thread if `in_thread`)
+/// with `key` as its nonce; every retry sends the same nonce, so the message is posted once.
+///
+/// Discord's 50013 Missing Permissions fails with [`Error::Rejected`] naming the permission
+/// (SEND_MESSAGES, SEND_MESSAGES_IN_THREADS, or ATTACH_FILES with files).
 pub(crate) async fn send_part(
     rest: &Rest,
     retry: &RetryPolicy,
     channel: u64,
+    in_thread: bool,
     text: &str,
     uploads: &[Upload],
     key: &IdempotencyKey,
@@ -153,8 +157,35 @@ pub(crate) async fn send_part(
     };
     let answer = rest
         .call_retried_with(retry, Method::POST, &path, Some(payload), "send")
-        .await?;
+        .await
+        .map_err(|refusal| {
+            if refusal.code != Some(MISSING_PERMISSIONS) {
+                return refusal.error;
+            }
+            let mut needed = if in_thread {
+                "SEND_MESSAGES_IN_THREADS"
+            } else {
+                "SEND_MESSAGES"
+            }
+            .to_owned();
+            if !uploads.is_empty() {
+                needed.push_str(" or ATTACH_FILES");
+            }
+            missing_permission(&needed, channel, "send")
+        })?;
     id_of(&answer, "send").map(MessageId::new)
+}
+
+/// The error for Discord's 50013 Missing Permissions while doing `what` in `channel`.
+pub(crate) fn missing_permission(permission: &str, channel: u64, what: &str) -> Error {
+    Error::Rejected {
+        kind: crate::KIND.into(),
+        reason: format!(
+            "{what}: missing permission {permission} in channel {channel} (Discord error 50013 \
+             Missing Permissions): allow it for the bot's role in the channel's or the server's \
+             settings"
+        ),
+    }
 }
 
 /// The thread to post into for a caller's `thread_id`: a thread of the channel, or a message of
@@ -249,6 +280,13 @@ async fn start_thread(
         Ok(thread) => id_of(&thread, "start a thread")?.parse().unwrap_or(message),
         // Started meanwhile (by the operator, or by an earlier attempt whose answer was lost).
         Err(refusal) if refusal.code == Some(THREAD_ALREADY_CREATED) => message,
+        Err(refusal) if refusal.code == Some(MISSING_PERMISSIONS) => {
+            return Err(missing_permission(
+                "CREATE_PUBLIC_THREADS",
+                channel,
+                "start a thread",
+            ));
+        }
         Err(refusal) => return Err(refusal.error),
     };
     threads.learn(thread, Some(channel));

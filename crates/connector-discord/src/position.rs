@@ -1,7 +1,10 @@
 //! The last delivered message id of each conversation (the channel and its threads), on disk.
 //!
 //! A message's id is saved only after the inbox accepted it, so a restart backfills from there
-//! and delivers what arrived meanwhile exactly once. The file (`positions.json`, ids as
+//! and delivers what arrived meanwhile exactly once. The pump records positions in memory and
+//! saves them whenever it has caught up with the gateway (and at least every
+//! [`SAVE_EVERY`](crate::pump::SAVE_EVERY) messages, and when it stops): one disk write per
+//! batch, not per message. The file (`positions.json`, ids as
 //! strings) is replaced atomically: write a temporary file, flush it, rename, flush the
 //! directory — a crash leaves the old positions or the new ones, never a torn file.
 
@@ -50,11 +53,26 @@ impl Positions {
 
     /// Records `id` as delivered in `conversation` (if it is newer) and saves durably.
     pub(crate) async fn advance(&mut self, conversation: u64, id: u64) -> Result<()> {
+        if self.record(conversation, id) {
+            self.save().await
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Records `id` as delivered in `conversation` in memory (if it is newer); answers whether
+    /// that changed anything. [`save`](Self::save) makes it durable.
+    pub(crate) fn record(&mut self, conversation: u64, id: u64) -> bool {
         let entry = self.last.entry(conversation).or_insert(0);
         if id <= *entry && *entry != 0 {
-            return Ok(());
+            return false;
         }
         *entry = id;
+        true
+    }
+
+    /// Writes every position to disk, atomically and durably.
+    pub(crate) async fn save(&self) -> Result<()> {
         let text = render(&self.last);
         let path = self.path.clone();
         tokio::task::spawn_blocking(move || write_atomically(&path, &text))
@@ -121,7 +139,12 @@ mod tests {
         positions.advance(1, 10).await.unwrap();
         positions.advance(1, 5).await.unwrap();
         positions.advance(2, 7).await.unwrap();
-        let loaded = Positions::load(path).await.unwrap();
+        let loaded = Positions::load(path.clone()).await.unwrap();
         assert_eq!(loaded.all(), vec![(1, 10), (2, 7)]);
+        assert!(positions.record(3, 9));
+        assert!(!positions.record(3, 8));
+        assert_eq!(Positions::load(path.clone()).await.unwrap().get(3), None);
+        positions.save().await.unwrap();
+        assert_eq!(Positions::load(path).await.unwrap().get(3), Some(9));
     }
 }

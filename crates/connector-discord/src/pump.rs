@@ -3,9 +3,19 @@
 //! For each message in the channel or one of its threads the pump
 //! 1. skips system notices (anything but DEFAULT and REPLY), the bot's own messages and ids at
 //!    or below the conversation's saved position (already delivered before a restart);
-//! 2. hands it to the [`Inbox`] — waiting while nobody is subscribed — which drops strangers
-//!    and repeats (a resumed session may replay events; backfill and live events overlap);
-//! 3. only then saves its id as the conversation's position.
+//! 2. drops senders neither in `allowed_senders` nor holding an allowed role (counted), and,
+//!    with `require_mention`, messages that do not mention the bot (see `access`);
+//! 3. hands it to the [`Inbox`] — waiting while nobody is subscribed — which drops repeats (a
+//!    resumed session may replay events; backfill and live events overlap);
+//! 4. only then records its id as the conversation's position, saved to disk once the pump has
+//!    caught up with the gateway (no event waiting), at least every [`SAVE_EVERY`] messages,
+//!    and when it stops — one write per batch rather than per message. A clean stop loses
+//!    nothing and replays nothing; after a crash, the messages delivered since the last save
+//!    (at most [`SAVE_EVERY`]) may be delivered again.
+//!
+//! A MESSAGE_REACTION_ADD on a message the bot wrote, by an allowed sender other than the bot,
+//! becomes a reaction event (`InboundMessage::reaction`) whose id is derived from the message,
+//! the user and the emoji, so a replayed event is dropped as a repeat.
 //!
 //! After every READY (the first, and any new session after op 9) it backfills each known
 //! conversation with `GET /channels/{id}/messages?after=<position>`, so nothing posted while
@@ -17,13 +27,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use std::collections::HashMap;
+
 use connector_core::retry::RetryPolicy;
-use connector_core::{InboundMessage, Inbox};
+use connector_core::{InboundMessage, Inbox, Timestamp};
 use serde_json::Value;
-use serenity::all::Message;
+use serenity::all::{Message, Reaction, ReactionType};
 use serenity_reqwest::Method;
 use tokio::sync::{Notify, mpsc, watch};
 
+use crate::access::{Access, Verdict};
+use crate::errors::UNKNOWN_MEMBER;
 use crate::gateway::GatewayEvent;
 use crate::inbound::{content_withheld, convert, is_conversation};
 use crate::position::Positions;
@@ -33,6 +47,9 @@ use crate::threads::{Place, Threads};
 /// The position key holding when the connector first started (a snowflake): threads without a
 /// position of their own are backfilled from there at the earliest.
 pub(crate) const SINCE_KEY: u64 = 0;
+
+/// The most messages delivered between two saves of the positions.
+pub(crate) const SAVE_EVERY: usize = 256;
 
 /// A REST page's size when backfilling.
 const PAGE: usize = 100;
@@ -65,6 +82,11 @@ pub(crate) struct Pump {
     pub(crate) rest: Rest,
     pub(crate) retry: RetryPolicy,
     pub(crate) inbox: Arc<Inbox>,
+    pub(crate) access: Arc<Access>,
+    /// The guild of the channel (for member lookups).
+    pub(crate) guild_id: u64,
+    /// Roles of members seen or looked up, by user id.
+    pub(crate) roles: HashMap<u64, Vec<u64>>,
     pub(crate) threads: Arc<Threads>,
     pub(crate) positions: Positions,
     pub(crate) own_id: u64,
@@ -73,6 +95,8 @@ pub(crate) struct Pump {
     pub(crate) subscribed: Arc<Notify>,
     /// Becomes `true` when the connector closes.
     pub(crate) shutdown: watch::Receiver<bool>,
+    /// Positions recorded since the last save.
+    pub(crate) unsaved: usize,
 }
 
 impl Pump {
@@ -95,7 +119,25 @@ impl Pump {
                 more = work => more,
             };
             if !more {
+                self.save().await;
                 return;
+            }
+            if self.unsaved > 0 && events.is_empty() {
+                self.save().await;
+            }
+        }
+    }
+
+    /// Saves the recorded positions, if any changed.
+    async fn save(&mut self) {
+        if self.unsaved == 0 {
+            return;
+        }
+        match self.positions.save().await {
+            Ok(()) => self.unsaved = 0,
+            Err(error) => {
+                tracing::warn!(%error, "cannot save the delivery positions");
+                self.status.set_problem(Some(error.to_string()));
             }
         }
     }
@@ -118,20 +160,124 @@ impl Pump {
                 }
             }
             GatewayEvent::Message(message) => self.message(&message).await,
+            GatewayEvent::Reaction(reaction) => self.reaction(&reaction).await,
+        }
+    }
+
+    /// Where a channel id is: the channel, a thread of it (`Some(Some(thread))`), or elsewhere.
+    async fn conversation(&self, channel: u64) -> Option<Option<u64>> {
+        let place = match self.threads.place(channel) {
+            Some(place) => place,
+            None => self.look_up(channel).await,
+        };
+        match place {
+            Place::Channel => Some(None),
+            Place::Thread(thread) => Some(Some(thread)),
+            Place::Elsewhere => None,
+        }
+    }
+
+    /// The allow-list's verdict on `user`, whose roles are `roles` if the event said; looks
+    /// the member up when only a role could admit them and the event did not say.
+    async fn verdict(&mut self, user: u64, roles: Option<Vec<u64>>) -> Verdict {
+        if let Some(roles) = roles {
+            self.roles.insert(user, roles);
+        }
+        if self.access.needs_roles(user) && !self.roles.contains_key(&user) {
+            let path = format!("/guilds/{}/members/{user}", self.guild_id);
+            let looked_up = self
+                .rest
+                .call_retried(&self.retry, Method::GET, &path, None, "look up a member")
+                .await;
+            match looked_up {
+                Ok(member) => {
+                    self.roles
+                        .insert(user, crate::permissions::member_roles(&member));
+                }
+                // Not (or no longer) a member: no roles.
+                Err(refusal) if refusal.code == Some(UNKNOWN_MEMBER) => {
+                    self.roles.insert(user, Vec::new());
+                }
+                Err(refusal) => {
+                    let error = refusal.error;
+                    tracing::warn!(user, %error, "cannot look up a member's roles");
+                }
+            }
+        }
+        self.access
+            .check(user, self.roles.get(&user).map(Vec::as_slice))
+    }
+
+    /// Delivers the operator's reaction to one of the bot's messages (see the module docs).
+    async fn reaction(&mut self, reaction: &Reaction) {
+        let Some(user) = reaction.user_id.map(|u| u.get()) else {
+            return;
+        };
+        if user == self.own_id {
+            return;
+        }
+        let channel = reaction.channel_id.get();
+        let Some(thread) = self.conversation(channel).await else {
+            return;
+        };
+        let target = reaction.message_id.get();
+        let ours = match reaction.message_author_id {
+            Some(author) => author.get() == self.own_id,
+            None => self.authored_by_us(channel, target).await,
+        };
+        if !ours {
+            return;
+        }
+        let emoji = match &reaction.emoji {
+            ReactionType::Unicode(emoji) => emoji.clone(),
+            ReactionType::Custom { id, name, .. } => {
+                format!("{}:{}", name.as_deref().unwrap_or_default(), id.get())
+            }
+            _ => return,
+        };
+        let roles = reaction
+            .member
+            .as_ref()
+            .map(|m| m.roles.iter().map(|r| r.get()).collect());
+        if self.verdict(user, roles).await != Verdict::Allowed {
+            return;
+        }
+        let event_id = format!("reaction-{target}-{user}-{emoji}");
+        let mut inbound = InboundMessage::reaction(
+            event_id,
+            user.to_string(),
+            target.to_string(),
+            emoji,
+            Timestamp::now(),
+        );
+        if let Some(thread) = thread {
+            inbound = inbound.in_thread(thread.to_string());
+        }
+        let admission = self.deliver(inbound).await;
+        tracing::debug!(target, user, ?admission, "inbound reaction");
+    }
+
+    /// Whether the bot wrote message `id` of `channel` (asked over REST when the event did not
+    /// say).
+    async fn authored_by_us(&self, channel: u64, id: u64) -> bool {
+        let path = format!("/channels/{channel}/messages/{id}");
+        match self
+            .rest
+            .call_retried(&self.retry, Method::GET, &path, None, "look up a message")
+            .await
+        {
+            Ok(message) => {
+                message["author"]["id"].as_str() == Some(self.own_id.to_string().as_str())
+            }
+            Err(_) => false,
         }
     }
 
     /// Delivers one message of the channel or its threads (see the module docs).
     async fn message(&mut self, message: &Message) {
         let channel = message.channel_id.get();
-        let place = match self.threads.place(channel) {
-            Some(place) => place,
-            None => self.look_up(channel).await,
-        };
-        let thread = match place {
-            Place::Channel => None,
-            Place::Thread(thread) => Some(thread),
-            Place::Elsewhere => return,
+        let Some(thread) = self.conversation(channel).await else {
+            return;
         };
         let id = message.id.get();
         if !is_conversation(message)
@@ -149,11 +295,28 @@ impl Pump {
                 .content_withheld
                 .store(withheld, Ordering::Relaxed);
         }
-        let admission = self.deliver(convert(message, thread)).await;
-        tracing::debug!(id, ?admission, "inbound message");
-        if let Err(error) = self.positions.advance(channel, id).await {
-            tracing::warn!(%error, "cannot save the delivery position");
-            self.status.set_problem(Some(error.to_string()));
+        let author = message.author.id.get();
+        let roles = message
+            .member
+            .as_ref()
+            .map(|m| m.roles.iter().map(|r| r.get()).collect());
+        let mentions: Vec<u64> = message.mentions.iter().map(|u| u.id.get()).collect();
+        if self.verdict(author, roles).await == Verdict::Allowed {
+            match self.access.addressed_text(&message.content, &mentions) {
+                Some(text) => {
+                    let mut inbound = convert(message, thread);
+                    inbound.text = text;
+                    let admission = self.deliver(inbound).await;
+                    tracing::debug!(id, ?admission, "inbound message");
+                }
+                None => tracing::debug!(id, "inbound message skipped: the bot is not mentioned"),
+            }
+        }
+        if self.positions.record(channel, id) {
+            self.unsaved += 1;
+            if self.unsaved >= SAVE_EVERY {
+                self.save().await;
+            }
         }
     }
 

@@ -36,6 +36,22 @@ impl Failure {
             Self::Transport(error) => error,
         }
     }
+
+    /// This failure with Discord's status and code kept beside the core error.
+    pub(crate) fn into_refusal(self, what: &str) -> Refusal {
+        match self {
+            Self::Api(api) => Refusal {
+                status: Some(api.status),
+                code: Some(api.code),
+                error: api.into_error(what),
+            },
+            Self::Transport(error) => Refusal {
+                error,
+                status: None,
+                code: None,
+            },
+        }
+    }
 }
 
 /// A file uploaded with a message: its name and its bytes.

@@ -27,6 +27,10 @@ pub(crate) struct DiscordSettings {
     pub(crate) base_url: String,
     /// Whether `base_url` came from [`DISCORD_API_BASE_URL`].
     pub(crate) base_url_overridden: bool,
+    /// Roles whose members may reach the orchestrator besides `allowed_senders`.
+    pub(crate) allowed_roles: Vec<u64>,
+    /// Deliver only messages that mention the bot.
+    pub(crate) require_mention: bool,
 }
 
 impl DiscordSettings {
@@ -64,9 +68,24 @@ impl DiscordSettings {
                 message: format!("{url:?} must start with http:// or https://"),
             });
         }
+        let allowed_roles = discord
+            .allowed_roles
+            .iter()
+            .enumerate()
+            .map(|(i, role)| {
+                role.as_str().parse::<u64>().map_err(|e| {
+                    Error::config(
+                        format!("connector.discord.allowed_roles[{i}]"),
+                        format!("{role:?} is not a Discord id: {e}"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             channel_id,
             state_dir,
+            allowed_roles,
+            require_mention: discord.require_mention,
             base_url_overridden: overridden.is_some(),
             base_url: overridden.unwrap_or_else(|| DISCORD_BASE_URL.to_owned()),
         })

@@ -13,7 +13,7 @@ use crate::{
     snowflake::{Snowflake, now_ms},
     state::{
         Attachment, Channel, Message, MessageReference, NonceEntry, Reaction, Thread, World,
-        channel_type, message_type,
+        channel_type, message_type, permission,
     },
 };
 
@@ -172,7 +172,20 @@ impl World {
         channel_id: Option<Snowflake>,
         new: NewMessage,
     ) -> Result<(Message, bool), ApiError> {
-        let channel_id = self.visible_channel(author, channel_id)?.id;
+        let channel = self.visible_channel(author, channel_id)?;
+        let needed = if channel.thread.is_some() {
+            permission::SEND_MESSAGES_IN_THREADS
+        } else {
+            permission::SEND_MESSAGES
+        } | if new.files.is_empty() {
+            0
+        } else {
+            permission::ATTACH_FILES
+        };
+        if !self.has_permission(author, channel, needed) {
+            return Err(ApiError::missing_permissions());
+        }
+        let channel_id = channel.id;
         let nonce_key = new.nonce.as_ref().filter(|_| new.enforce_nonce).map(|n| {
             (
                 author,
@@ -375,7 +388,11 @@ impl World {
         message_id: Option<Snowflake>,
         emoji: &str,
     ) -> Result<(Snowflake, Snowflake, Value), ApiError> {
-        let channel_id = self.visible_channel(user, channel_id)?.id;
+        let channel = self.visible_channel(user, channel_id)?;
+        if !self.has_permission(user, channel, permission::READ_MESSAGE_HISTORY) {
+            return Err(ApiError::missing_permissions());
+        }
+        let channel_id = channel.id;
         let message = message_id
             .and_then(|id| self.message(channel_id, id))
             .ok_or_else(ApiError::unknown_message)?;
@@ -393,6 +410,17 @@ impl World {
     ) -> Result<(), ApiError> {
         let (channel_id, id, emoji_json) =
             self.reaction_target(user, channel_id, message_id, emoji)?;
+        // A new emoji on the message needs ADD_REACTIONS; adding to one shown does not.
+        let shown = self
+            .message(channel_id, id)
+            .is_some_and(|m| m.reactions.iter().any(|r| r.emoji == emoji));
+        let may_add = self
+            .channels
+            .get(&channel_id)
+            .is_some_and(|c| self.has_permission(user, c, permission::ADD_REACTIONS));
+        if !shown && !may_add {
+            return Err(ApiError::missing_permissions());
+        }
         let message = self
             .message_mut(channel_id, id)
             .ok_or_else(ApiError::unknown_message)?;
@@ -567,7 +595,7 @@ impl World {
                 kind: new.kind,
                 name: new.name.clone(),
                 position: 0,
-                bot_can_view: true,
+                overwrites: Vec::new(),
                 last_message_id: None,
                 thread: Some(Thread {
                     parent_id: parent,
@@ -636,6 +664,9 @@ impl World {
         let channel = self.visible_channel(creator, channel_id)?;
         if channel.kind != channel_type::GUILD_TEXT {
             return Err(ApiError::wrong_channel_type());
+        }
+        if !self.has_permission(creator, channel, permission::CREATE_PUBLIC_THREADS) {
+            return Err(ApiError::missing_permissions());
         }
         let parent = channel.id;
         let starter = message_id
@@ -709,6 +740,14 @@ impl World {
             )
         {
             return Err(ApiError::wrong_channel_type());
+        }
+        let needed = if new.kind == channel_type::PRIVATE_THREAD {
+            permission::CREATE_PRIVATE_THREADS
+        } else {
+            permission::CREATE_PUBLIC_THREADS
+        };
+        if !self.has_permission(creator, channel, needed) {
+            return Err(ApiError::missing_permissions());
         }
         let parent = channel.id;
         let id = self.ids.next();

@@ -327,17 +327,7 @@ fn identify(world: &mut World, conn: u64, d: &Value, now: Instant) {
         disconnected_at: None,
         invalid: false,
     };
-    let mut application_flags: u64 = 0;
-    // The app is unverified, so its privileged intents show as the *_LIMITED flags.
-    if world.granted.contains(Intents::GUILD_PRESENCES) {
-        application_flags |= 1 << 13;
-    }
-    if world.granted.contains(Intents::GUILD_MEMBERS) {
-        application_flags |= 1 << 15;
-    }
-    if world.granted.contains(Intents::MESSAGE_CONTENT) {
-        application_flags |= 1 << 19;
-    }
+    let application_flags = objects::application_flags(world.granted);
     let guild_on_shard = session.receives_guild(world.guild.id.get());
     let mut ready = json!({
         "v": 10,

@@ -56,7 +56,7 @@ pub use crate::{
     snowflake::{DISCORD_EPOCH_MS, Snowflake},
     state::{
         Attachment, Message, MessageReference, Reaction, RequestRecord, ThreadInfo, UserHandle,
-        channel_type, message_type,
+        channel_type, message_type, permission,
     },
 };
 
@@ -215,10 +215,20 @@ impl Emulator {
         self.port
     }
 
-    /// The bot token (send `Authorization: Bot <token>`).
+    /// The bot token the emulator started with (send `Authorization: Bot <token>`); after
+    /// [`reset_bot_token`](Self::reset_bot_token) it is refused.
     #[must_use]
     pub fn bot_token(&self) -> &str {
         &self.token
+    }
+
+    /// Replaces the bot token, as Developer Portal → Bot → Reset Token does: from now on REST
+    /// calls and Identify with the old token get 401 / close 4004. Connections already open
+    /// stay open. Answers the new token.
+    pub fn reset_bot_token(&self) -> String {
+        let token = config::random_token("bot");
+        self.shared.lock().bot_token.clone_from(&token);
+        token
     }
 
     /// The bot user's id (also the application's id).
@@ -254,6 +264,132 @@ impl Emulator {
     /// Adds a text channel, visible to the bot or not.
     pub fn add_channel(&self, name: &str, visible_to_bot: bool) -> Snowflake {
         self.shared.lock().add_channel(name, visible_to_bot)
+    }
+
+    /// Adds a guild role with `permissions` ([`permission`] bits) and answers its id.
+    pub fn add_role(&self, name: &str, permissions: u64) -> Snowflake {
+        self.shared.lock().add_role(name, permissions)
+    }
+
+    /// Gives `user` (a human's id or [`bot_user_id`](Self::bot_user_id)) a role. Message and
+    /// reaction events carry it in `member.roles` from then on.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`] 10007 Unknown Member or 10011 Unknown Role.
+    pub fn assign_role(&self, user: Snowflake, role: Snowflake) -> Result<(), Error> {
+        let mut world = self.shared.lock();
+        if !world.roles.contains_key(&role) {
+            return Err(Error::Api {
+                status: 404,
+                code: 10011,
+                message: "Unknown Role".to_owned(),
+            });
+        }
+        let member = world.users.get_mut(&user).ok_or_else(|| Error::Api {
+            status: 404,
+            code: 10007,
+            message: "Unknown Member".to_owned(),
+        })?;
+        if !member.roles.contains(&role) {
+            member.roles.push(role);
+        }
+        Ok(())
+    }
+
+    /// Replaces what `@everyone` may do in the guild (default [`permission::EVERYONE`]).
+    pub fn set_everyone_permissions(&self, permissions: u64) {
+        self.shared.lock().everyone_permissions = permissions;
+    }
+
+    /// Sets the permission overwrite of a text channel for `target`: a role, the guild's id
+    /// (`@everyone`), or a user (a member overwrite). Threads follow their parent channel.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`] 10003 when `channel` is no text channel of the guild.
+    pub fn set_channel_overwrite(
+        &self,
+        channel: Snowflake,
+        target: Snowflake,
+        allow: u64,
+        deny: u64,
+    ) -> Result<(), Error> {
+        if self
+            .shared
+            .lock()
+            .set_overwrite(channel, target, Some((allow, deny)))
+        {
+            Ok(())
+        } else {
+            Err(unknown_channel())
+        }
+    }
+
+    /// Removes the overwrite for `target` from a text channel.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`] 10003 when `channel` is no text channel of the guild.
+    pub fn remove_channel_overwrite(
+        &self,
+        channel: Snowflake,
+        target: Snowflake,
+    ) -> Result<(), Error> {
+        if self.shared.lock().set_overwrite(channel, target, None) {
+            Ok(())
+        } else {
+            Err(unknown_channel())
+        }
+    }
+
+    /// The bot's permissions in a channel or thread, as Discord computes them (base
+    /// permissions from `@everyone` and its roles, then the channel's overwrites).
+    #[must_use]
+    pub fn bot_permissions(&self, channel: Snowflake) -> u64 {
+        let world = self.shared.lock();
+        world
+            .channels
+            .get(&channel)
+            .map_or(0, |c| world.permissions_in(world.bot_id, c))
+    }
+
+    /// Reacts to a message as `user`, exactly as `PUT .../reactions/{emoji}/@me` would
+    /// (MESSAGE_REACTION_ADD included). `emoji` is a Unicode emoji.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`] with the Discord error the REST call would have got.
+    pub fn react_as(
+        &self,
+        user: &UserHandle,
+        channel: Snowflake,
+        message: Snowflake,
+        emoji: &str,
+    ) -> Result<(), Error> {
+        self.shared
+            .lock()
+            .add_reaction(user.id, Some(channel), Some(message), emoji)?;
+        Ok(())
+    }
+
+    /// Takes back `user`'s reaction, exactly as `DELETE .../reactions/{emoji}/@me` would
+    /// (MESSAGE_REACTION_REMOVE included).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`] with the Discord error the REST call would have got.
+    pub fn unreact_as(
+        &self,
+        user: &UserHandle,
+        channel: Snowflake,
+        message: Snowflake,
+        emoji: &str,
+    ) -> Result<(), Error> {
+        self.shared
+            .lock()
+            .remove_reaction(user.id, Some(channel), Some(message), emoji)?;
+        Ok(())
     }
 
     /// Posts a message as `user`, exactly as `POST /channels/{channel}/messages` would
@@ -390,6 +526,14 @@ impl Drop for Emulator {
             // Safe inside an async context, unlike dropping the runtime.
             runtime.shutdown_background();
         }
+    }
+}
+
+fn unknown_channel() -> Error {
+    Error::Api {
+        status: 404,
+        code: 10003,
+        message: "Unknown Channel".to_owned(),
     }
 }
 

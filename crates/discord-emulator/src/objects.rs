@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use crate::{
     intents::Intents,
     snowflake::{Snowflake, iso8601},
-    state::{Channel, Message, World, channel_type, permission},
+    state::{Channel, Message, World, channel_type},
 };
 
 /// A user object (`UserResponse`).
@@ -51,6 +51,7 @@ pub(crate) fn current_user(w: &World, id: Snowflake) -> Value {
 /// A guild member (`GuildMemberResponse`); without `user` for the `member` of message events.
 pub(crate) fn member(w: &World, id: Snowflake, with_user: bool) -> Value {
     let joined = w.users.get(&id).map_or(0, |u| u.joined_ms);
+    let roles: Vec<String> = w.member_roles(id).iter().map(ToString::to_string).collect();
     let mut member = json!({
         "avatar": null,
         "banner": null,
@@ -60,7 +61,7 @@ pub(crate) fn member(w: &World, id: Snowflake, with_user: bool) -> Value {
         "nick": null,
         "pending": false,
         "premium_since": null,
-        "roles": [],
+        "roles": roles,
         "mute": false,
         "deaf": false,
     });
@@ -70,13 +71,23 @@ pub(crate) fn member(w: &World, id: Snowflake, with_user: bool) -> Value {
     member
 }
 
-/// The `@everyone` role (`GuildRoleResponse`); its id is the guild's.
-pub(crate) fn everyone_role(w: &World) -> Value {
+/// The guild's roles (`GuildRoleResponse`), `@everyone` (whose id is the guild's) first.
+pub(crate) fn roles(w: &World) -> Vec<Value> {
+    let mut roles = vec![role(w.guild.id, "@everyone", w.everyone_permissions, 0)];
+    roles.extend(
+        w.roles
+            .values()
+            .map(|r| role(r.id, &r.name, r.permissions, r.position)),
+    );
+    roles
+}
+
+fn role(id: Snowflake, name: &str, permissions: u64, position: u32) -> Value {
     json!({
-        "id": w.guild.id,
-        "name": "@everyone",
-        "permissions": permission::EVERYONE.to_string(),
-        "position": 0,
+        "id": id,
+        "name": name,
+        "permissions": permissions.to_string(),
+        "position": position,
         "color": 0,
         "colors": {"primary_color": 0, "secondary_color": null, "tertiary_color": null},
         "hoist": false,
@@ -92,16 +103,18 @@ pub(crate) fn everyone_role(w: &World) -> Value {
 /// thread carries `member` when the viewer has joined it.
 pub(crate) fn channel(w: &World, c: &Channel, viewer: Snowflake) -> Value {
     let Some(thread) = &c.thread else {
-        let overwrites = if c.bot_can_view {
-            json!([])
-        } else {
-            json!([{
-                "id": w.bot_id,
-                "type": 1,
-                "allow": "0",
-                "deny": permission::VIEW_CHANNEL.to_string(),
-            }])
-        };
+        let overwrites: Vec<Value> = c
+            .overwrites
+            .iter()
+            .map(|o| {
+                json!({
+                    "id": o.id,
+                    "type": o.kind,
+                    "allow": o.allow.to_string(),
+                    "deny": o.deny.to_string(),
+                })
+            })
+            .collect();
         return json!({
             "id": c.id,
             "type": c.kind,
@@ -316,6 +329,108 @@ pub(crate) fn reads_content(granted: Intents, requested: Intents) -> bool {
     granted.contains(Intents::MESSAGE_CONTENT) && requested.contains(Intents::MESSAGE_CONTENT)
 }
 
+/// Application flags (docs, application, "Application Flags"): the *_LIMITED forms, which an
+/// unverified app (in fewer than 100 servers) gets when the intent is switched on.
+pub(crate) mod application_flag {
+    /// GATEWAY_PRESENCE_LIMITED.
+    pub(crate) const PRESENCE_LIMITED: u64 = 1 << 13;
+    /// GATEWAY_GUILD_MEMBERS_LIMITED.
+    pub(crate) const GUILD_MEMBERS_LIMITED: u64 = 1 << 15;
+    /// GATEWAY_MESSAGE_CONTENT_LIMITED.
+    pub(crate) const MESSAGE_CONTENT_LIMITED: u64 = 1 << 19;
+}
+
+/// The application's flags for the privileged intents it is granted.
+pub(crate) fn application_flags(granted: Intents) -> u64 {
+    let mut flags = 0;
+    if granted.contains(Intents::GUILD_PRESENCES) {
+        flags |= application_flag::PRESENCE_LIMITED;
+    }
+    if granted.contains(Intents::GUILD_MEMBERS) {
+        flags |= application_flag::GUILD_MEMBERS_LIMITED;
+    }
+    if granted.contains(Intents::MESSAGE_CONTENT) {
+        flags |= application_flag::MESSAGE_CONTENT_LIMITED;
+    }
+    flags
+}
+
+/// The bot's application as Get Current Application answers it (`PrivateApplicationResponse`);
+/// its id is the bot user's, its owner the guild's owner.
+pub(crate) fn application(w: &World) -> Value {
+    let flags = application_flags(w.granted);
+    let name = w.users.get(&w.bot_id).map_or("bot", |u| u.name.as_str());
+    json!({
+        "id": w.bot_id,
+        "name": name,
+        "icon": null,
+        "description": "",
+        "type": null,
+        "bot": user(w, w.bot_id),
+        "bot_public": false,
+        "bot_require_code_grant": false,
+        "verify_key": "0".repeat(64),
+        "flags": flags,
+        "flags_new": flags.to_string(),
+        "redirect_uris": [],
+        "interactions_endpoint_url": null,
+        "role_connections_verification_url": null,
+        "owner": user(w, w.guild.owner_id),
+        "approximate_guild_count": 1,
+        "approximate_user_install_count": 0,
+        "approximate_user_authorization_count": 0,
+        "explicit_content_filter": 0,
+        "team": null,
+        "eligible_oauth2_scopes": [],
+    })
+}
+
+/// The guild as Get Guild answers it (`GuildWithCountsResponse` without the counts).
+pub(crate) fn guild(w: &World) -> Value {
+    json!({
+        "id": w.guild.id,
+        "name": w.guild.name,
+        "icon": null,
+        "description": null,
+        "home_header": null,
+        "splash": null,
+        "discovery_splash": null,
+        "features": [],
+        "banner": null,
+        "owner_id": w.guild.owner_id,
+        "application_id": null,
+        "region": "deprecated",
+        "afk_channel_id": null,
+        "afk_timeout": 300,
+        "system_channel_id": null,
+        "system_channel_flags": 0,
+        "widget_enabled": false,
+        "widget_channel_id": null,
+        "verification_level": 0,
+        "roles": roles(w),
+        "default_message_notifications": 0,
+        "mfa_level": 0,
+        "explicit_content_filter": 0,
+        "max_presences": null,
+        "max_members": 500_000,
+        "max_stage_video_channel_users": 50,
+        "max_video_channel_users": 25,
+        "vanity_url_code": null,
+        "premium_tier": 0,
+        "premium_subscription_count": 0,
+        "preferred_locale": "en-US",
+        "rules_channel_id": null,
+        "safety_alerts_channel_id": null,
+        "public_updates_channel_id": null,
+        "premium_progress_bar_enabled": false,
+        "nsfw": false,
+        "nsfw_level": 0,
+        "emojis": [],
+        "stickers": [],
+        "incidents_data": null,
+    })
+}
+
 /// The guild as GUILD_CREATE carries it (`GuildResponse` and the docs' extra fields): all
 /// channels, the active threads the bot can see, and the bot as the only member listed.
 pub(crate) fn guild_create(w: &World) -> Value {
@@ -340,48 +455,7 @@ pub(crate) fn guild_create(w: &World) -> Value {
         })
         .collect();
     let member_count = w.users.len();
-    let mut guild = json!({
-        "id": w.guild.id,
-        "name": w.guild.name,
-        "icon": null,
-        "description": null,
-        "home_header": null,
-        "splash": null,
-        "discovery_splash": null,
-        "features": [],
-        "banner": null,
-        "owner_id": w.guild.owner_id,
-        "application_id": null,
-        "region": "deprecated",
-        "afk_channel_id": null,
-        "afk_timeout": 300,
-        "system_channel_id": null,
-        "system_channel_flags": 0,
-        "widget_enabled": false,
-        "widget_channel_id": null,
-        "verification_level": 0,
-        "roles": [everyone_role(w)],
-        "default_message_notifications": 0,
-        "mfa_level": 0,
-        "explicit_content_filter": 0,
-        "max_presences": null,
-        "max_members": 500_000,
-        "max_stage_video_channel_users": 50,
-        "max_video_channel_users": 25,
-        "vanity_url_code": null,
-        "premium_tier": 0,
-        "premium_subscription_count": 0,
-        "preferred_locale": "en-US",
-        "rules_channel_id": null,
-        "safety_alerts_channel_id": null,
-        "public_updates_channel_id": null,
-        "premium_progress_bar_enabled": false,
-        "nsfw": false,
-        "nsfw_level": 0,
-        "emojis": [],
-        "stickers": [],
-        "incidents_data": null,
-    });
+    let mut guild = guild(w);
     // The extra fields of GUILD_CREATE.
     let extra = json!({
         "joined_at": iso8601(w.users.get(&w.bot_id).map_or(0, |u| u.joined_ms)),

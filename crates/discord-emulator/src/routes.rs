@@ -37,6 +37,9 @@ pub(crate) enum RouteId {
     ListThreadMembers,
     CreateReaction,
     DeleteOwnReaction,
+    GetCurrentApplication,
+    GetGuild,
+    GetGuildMember,
 }
 
 const fn route(method: &'static str, path: &'static str, doc: &'static str, id: RouteId) -> Route {
@@ -152,6 +155,24 @@ pub const ROUTES: &[Route] = &[
         "message.mdx, Delete Own Reaction",
         RouteId::DeleteOwnReaction,
     ),
+    route(
+        "GET",
+        "/applications/@me",
+        "application resource, Get Current Application",
+        RouteId::GetCurrentApplication,
+    ),
+    route(
+        "GET",
+        "/guilds/{guild_id}",
+        "guild resource, Get Guild",
+        RouteId::GetGuild,
+    ),
+    route(
+        "GET",
+        "/guilds/{guild_id}/members/{user_id}",
+        "guild resource, Get Guild Member",
+        RouteId::GetGuildMember,
+    ),
 ];
 
 /// The parameters a matched path carried, percent-decoded.
@@ -160,12 +181,14 @@ pub(crate) struct Params {
     pub(crate) channel_id: Option<String>,
     pub(crate) message_id: Option<String>,
     pub(crate) emoji: Option<String>,
+    pub(crate) guild_id: Option<String>,
+    pub(crate) user_id: Option<String>,
 }
 
 impl Params {
     /// The top-level resource rate limits are split by (docs, rate limits).
     pub(crate) fn major(&self) -> Option<String> {
-        self.channel_id.clone()
+        self.channel_id.clone().or_else(|| self.guild_id.clone())
     }
 }
 
@@ -217,6 +240,8 @@ fn match_template(template: &str, actual: &[&str]) -> Option<Params> {
             "{channel_id}" => params.channel_id = Some(value),
             "{message_id}" => params.message_id = Some(value),
             "{emoji_name}" => params.emoji = Some(value),
+            "{guild_id}" => params.guild_id = Some(value),
+            "{user_id}" => params.user_id = Some(value),
             literal if literal == *a => {}
             _ => return None,
         }
@@ -402,7 +427,13 @@ mod tests {
         assert_eq!(params.message_id.as_deref(), Some("2"));
         assert_eq!(params.emoji.as_deref(), Some("👍"));
         assert!(matches!(find("PUT", "/channels/1"), Match::WrongMethod));
-        assert!(matches!(find("GET", "/guilds/1"), Match::None));
+        assert!(matches!(find("GET", "/guilds/1/nothing"), Match::None));
+        assert!(matches!(find("DELETE", "/guilds/1"), Match::WrongMethod));
+        let (route, params) = found("GET", "/guilds/3/members/4");
+        assert_eq!(route.id, RouteId::GetGuildMember);
+        assert_eq!(params.guild_id.as_deref(), Some("3"));
+        assert_eq!(params.user_id.as_deref(), Some("4"));
+        assert_eq!(params.major().as_deref(), Some("3"));
         assert_eq!(found("GET", "/gateway/bot").0.id, RouteId::GetGatewayBot);
     }
 

@@ -39,20 +39,38 @@ pub mod channel_type {
     pub const PRIVATE_THREAD: u8 = 12;
 }
 
-/// Permission bits (docs, permissions).
-pub(crate) mod permission {
-    pub(crate) const ADD_REACTIONS: u64 = 1 << 6;
-    pub(crate) const VIEW_CHANNEL: u64 = 1 << 10;
-    pub(crate) const SEND_MESSAGES: u64 = 1 << 11;
-    pub(crate) const EMBED_LINKS: u64 = 1 << 14;
-    pub(crate) const ATTACH_FILES: u64 = 1 << 15;
-    pub(crate) const READ_MESSAGE_HISTORY: u64 = 1 << 16;
-    pub(crate) const USE_EXTERNAL_EMOJIS: u64 = 1 << 18;
-    pub(crate) const CREATE_PUBLIC_THREADS: u64 = 1 << 35;
-    pub(crate) const CREATE_PRIVATE_THREADS: u64 = 1 << 36;
-    pub(crate) const SEND_MESSAGES_IN_THREADS: u64 = 1 << 38;
-    /// What `@everyone` may do in the emulated guild.
-    pub(crate) const EVERYONE: u64 = ADD_REACTIONS
+/// Permission bits (docs, permissions, "Bitwise Permission Flags") the emulator checks.
+pub mod permission {
+    /// Every permission (the guild owner and ADMINISTRATOR have them all).
+    pub const ALL: u64 = (1 << 51) - 1;
+    /// Allows all permissions and bypasses channel overwrites.
+    pub const ADMINISTRATOR: u64 = 1 << 3;
+    /// Allows adding new reactions to messages.
+    pub const ADD_REACTIONS: u64 = 1 << 6;
+    /// Allows seeing a channel (and reading its messages).
+    pub const VIEW_CHANNEL: u64 = 1 << 10;
+    /// Allows sending messages in a channel (not in threads).
+    pub const SEND_MESSAGES: u64 = 1 << 11;
+    /// Allows sending text-to-speech messages.
+    pub const SEND_TTS_MESSAGES: u64 = 1 << 12;
+    /// Links sent are auto-embedded.
+    pub const EMBED_LINKS: u64 = 1 << 14;
+    /// Allows uploading files.
+    pub const ATTACH_FILES: u64 = 1 << 15;
+    /// Allows reading a channel's message history.
+    pub const READ_MESSAGE_HISTORY: u64 = 1 << 16;
+    /// Allows `@everyone` mentions.
+    pub const MENTION_EVERYONE: u64 = 1 << 17;
+    /// Allows custom emojis from other guilds.
+    pub const USE_EXTERNAL_EMOJIS: u64 = 1 << 18;
+    /// Allows creating public threads.
+    pub const CREATE_PUBLIC_THREADS: u64 = 1 << 35;
+    /// Allows creating private threads.
+    pub const CREATE_PRIVATE_THREADS: u64 = 1 << 36;
+    /// Allows sending messages in threads.
+    pub const SEND_MESSAGES_IN_THREADS: u64 = 1 << 38;
+    /// What `@everyone` may do in a new emulated guild.
+    pub const EVERYONE: u64 = ADD_REACTIONS
         | VIEW_CHANNEL
         | SEND_MESSAGES
         | EMBED_LINKS
@@ -62,6 +80,21 @@ pub(crate) mod permission {
         | CREATE_PUBLIC_THREADS
         | CREATE_PRIVATE_THREADS
         | SEND_MESSAGES_IN_THREADS;
+}
+
+/// The overwrites of a new text channel: none, or a member overwrite denying the bot
+/// VIEW_CHANNEL.
+fn hidden_from_bot(bot: Snowflake, visible: bool) -> Vec<Overwrite> {
+    if visible {
+        Vec::new()
+    } else {
+        vec![Overwrite {
+            id: bot,
+            kind: 1,
+            allow: 0,
+            deny: permission::VIEW_CHANNEL,
+        }]
+    }
 }
 
 /// A human user added with [`Emulator::add_user`](crate::Emulator::add_user). It may call the
@@ -184,6 +217,28 @@ pub(crate) struct User {
     pub(crate) name: String,
     pub(crate) bot: bool,
     pub(crate) joined_ms: u64,
+    /// The guild roles the member has (not `@everyone`, which everyone has).
+    pub(crate) roles: Vec<Snowflake>,
+}
+
+/// A guild role other than `@everyone`.
+#[derive(Debug)]
+pub(crate) struct Role {
+    pub(crate) id: Snowflake,
+    pub(crate) name: String,
+    pub(crate) permissions: u64,
+    pub(crate) position: u32,
+}
+
+/// A channel permission overwrite (docs, channel, "Overwrite Object").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Overwrite {
+    /// A role id (the guild id for `@everyone`) or a user id.
+    pub(crate) id: Snowflake,
+    /// 0 role, 1 member.
+    pub(crate) kind: u8,
+    pub(crate) allow: u64,
+    pub(crate) deny: u64,
 }
 
 #[derive(Debug)]
@@ -199,8 +254,8 @@ pub(crate) struct Channel {
     pub(crate) kind: u8,
     pub(crate) name: String,
     pub(crate) position: u32,
-    /// For text channels: whether the bot has VIEW_CHANNEL (else a member overwrite denies it).
-    pub(crate) bot_can_view: bool,
+    /// Permission overwrites (text channels; threads use their parent's).
+    pub(crate) overwrites: Vec<Overwrite>,
     pub(crate) last_message_id: Option<Snowflake>,
     pub(crate) thread: Option<Thread>,
 }
@@ -289,6 +344,10 @@ pub(crate) struct World {
     pub(crate) bot_token: String,
     pub(crate) bot_id: Snowflake,
     pub(crate) guild: Guild,
+    /// What `@everyone` may do (the role's id is the guild's).
+    pub(crate) everyone_permissions: u64,
+    /// The guild's other roles.
+    pub(crate) roles: BTreeMap<Snowflake, Role>,
     pub(crate) general_id: Snowflake,
     pub(crate) hidden_id: Snowflake,
     pub(crate) users: BTreeMap<Snowflake, User>,
@@ -320,6 +379,7 @@ impl World {
                 name: config.bot_name.clone(),
                 bot: true,
                 joined_ms: now,
+                roles: Vec::new(),
             },
         );
         users.insert(
@@ -328,6 +388,7 @@ impl World {
                 name: "guild-owner".to_owned(),
                 bot: false,
                 joined_ms: now,
+                roles: Vec::new(),
             },
         );
         let mut channels = BTreeMap::new();
@@ -342,7 +403,7 @@ impl World {
                     kind: channel_type::GUILD_TEXT,
                     name: name.clone(),
                     position,
-                    bot_can_view: visible,
+                    overwrites: hidden_from_bot(bot_id, visible),
                     last_message_id: None,
                     thread: None,
                 },
@@ -375,6 +436,8 @@ impl World {
             files: HashMap::new(),
             nonces: HashMap::new(),
             granted: config.granted,
+            everyone_permissions: permission::EVERYONE,
+            roles: BTreeMap::new(),
             gateway: Gateway::default(),
             limiter: Limiter::new(config.rate_limits.clone()),
             faults: FaultState::default(),
@@ -401,6 +464,7 @@ impl World {
                 name: name.to_owned(),
                 bot: false,
                 joined_ms: now_ms(),
+                roles: Vec::new(),
             },
         );
         self.tokens.insert(token.clone(), id);
@@ -411,7 +475,7 @@ impl World {
         }
     }
 
-    pub(crate) fn add_channel(&mut self, name: &str, bot_can_view: bool) -> Snowflake {
+    pub(crate) fn add_channel(&mut self, name: &str, visible_to_bot: bool) -> Snowflake {
         let id = self.ids.next();
         let position = u32::try_from(
             self.channels
@@ -427,12 +491,55 @@ impl World {
                 kind: channel_type::GUILD_TEXT,
                 name: name.to_owned(),
                 position,
-                bot_can_view,
+                overwrites: hidden_from_bot(self.bot_id, visible_to_bot),
                 last_message_id: None,
                 thread: None,
             },
         );
         id
+    }
+
+    pub(crate) fn add_role(&mut self, name: &str, permissions: u64) -> Snowflake {
+        let id = self.ids.next();
+        let position = u32::try_from(self.roles.len() + 1).unwrap_or(u32::MAX);
+        self.roles.insert(
+            id,
+            Role {
+                id,
+                name: name.to_owned(),
+                permissions,
+                position,
+            },
+        );
+        id
+    }
+
+    /// Sets (or, with `None`, removes) the overwrite for `target` (a role, the guild for
+    /// `@everyone`, or a user) on a text channel; answers whether the channel exists.
+    pub(crate) fn set_overwrite(
+        &mut self,
+        channel: Snowflake,
+        target: Snowflake,
+        allow_deny: Option<(u64, u64)>,
+    ) -> bool {
+        let kind = u8::from(!(target == self.guild.id || self.roles.contains_key(&target)));
+        let Some(channel) = self
+            .channels
+            .get_mut(&channel)
+            .filter(|c| c.thread.is_none())
+        else {
+            return false;
+        };
+        channel.overwrites.retain(|o| o.id != target);
+        if let Some((allow, deny)) = allow_deny {
+            channel.overwrites.push(Overwrite {
+                id: target,
+                kind,
+                allow,
+                deny,
+            });
+        }
+        true
     }
 
     /// Resolves an `Authorization` header: `Bot <token>` for the bot, the bare token for users.
@@ -449,11 +556,89 @@ impl World {
         token.strip_prefix("Bot ").unwrap_or(token) == self.bot_token
     }
 
+    /// `user`'s permissions in the guild before overwrites (docs, permissions,
+    /// "Permission Hierarchy": the owner and ADMINISTRATOR have all).
+    pub(crate) fn base_permissions(&self, user: Snowflake) -> u64 {
+        if user == self.guild.owner_id {
+            return permission::ALL;
+        }
+        let mut permissions = self.everyone_permissions;
+        for role in self.member_roles(user) {
+            if let Some(role) = self.roles.get(role) {
+                permissions |= role.permissions;
+            }
+        }
+        if permissions & permission::ADMINISTRATOR != 0 {
+            return permission::ALL;
+        }
+        permissions
+    }
+
+    /// The roles of `user` (empty for someone unknown).
+    pub(crate) fn member_roles(&self, user: Snowflake) -> &[Snowflake] {
+        self.users.get(&user).map_or(&[], |u| u.roles.as_slice())
+    }
+
+    /// `user`'s permissions in `channel` (a thread takes its parent's): the base permissions,
+    /// then the `@everyone` overwrite, the role overwrites together (deny, then allow), then the
+    /// member's own overwrite. Without VIEW_CHANNEL a member has no permission in the channel,
+    /// and without SEND_MESSAGES no permission that depends on it.
+    pub(crate) fn permissions_in(&self, user: Snowflake, channel: &Channel) -> u64 {
+        let base = self.base_permissions(user);
+        if base & permission::ADMINISTRATOR != 0 {
+            return permission::ALL;
+        }
+        let overwrites = match &channel.thread {
+            Some(thread) => self
+                .channels
+                .get(&thread.parent_id)
+                .map_or(&[][..], |p| p.overwrites.as_slice()),
+            None => channel.overwrites.as_slice(),
+        };
+        let mut permissions = base;
+        if let Some(everyone) = overwrites.iter().find(|o| o.id == self.guild.id) {
+            permissions &= !everyone.deny;
+            permissions |= everyone.allow;
+        }
+        let roles = self.member_roles(user);
+        let (mut allow, mut deny) = (0, 0);
+        for o in overwrites
+            .iter()
+            .filter(|o| o.kind == 0 && roles.contains(&o.id))
+        {
+            allow |= o.allow;
+            deny |= o.deny;
+        }
+        permissions &= !deny;
+        permissions |= allow;
+        if let Some(member) = overwrites.iter().find(|o| o.kind == 1 && o.id == user) {
+            permissions &= !member.deny;
+            permissions |= member.allow;
+        }
+        if permissions & permission::VIEW_CHANNEL == 0 {
+            return 0;
+        }
+        if permissions & permission::SEND_MESSAGES == 0 {
+            permissions &= !(permission::SEND_TTS_MESSAGES
+                | permission::MENTION_EVERYONE
+                | permission::EMBED_LINKS
+                | permission::ATTACH_FILES);
+        }
+        permissions
+    }
+
+    /// Whether `user` has every bit of `needed` in `channel`.
+    pub(crate) fn has_permission(&self, user: Snowflake, channel: &Channel, needed: u64) -> bool {
+        self.permissions_in(user, channel) & needed == needed
+    }
+
     /// Whether `user` can see `channel` (VIEW_CHANNEL; private threads only for members).
     pub(crate) fn can_view(&self, user: Snowflake, channel: &Channel) -> bool {
-        let is_bot = user == self.bot_id;
+        if !self.has_permission(user, channel, permission::VIEW_CHANNEL) {
+            return false;
+        }
         match &channel.thread {
-            None => !is_bot || channel.bot_can_view,
+            None => true,
             Some(thread) => {
                 let parent_visible = self
                     .channels

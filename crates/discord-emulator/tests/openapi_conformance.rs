@@ -798,6 +798,101 @@ async fn every_response_of_a_scripted_session_matches_the_spec() {
     )
     .await;
 
+    // The application, the guild and its members (what a bot reads to check its permissions).
+    s.call(
+        "current application",
+        &bot,
+        "GET",
+        "/applications/@me",
+        "/applications/@me",
+        None,
+    )
+    .await;
+    s.call(
+        "current application as a user: 401",
+        &user,
+        "GET",
+        "/applications/@me",
+        "/applications/@me",
+        None,
+    )
+    .await;
+    let guild = emu.guild_id();
+    let role = emu.add_role("operators", discord_emulator::permission::SEND_MESSAGES);
+    emu.assign_role(operator.id, role).unwrap();
+    s.call(
+        "get guild",
+        &bot,
+        "GET",
+        "/guilds/{guild_id}",
+        &format!("/guilds/{guild}"),
+        None,
+    )
+    .await;
+    s.call(
+        "unknown guild: 404",
+        &bot,
+        "GET",
+        "/guilds/{guild_id}",
+        "/guilds/1",
+        None,
+    )
+    .await;
+    s.call(
+        "get a member with a role",
+        &bot,
+        "GET",
+        "/guilds/{guild_id}/members/{user_id}",
+        &format!("/guilds/{guild}/members/{}", operator.id),
+        None,
+    )
+    .await;
+    s.call(
+        "get the bot's member",
+        &bot,
+        "GET",
+        "/guilds/{guild_id}/members/{user_id}",
+        &format!("/guilds/{guild}/members/{}", emu.bot_user_id()),
+        None,
+    )
+    .await;
+    s.call(
+        "unknown member: 404",
+        &bot,
+        "GET",
+        "/guilds/{guild_id}/members/{user_id}",
+        &format!("/guilds/{guild}/members/2"),
+        None,
+    )
+    .await;
+    // A channel whose overwrites the bot's answer shows, and a post without SEND_MESSAGES.
+    let muted = emu.add_channel("read-only", true);
+    emu.set_channel_overwrite(muted, guild, 0, discord_emulator::permission::SEND_MESSAGES)
+        .unwrap();
+    emu.set_channel_overwrite(muted, role, discord_emulator::permission::SEND_MESSAGES, 0)
+        .unwrap();
+    s.call(
+        "a channel with overwrites",
+        &bot,
+        "GET",
+        "/channels/{channel_id}",
+        &format!("/channels/{muted}"),
+        None,
+    )
+    .await;
+    let refused = s
+        .call(
+            "create without SEND_MESSAGES: 403",
+            &bot,
+            "POST",
+            create,
+            &format!("/channels/{muted}/messages"),
+            Some(Body::Json(json!({"content": "muzzled"}))),
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(refused.json()["code"], 50013);
+
     // Judge every exchange.
     let spec = spec();
     let mut failures = Vec::new();

@@ -465,3 +465,142 @@ fn post_as_works_without_an_async_runtime() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn permissions_follow_roles_and_overwrites() {
+    use discord_emulator::permission::{
+        ADMINISTRATOR, CREATE_PUBLIC_THREADS, EVERYONE, SEND_MESSAGES, SEND_MESSAGES_IN_THREADS,
+        VIEW_CHANNEL,
+    };
+    let emu = start();
+    let bot = Api::bot(&emu.base_url(), emu.bot_token());
+    let channel = emu.channel_id();
+    let guild = emu.guild_id();
+    let path = format!("/channels/{channel}/messages");
+    let missing = json!({"message": "Missing Permissions", "code": 50013});
+    assert_eq!(emu.bot_permissions(channel), EVERYONE);
+
+    // @everyone may not post: 50013, and nothing is stored.
+    emu.set_everyone_permissions(EVERYONE & !SEND_MESSAGES);
+    let refused = bot.post(&path, &json!({"content": "x"})).await;
+    assert_eq!((refused.status.as_u16(), refused.json()), (403, &missing));
+    assert!(emu.messages(channel).is_empty());
+
+    // A role of the bot grants it back; the guild's roles and the bot's member show it.
+    let role = emu.add_role("bots", SEND_MESSAGES);
+    emu.assign_role(emu.bot_user_id(), role).unwrap();
+    assert_eq!(bot.post(&path, &json!({"content": "x"})).await.status, 200);
+    let member = bot
+        .get(&format!("/guilds/{guild}/members/{}", emu.bot_user_id()))
+        .await;
+    assert_eq!(member.json()["roles"], json!([role.to_string()]));
+    let roles = bot.get(&format!("/guilds/{guild}")).await;
+    assert_eq!(roles.json()["roles"].as_array().unwrap().len(), 2);
+
+    // Overwrites: @everyone denies, the role's allows, the member's denies — in that order.
+    emu.set_everyone_permissions(EVERYONE);
+    emu.set_channel_overwrite(channel, guild, 0, SEND_MESSAGES)
+        .unwrap();
+    assert_eq!(
+        emu.bot_permissions(channel) & SEND_MESSAGES,
+        0,
+        "the @everyone overwrite beats a role's base permission"
+    );
+    emu.set_channel_overwrite(channel, role, SEND_MESSAGES, 0)
+        .unwrap();
+    assert_eq!(
+        emu.bot_permissions(channel) & SEND_MESSAGES,
+        SEND_MESSAGES,
+        "the role's overwrite allows it back"
+    );
+    let plain = emu.add_role("plain", 0);
+    let operator = emu.add_user("operator");
+    emu.assign_role(operator.id, plain).unwrap();
+    let user = Api::user(&emu.base_url(), &operator.token);
+    assert_eq!(user.post(&path, &json!({"content": "x"})).await.status, 403);
+    emu.set_channel_overwrite(channel, plain, SEND_MESSAGES, 0)
+        .unwrap();
+    assert_eq!(user.post(&path, &json!({"content": "x"})).await.status, 200);
+    emu.set_channel_overwrite(channel, operator.id, 0, SEND_MESSAGES)
+        .unwrap();
+    assert_eq!(user.post(&path, &json!({"content": "x"})).await.status, 403);
+    let shown = bot.get(&format!("/channels/{channel}")).await;
+    assert_eq!(
+        shown.json()["permission_overwrites"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+
+    // Threads: creating one needs CREATE_PUBLIC_THREADS, posting in it SEND_MESSAGES_IN_THREADS
+    // (taken from the parent's overwrites).
+    let root = emu
+        .post_as(&emu.add_user("writer"), channel, "root")
+        .unwrap_err();
+    assert!(root.to_string().contains("50013"), "{root}");
+    emu.remove_channel_overwrite(channel, guild).unwrap();
+    let root = emu.post_as(&operator, emu.channel_id(), "root");
+    assert!(
+        root.is_err(),
+        "the member overwrite still denies the operator"
+    );
+    emu.remove_channel_overwrite(channel, operator.id).unwrap();
+    let root = emu.post_as(&operator, channel, "root").unwrap();
+    emu.set_channel_overwrite(channel, emu.bot_user_id(), 0, CREATE_PUBLIC_THREADS)
+        .unwrap();
+    let threads = format!("/channels/{channel}/messages/{}/threads", root.id);
+    let no_thread = bot.post(&threads, &json!({"name": "t"})).await;
+    assert_eq!(
+        (no_thread.status.as_u16(), no_thread.json()),
+        (403, &missing)
+    );
+    emu.set_channel_overwrite(channel, emu.bot_user_id(), 0, SEND_MESSAGES_IN_THREADS)
+        .unwrap();
+    assert_eq!(bot.post(&threads, &json!({"name": "t"})).await.status, 201);
+    let in_thread = bot
+        .post(
+            &format!("/channels/{}/messages", root.id),
+            &json!({"content": "x"}),
+        )
+        .await;
+    assert_eq!(
+        (in_thread.status.as_u16(), in_thread.json()),
+        (403, &missing)
+    );
+
+    // ADMINISTRATOR overrides every overwrite; without VIEW_CHANNEL there is nothing.
+    let admin = emu.add_role("admin", ADMINISTRATOR);
+    emu.assign_role(emu.bot_user_id(), admin).unwrap();
+    assert_eq!(
+        emu.bot_permissions(root.id),
+        discord_emulator::permission::ALL
+    );
+    emu.set_everyone_permissions(EVERYONE & !VIEW_CHANNEL);
+    assert_ne!(emu.bot_permissions(channel), 0, "still an administrator");
+}
+
+#[tokio::test]
+async fn the_application_shows_its_privileged_intents_and_a_reset_token_is_refused() {
+    let emu = Emulator::start(
+        Config::default()
+            .rate_limits(RateLimits::unlimited())
+            .granted_privileged_intents(discord_emulator::Intents::MESSAGE_CONTENT),
+    )
+    .unwrap();
+    let bot = Api::bot(&emu.base_url(), emu.bot_token());
+    let app = bot.get("/applications/@me").await;
+    assert_eq!(
+        app.json()["flags"],
+        1 << 19,
+        "GATEWAY_MESSAGE_CONTENT_LIMITED"
+    );
+    assert_eq!(app.json()["id"], emu.bot_user_id().to_string());
+    emu.revoke_privileged_intents(discord_emulator::Intents::MESSAGE_CONTENT);
+    assert_eq!(bot.get("/applications/@me").await.json()["flags"], 0);
+
+    let new_token = emu.reset_bot_token();
+    assert_eq!(bot.get("/users/@me").await.status, 401);
+    let renewed = Api::bot(&emu.base_url(), &new_token);
+    assert_eq!(renewed.get("/users/@me").await.status, 200);
+}

@@ -39,7 +39,8 @@ pub struct ConnectorConfig {
     pub kind: ConnectorKind,
     /// Senders allowed to reach the orchestrator (Matrix user ids, Discord user ids, tmux
     /// senders). Messages from anyone else are dropped and counted. Required for Matrix and
-    /// Discord unless `allow_any_sender` is true.
+    /// Discord unless `allow_any_sender` is true (or, for Discord, `discord.allowed_roles` is
+    /// given).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_senders: Vec<String>,
     /// Admit messages from anyone who can post in the conversation.
@@ -241,6 +242,14 @@ pub struct DiscordConfig {
     /// Where the last seen message id is kept for backfill after a restart.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_dir: Option<PathBuf>,
+    /// Role ids whose members may reach the orchestrator, besides `allowed_senders`: a sender
+    /// passes if their user id is in `allowed_senders` or they have one of these roles.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_roles: Vec<Snowflake>,
+    /// Deliver only messages that mention the bot (`@bot`), with the mention removed from the
+    /// text; in the channel and in its threads alike. Reactions need no mention. Default false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_mention: bool,
 }
 
 /// A Discord id: 17 to 20 decimal digits, written as a string or a number.

@@ -26,17 +26,22 @@ pub(super) fn problems(config: &ConnectorConfig) -> Vec<ConfigProblem> {
         );
     }
     let remote = matches!(kind, ConnectorKind::MATRIX | ConnectorKind::DISCORD);
-    if remote && !config.allow_any_sender && config.allowed_senders.is_empty() {
-        let example = if kind == ConnectorKind::MATRIX {
-            "[\"@alice:example.org\"]"
+    let allowed_roles = config
+        .discord
+        .as_ref()
+        .map_or(0, |discord| discord.allowed_roles.len());
+    let admits_by_role = kind == ConnectorKind::DISCORD && allowed_roles > 0;
+    if remote && !config.allow_any_sender && config.allowed_senders.is_empty() && !admits_by_role {
+        let (example, roles) = if kind == ConnectorKind::MATRIX {
+            ("[\"@alice:example.org\"]", "")
         } else {
-            "[\"80351110224678912\"]"
+            ("[\"80351110224678912\"]", ", list discord.allowed_roles,")
         };
         out.push(
             "connector.allowed_senders",
             format!(
                 "required for kind {kind}: list the operators who may talk to the orchestrator \
-                 (e.g. {example}) or set allow_any_sender: true"
+                 (e.g. {example}){roles} or set allow_any_sender: true"
             ),
         );
     }
@@ -80,6 +85,12 @@ pub(super) fn problems(config: &ConnectorConfig) -> Vec<ConfigProblem> {
         && dir.as_os_str().is_empty()
     {
         out.push("connector.discord.state_dir", "must not be empty");
+    }
+    if config.allow_any_sender && allowed_roles > 0 {
+        out.push(
+            "connector.discord.allowed_roles",
+            "cannot be combined with allow_any_sender: remove one",
+        );
     }
     out.0
 }

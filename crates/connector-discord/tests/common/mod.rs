@@ -52,14 +52,27 @@ impl World {
 
     /// The roster block for another channel.
     pub fn config_for(&self, channel: Snowflake) -> ConnectorConfig {
+        self.config_with(channel, "")
+    }
+
+    /// The roster block for `channel` with more keys of the `discord` block (YAML lines
+    /// indented by four spaces, e.g. `"    require_mention: true\n"`).
+    pub fn config_with(&self, channel: Snowflake, discord_keys: &str) -> ConnectorConfig {
         ConnectorConfig::from_roster_str(&format!(
             "connector:\n  kind: discord\n  allowed_senders: ['{}']\n  discord:\n    \
-             channel_id: '{}'\n    state_dir: '{}'\n",
+             channel_id: '{}'\n    state_dir: '{}'\n{discord_keys}",
             self.operator.id,
             channel,
             self.state.path().display()
         ))
         .expect("a valid roster")
+    }
+
+    /// Opens the connector with `config`, through the descriptor.
+    pub async fn open_with(&self, config: &ConnectorConfig) -> Arc<dyn OrchestratorConnector> {
+        (connector_discord::DESCRIPTOR.create)(config, &self.env())
+            .await
+            .expect("open the Discord connector")
     }
 
     /// The bot token and the emulator's address.

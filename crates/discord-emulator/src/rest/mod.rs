@@ -4,6 +4,7 @@
 mod body;
 mod channels;
 mod gateway;
+mod guilds;
 mod messages;
 mod reactions;
 mod threads;
@@ -201,6 +202,9 @@ fn dispatch(route: RouteId, ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         RouteId::ListThreadMembers => threads::list_members(ctx),
         RouteId::CreateReaction => reactions::add(ctx),
         RouteId::DeleteOwnReaction => reactions::remove(ctx),
+        RouteId::GetCurrentApplication => users::get_current_application(ctx),
+        RouteId::GetGuild => guilds::get_guild(ctx),
+        RouteId::GetGuildMember => guilds::get_member(ctx),
     }
 }
 

@@ -1,4 +1,4 @@
-//! Get Current User (`/users/@me`).
+//! Get Current User (`/users/@me`) and Get Current Application (`/applications/@me`).
 
 use hyper::StatusCode;
 
@@ -11,4 +11,13 @@ pub(crate) fn get_current_user(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         StatusCode::OK,
         objects::current_user(ctx.world, ctx.caller_id()),
     ))
+}
+
+/// `GET /applications/@me`: the bot's application (its `flags` show the privileged intents
+/// switched on); a user token gets 401, as on Discord for a user without an application.
+pub(crate) fn get_current_application(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+    if !ctx.is_bot() {
+        return Err(ApiError::unauthorized());
+    }
+    Ok(Reply::Json(StatusCode::OK, objects::application(ctx.world)))
 }
