@@ -12,9 +12,10 @@ use connector_core::config::secrets::{DISCORD_BOT_TOKEN, Environment, SecretStri
 use connector_core::retry::RetryPolicy;
 use connector_core::sending::send_in_parts;
 use connector_core::{
-    Capabilities, Capability, ConnectorDescriptor, ConnectorFuture, ConnectorHealth, Error,
-    HistoryQuery, InboundMessage, Inbox, MessageId, OrchestratorConnector, OutboundMessage, Probe,
-    Result, SendReceipt, SenderPolicy, Subscription, ThreadId, check_outbound,
+    Capabilities, Capability, ConnectorDescriptor, ConnectorFuture, ConnectorHealth,
+    DiagnosisFuture, Error, HistoryQuery, InboundMessage, Inbox, MessageId, OrchestratorConnector,
+    OutboundMessage, Probe, Result, SendReceipt, SenderPolicy, Subscription, ThreadId,
+    check_outbound,
 };
 use serde_json::Value;
 use serenity_reqwest::Method;
@@ -36,7 +37,27 @@ pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
     kind: KIND,
     secrets: &[DISCORD_BOT_TOKEN],
     create,
+    diagnose_setup: Some(diagnose_setup),
 };
+
+/// The REST probes from the configuration alone, for when the connector refuses to open (a
+/// rejected token, a channel it cannot see); the gateway probe is skipped.
+fn diagnose_setup(config: &ConnectorConfig, env: &dyn Environment) -> DiagnosisFuture {
+    let prepared = prepare(config, env).and_then(|p| {
+        Ok((
+            Rest::new(&p.settings.base_url, &p.token)?,
+            p.settings.channel_id,
+        ))
+    });
+    Box::pin(async move {
+        match prepared {
+            Ok((rest, channel)) => {
+                diagnose::run(&rest, channel, None, &InboundStatus::default()).await
+            }
+            Err(e) => vec![Probe::fail("configuration", e.to_string())],
+        }
+    })
+}
 
 fn create(config: &ConnectorConfig, env: &dyn Environment) -> ConnectorFuture {
     let prepared = prepare(config, env);
@@ -477,7 +498,7 @@ impl OrchestratorConnector for DiscordConnector {
         diagnose::run(
             &self.rest,
             self.settings.channel_id,
-            &gateway,
+            Some(&gateway),
             &self.inbound_status,
         )
         .await

@@ -48,11 +48,12 @@ const INTENT: &str = "message content intent";
 const GATEWAY: &str = "gateway connected";
 
 /// Runs every probe for the bot in `channel` (never fails: a probe that cannot run is failed or
-/// skipped).
+/// skipped). Without a `gateway` (the connector could not be opened) the gateway probe is
+/// skipped and the REST probes still run.
 pub(crate) async fn run(
     rest: &Rest,
     channel: u64,
-    gateway: &GatewayState,
+    gateway: Option<&GatewayState>,
     inbound: &InboundStatus,
 ) -> Vec<Probe> {
     let mut probes = Vec::new();
@@ -113,7 +114,10 @@ pub(crate) async fn run(
     } else {
         Probe::skipped(INTENT, "the token was not accepted")
     });
-    probes.push(gateway_probe(gateway));
+    probes.push(match gateway {
+        Some(gateway) => gateway_probe(gateway),
+        None => Probe::skipped(GATEWAY, "the connector could not be opened"),
+    });
     probes
 }
 
@@ -213,8 +217,12 @@ fn channel_failure(channel: u64, refusal: &Refusal) -> Probe {
     }
 }
 
-async fn content_intent(rest: &Rest, gateway: &GatewayState, inbound: &InboundStatus) -> Probe {
-    if gateway.fatal.as_deref() == Some(MESSAGE_CONTENT_HINT) {
+async fn content_intent(
+    rest: &Rest,
+    gateway: Option<&GatewayState>,
+    inbound: &InboundStatus,
+) -> Probe {
+    if gateway.and_then(|g| g.fatal.as_deref()) == Some(MESSAGE_CONTENT_HINT) {
         return Probe::fail(
             INTENT,
             "the gateway refused the Message Content intent (close 4014)",
