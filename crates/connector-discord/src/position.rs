@@ -71,11 +71,22 @@ impl Positions {
         true
     }
 
-    /// Writes every position to disk, atomically and durably.
+    /// Writes every position to disk, atomically and durably (fsynced).
     pub(crate) async fn save(&self) -> Result<()> {
+        self.write(Durability::Synced).await
+    }
+
+    /// Writes every position atomically but without fsync: cheap enough for every message, and
+    /// it survives the process being killed (the kernel still holds the write), though not a
+    /// power loss. [`save`](Self::save) then makes it durable.
+    pub(crate) async fn save_volatile(&self) -> Result<()> {
+        self.write(Durability::ProcessCrash).await
+    }
+
+    async fn write(&self, durability: Durability) -> Result<()> {
         let text = render(&self.last);
         let path = self.path.clone();
-        tokio::task::spawn_blocking(move || write_atomically(&path, &text))
+        tokio::task::spawn_blocking(move || write_atomically(&path, &text, durability))
             .await
             .map_err(|e| Error::Backend {
                 kind: KIND.into(),
@@ -100,7 +111,16 @@ fn render(last: &BTreeMap<u64, u64>) -> String {
     serde_json::to_string_pretty(&raw).unwrap_or_default()
 }
 
-fn write_atomically(path: &Path, text: &str) -> Result<()> {
+/// How far a write of the positions must get before it counts as done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Durability {
+    /// Written and renamed into place: survives the process, not the machine.
+    ProcessCrash,
+    /// Also fsynced, file and directory: survives a power loss.
+    Synced,
+}
+
+fn write_atomically(path: &Path, text: &str, durability: Durability) -> Result<()> {
     use std::io::Write as _;
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| io_error("create the state directory", dir, e))?;
@@ -111,9 +131,14 @@ fn write_atomically(path: &Path, text: &str) -> Result<()> {
         let mut file = std::fs::File::create(&temporary)?;
         file.write_all(text.as_bytes())?;
         file.write_all(b"\n")?;
-        file.sync_all()?;
+        if durability == Durability::Synced {
+            file.sync_all()?;
+        }
         std::fs::rename(&temporary, path)?;
-        std::fs::File::open(dir)?.sync_all()
+        if durability == Durability::Synced {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
     };
     write().map_err(|e| io_error("save the positions", path, e))
 }

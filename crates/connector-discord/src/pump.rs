@@ -7,11 +7,13 @@
 //!    with `require_mention`, messages that do not mention the bot (see `access`);
 //! 3. hands it to the [`Inbox`] — waiting while nobody is subscribed — which drops repeats (a
 //!    resumed session may replay events; backfill and live events overlap);
-//! 4. only then records its id as the conversation's position, saved to disk once the pump has
-//!    caught up with the gateway (no event waiting), at least every [`SAVE_EVERY`] messages,
-//!    and when it stops — one write per batch rather than per message. A clean stop loses
-//!    nothing and replays nothing; after a crash, the messages delivered since the last save
-//!    (at most [`SAVE_EVERY`]) may be delivered again.
+//! 4. only then records its id as the conversation's position and writes it to disk: after
+//!    every message without fsync (atomic rename; it survives the process being killed), and
+//!    durably (fsynced) once the pump has caught up with the gateway (no event waiting), at
+//!    least every [`SAVE_EVERY`] messages, and when it stops — one fsync per batch rather than
+//!    per message. A clean stop or a killed process loses nothing and replays nothing; only a
+//!    power loss or kernel crash can replay the messages since the last fsync (at most
+//!    [`SAVE_EVERY`]).
 //!
 //! A MESSAGE_REACTION_ADD on a message the bot wrote, by an allowed sender other than the bot,
 //! becomes a reaction event (`InboundMessage::reaction`) whose id is derived from the message,
@@ -48,7 +50,7 @@ use crate::threads::{Place, Threads};
 /// position of their own are backfilled from there at the earliest.
 pub(crate) const SINCE_KEY: u64 = 0;
 
-/// The most messages delivered between two saves of the positions.
+/// The most messages delivered between two durable (fsynced) saves of the positions.
 pub(crate) const SAVE_EVERY: usize = 256;
 
 /// A REST page's size when backfilling.
@@ -316,6 +318,9 @@ impl Pump {
             self.unsaved += 1;
             if self.unsaved >= SAVE_EVERY {
                 self.save().await;
+            } else if let Err(error) = self.positions.save_volatile().await {
+                tracing::warn!(%error, "cannot write the delivery positions");
+                self.status.set_problem(Some(error.to_string()));
             }
         }
     }
