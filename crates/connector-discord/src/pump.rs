@@ -11,9 +11,9 @@
 //!    every message without fsync (atomic rename; it survives the process being killed), and
 //!    durably (fsynced) once the pump has caught up with the gateway (no event waiting), at
 //!    least every [`SAVE_EVERY`] messages, and when it stops — one fsync per batch rather than
-//!    per message. A clean stop or a killed process loses nothing and replays nothing; only a
-//!    power loss or kernel crash can replay the messages since the last fsync (at most
-//!    [`SAVE_EVERY`]).
+//!    per message. A clean stop loses nothing and replays nothing; a killed process replays at
+//!    most the message it was handing over; a power loss or kernel crash can replay the
+//!    messages since the last fsync (at most [`SAVE_EVERY`]).
 //!
 //! A MESSAGE_REACTION_ADD on a message the bot wrote, by an allowed sender other than the bot,
 //! becomes a reaction event (`InboundMessage::reaction`) whose id is derived from the message,
