@@ -50,6 +50,29 @@ impl Options {
     }
 }
 
+/// A bench's `--help` text: `summary` on top, `package`'s command line, the flags (`quick` says
+/// how long a quick run takes, `section` names the report's section), then `note` if not empty.
+pub fn usage(summary: &str, package: &str, quick: &str, section: &str, note: &str) -> String {
+    let mut usage = format!(
+        "\
+roundtrip — {summary}
+
+USAGE:
+    cargo bench -p {package} --bench roundtrip -- [--quick] [--write <path>]
+
+    --quick          small N (a smoke test, {quick})
+    --write <path>   write the report's {section} section there, keeping the other sections
+                     (relative: from the workspace root)
+"
+    );
+    if !note.is_empty() {
+        usage.push('\n');
+        usage.push_str(note);
+        usage.push('\n');
+    }
+    usage
+}
+
 /// A bench's `main`: parses the process's arguments (printing `usage` for `--help` or a bad
 /// flag), runs `run` and turns its error into a message on stderr and a failing exit code.
 pub fn run_main(usage: &str, run: impl FnOnce(&Options) -> Result<(), String>) -> ExitCode {
@@ -131,6 +154,29 @@ mod tests {
         assert_eq!(path, workspace_root().join("docs/benchmarks.md"));
         assert!(workspace_root().join("Cargo.toml").is_file());
         assert!(workspace_root().join("crates/bench-support").is_dir());
+    }
+
+    #[test]
+    fn usage_text() {
+        let usage = usage(
+            "tmux vs tmux",
+            "connector-tmux",
+            "a few seconds",
+            "tmux",
+            "",
+        );
+        assert_eq!(
+            usage,
+            "roundtrip — tmux vs tmux\n\nUSAGE:\n    cargo bench -p connector-tmux --bench roundtrip \
+             -- [--quick] [--write <path>]\n\n    --quick          small N (a smoke test, a few \
+             seconds)\n    --write <path>   write the report's tmux section there, keeping the \
+             other sections\n                     (relative: from the workspace root)\n"
+        );
+        let with_note = super::usage("s", "p", "q", "S", "Needs Synapse.");
+        assert!(
+            with_note.ends_with("workspace root)\n\nNeeds Synapse.\n"),
+            "{with_note}"
+        );
     }
 
     #[test]

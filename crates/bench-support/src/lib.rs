@@ -12,6 +12,8 @@
 //! * [`mod@format`]: how figures are written in the tables (`0.42 ms`, `12.3 MiB`);
 //! * [`machine`]: what the figures were measured on and the report's section heading;
 //! * [`memory`]: resident set sizes from `/proc/self/status`;
+//! * [`paired`]: the plan and results of a bench that measures the connector against a raw
+//!   client path by path (Matrix, Discord);
 //! * [`report`]: replacing one bench's marked section of the report file.
 //!
 //! A dev-dependency only; not published.
@@ -23,10 +25,11 @@ pub mod cli;
 pub mod format;
 pub mod machine;
 pub mod memory;
+pub mod paired;
 pub mod report;
 pub mod stats;
 
-pub use cli::{Options, publish, run_main};
+pub use cli::{Options, publish, run_main, usage};
 pub use format::{kib, ms};
 pub use machine::{Machine, tool};
 pub use memory::Rss;

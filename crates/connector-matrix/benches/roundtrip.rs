@@ -37,6 +37,7 @@ use std::process::{Command, ExitCode};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use bench_support::paired::{Plan, Results};
 use bench_support::{Burst, Machine, Measured, Options, Rss, kib, ms, ratio, tool};
 use connector_core::config::secrets::MATRIX_ACCESS_TOKEN;
 use connector_core::{ConnectorConfig, OrchestratorConnector, OutboundMessage, Subscription};
@@ -58,62 +59,44 @@ const LONG_POLL: Duration = Duration::from_secs(30);
 /// This bench's section of the report.
 const SECTION: &str = "matrix";
 
-const USAGE: &str = "\
-roundtrip — Matrix connector vs plain HTTP to the same Synapse
-
-USAGE:
-    cargo bench -p connector-matrix --bench roundtrip -- [--quick] [--write <path>]
-
-    --quick          small N (a smoke test, about 20 seconds)
-    --write <path>   write the report's Matrix section there, keeping the other sections
-                     (relative: from the workspace root)
-
-Needs Synapse: run `cargo xtask test` once (it provisions the venv) or set SYNAPSE_VENV.
-";
+/// The `--help` text.
+fn usage() -> String {
+    bench_support::usage(
+        "Matrix connector vs plain HTTP to the same Synapse",
+        "connector-matrix",
+        "about 20 seconds",
+        "Matrix",
+        "Needs Synapse: run `cargo xtask test` once (it provisions the venv) or set SYNAPSE_VENV.",
+    )
+}
 
 fn main() -> ExitCode {
-    bench_support::run_main(USAGE, run)
+    bench_support::run_main(&usage(), run)
 }
 
 /// How many samples each part gets.
-#[derive(Clone, Copy)]
-struct Plan {
-    /// Per path, not counted.
-    warmup: usize,
-    /// Sends per path.
-    sends: usize,
-    /// Inbound messages per path.
-    inbound: usize,
-    /// Messages in each burst.
-    burst: usize,
-    /// How long the connector idles before its RSS is read.
-    idle: Duration,
-}
-
-impl Plan {
-    fn new(quick: bool) -> Self {
-        if quick {
-            Self {
-                warmup: 3,
-                sends: 20,
-                inbound: 10,
-                burst: 50,
-                idle: Duration::from_secs(1),
-            }
-        } else {
-            Self {
-                warmup: 10,
-                sends: 200,
-                inbound: 150,
-                burst: 300,
-                idle: Duration::from_secs(3),
-            }
+fn plan(quick: bool) -> Plan {
+    if quick {
+        Plan {
+            warmup: 3,
+            sends: 20,
+            inbound: 10,
+            burst: 50,
+            idle: Duration::from_secs(1),
+        }
+    } else {
+        Plan {
+            warmup: 10,
+            sends: 200,
+            inbound: 150,
+            burst: 300,
+            idle: Duration::from_secs(3),
         }
     }
 }
 
 fn run(options: &Options) -> Result<(), String> {
-    let plan = Plan::new(options.quick);
+    let plan = plan(options.quick);
     if std::env::var_os("RUST_LOG").is_some() {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -136,42 +119,7 @@ fn run(options: &Options) -> Result<(), String> {
         wall: started.elapsed(),
     };
     bench_support::publish(options, SECTION, &report.markdown())?;
-    let failures = report.results.failures();
-    if failures > 0 {
-        return Err(format!(
-            "{failures} message(s) were not confirmed or not delivered exactly once (in order)"
-        ));
-    }
-    Ok(())
-}
-
-/// Everything the run measured.
-struct Results {
-    rss: Rss,
-    send_connector: Measured,
-    send_raw: Measured,
-    inbound_connector: Measured,
-    inbound_raw: Measured,
-    burst_connector: Burst,
-    burst_raw: Burst,
-}
-
-impl Results {
-    fn failures(&self) -> usize {
-        [
-            &self.send_connector,
-            &self.send_raw,
-            &self.inbound_connector,
-            &self.inbound_raw,
-        ]
-        .iter()
-        .map(|m| m.n - m.ok)
-        .sum::<usize>()
-            + [&self.burst_connector, &self.burst_raw]
-                .iter()
-                .map(|b| b.n - b.ok)
-                .sum::<usize>()
-    }
+    report.results.check()
 }
 
 async fn measure(plan: Plan) -> Result<(Machine, Results), String> {
@@ -822,42 +770,8 @@ impl Report {
             b = self.plan.burst,
             w = self.plan.warmup,
         );
-        let _ = writeln!(md, "| measure | connector | raw HTTP | ratio | verified |");
-        let _ = writeln!(md, "| --- | ---: | ---: | ---: | --- |");
-        let rows = [
-            ("send p50", &r.send_connector, &r.send_raw, 0.5),
-            ("send p99", &r.send_connector, &r.send_raw, 0.99),
-            ("inbound p50", &r.inbound_connector, &r.inbound_raw, 0.5),
-            ("inbound p99", &r.inbound_connector, &r.inbound_raw, 0.99),
-        ];
-        for (name, connector, raw, p) in rows {
-            let (c, w) = (connector.percentile(p), raw.percentile(p));
-            let _ = writeln!(
-                md,
-                "| {name} | {} | {} | {:.2} | {}/{} · {}/{} |",
-                ms(c),
-                ms(w),
-                ratio(c, w),
-                connector.ok,
-                connector.n,
-                raw.ok,
-                raw.n
-            );
-        }
+        md.push_str(&r.table("raw HTTP"));
         let (bc, br) = (&r.burst_connector, &r.burst_raw);
-        let _ = writeln!(
-            md,
-            "| burst of {}, msgs/s end to end | {:.0} | {:.0} | {:.2} | {}/{} · {}/{} in order, \
-             once |",
-            bc.n,
-            bc.per_second(),
-            br.per_second(),
-            br.per_second() / bc.per_second().max(f64::EPSILON),
-            bc.ok,
-            bc.n,
-            br.ok,
-            br.n
-        );
         let _ = writeln!(
             md,
             "| … the operator posting meanwhile, msgs/s | {:.0} | {:.0} | | {}/{} · {}/{} \

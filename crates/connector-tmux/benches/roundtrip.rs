@@ -47,19 +47,19 @@ const CONSOLE_SESSION: &str = "bench-console";
 /// This bench's section of the report.
 const SECTION: &str = "tmux";
 
-const USAGE: &str = "\
-roundtrip — tmux connector vs one tmux process per operation
-
-USAGE:
-    cargo bench -p connector-tmux --bench roundtrip -- [--quick] [--write <path>]
-
-    --quick          small N (a smoke test, a few seconds)
-    --write <path>   write the report's tmux section there, keeping the other sections
-                     (relative: from the workspace root)
-";
+/// The `--help` text.
+fn usage() -> String {
+    bench_support::usage(
+        "tmux connector vs one tmux process per operation",
+        "connector-tmux",
+        "a few seconds",
+        "tmux",
+        "",
+    )
+}
 
 fn main() -> ExitCode {
-    bench_support::run_main(USAGE, run)
+    bench_support::run_main(&usage(), run)
 }
 
 /// How many messages each path gets.
