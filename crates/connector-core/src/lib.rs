@@ -3,8 +3,8 @@
 //!
 //! This crate is deliberately thin and names no chat platform. Backends (`connector-tmux`,
 //! `connector-matrix`, `connector-discord`) implement [`OrchestratorConnector`] and use the shared
-//! behaviour here — [`chunking`], the sender [`allowlist`], [`retry`], [`dedupe`] and the
-//! [`Inbox`] that ties them together — so every backend behaves the same. Applications pick a
+//! behaviour here — [`chunking`], the sender [`allowlist`], [`retry`], [`dedupe`], outbound
+//! [`attachments`] and the [`Inbox`] that ties them together — so every backend behaves the same. Applications pick a
 //! backend at run time through `connector-registry`.
 //!
 //! ```
@@ -22,6 +22,7 @@
 //! ```
 
 pub mod allowlist;
+pub mod attachments;
 pub mod capability;
 pub mod chunking;
 pub mod config;

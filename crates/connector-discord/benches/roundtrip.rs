@@ -32,11 +32,12 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::path::Path;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use bench_support::paired::{Plan, Results};
+use bench_support::{Burst, Machine, Measured, Options, Rss, kib, ms, ratio};
 use connector_core::config::secrets::DISCORD_BOT_TOKEN;
 use connector_core::{ConnectorConfig, OrchestratorConnector, OutboundMessage, Subscription};
 use connector_discord::{DISCORD_API_BASE_URL, DiscordConnector};
@@ -59,111 +60,44 @@ const SETTLE: Duration = Duration::from_millis(30);
 /// GUILD_MESSAGES | MESSAGE_CONTENT, what the raw reader identifies with.
 const RAW_INTENTS: u64 = (1 << 9) | (1 << 15);
 
-const USAGE: &str = "\
-roundtrip — Discord connector vs raw HTTP and a raw gateway reader on the same emulator
-
-USAGE:
-    cargo bench -p connector-discord --bench roundtrip -- [--quick] [--write <path>]
-
-    --quick          small N (a smoke test, a few seconds)
-    --write <path>   write the report's Discord section there, keeping the other sections
-                     (relative: from the workspace root)
-";
+/// The `--help` text.
+fn usage() -> String {
+    bench_support::usage(
+        "Discord connector vs raw HTTP and a raw gateway reader on the same emulator",
+        "connector-discord",
+        "a few seconds",
+        "Discord",
+        "",
+    )
+}
 
 fn main() -> ExitCode {
-    let options = match Options::parse(std::env::args().skip(1)) {
-        Ok(Some(options)) => options,
-        Ok(None) => {
-            print!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("error: {message}\n\n{USAGE}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match run(&options) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// Command-line flags.
-struct Options {
-    quick: bool,
-    write: Option<PathBuf>,
-}
-
-impl Options {
-    /// `None` when help was asked for.
-    fn parse(args: impl Iterator<Item = String>) -> Result<Option<Self>, String> {
-        let mut quick = false;
-        let mut write = None;
-        // cargo passes `--bench` to harness-less benches under `cargo bench`, not under
-        // `cargo test --benches`; like criterion, the latter gets a short smoke run.
-        let mut benching = false;
-        let mut args = args;
-        while let Some(arg) = args.next() {
-            match arg.as_str() {
-                "--quick" => quick = true,
-                "--bench" => benching = true,
-                "--write" => {
-                    let path = args.next().ok_or("--write needs a path")?;
-                    write = Some(PathBuf::from(path));
-                }
-                "--help" | "-h" => return Ok(None),
-                other => return Err(format!("unknown argument `{other}`")),
-            }
-        }
-        Ok(Some(Self {
-            quick: quick || !benching,
-            write: write.map(|path| workspace_root().join(path)),
-        }))
-    }
+    bench_support::run_main(&usage(), run)
 }
 
 /// How many samples each part gets.
-#[derive(Clone, Copy)]
-struct Plan {
-    /// Per path, not counted.
-    warmup: usize,
-    /// Sends per path.
-    sends: usize,
-    /// Inbound messages per path.
-    inbound: usize,
-    /// Messages in each burst.
-    burst: usize,
-    /// How long the connector idles before its RSS is read.
-    idle: Duration,
-}
-
-impl Plan {
-    fn new(quick: bool) -> Self {
-        if quick {
-            Self {
-                warmup: 3,
-                sends: 20,
-                inbound: 20,
-                burst: 100,
-                idle: Duration::from_secs(1),
-            }
-        } else {
-            Self {
-                warmup: 20,
-                sends: 300,
-                inbound: 300,
-                burst: 1000,
-                idle: Duration::from_secs(3),
-            }
+fn plan(quick: bool) -> Plan {
+    if quick {
+        Plan {
+            warmup: 3,
+            sends: 20,
+            inbound: 20,
+            burst: 100,
+            idle: Duration::from_secs(1),
+        }
+    } else {
+        Plan {
+            warmup: 20,
+            sends: 300,
+            inbound: 300,
+            burst: 1000,
+            idle: Duration::from_secs(3),
         }
     }
 }
 
 fn run(options: &Options) -> Result<(), String> {
-    let plan = Plan::new(options.quick);
+    let plan = plan(options.quick);
     let started = Instant::now();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -179,48 +113,8 @@ fn run(options: &Options) -> Result<(), String> {
         results,
         wall: started.elapsed(),
     };
-    let markdown = report.markdown();
-    println!("\n{markdown}");
-    if let Some(path) = &options.write {
-        write_section(path, SECTION, &markdown)?;
-        println!("wrote the `{SECTION}` section of {}", path.display());
-    }
-    let failures = report.results.failures();
-    if failures > 0 {
-        return Err(format!(
-            "{failures} message(s) were not confirmed or not delivered exactly once (in order)"
-        ));
-    }
-    Ok(())
-}
-
-/// Everything the run measured.
-struct Results {
-    rss: Rss,
-    send_connector: Measured,
-    send_raw: Measured,
-    inbound_connector: Measured,
-    inbound_raw: Measured,
-    burst_connector: Burst,
-    burst_raw: Burst,
-}
-
-impl Results {
-    fn failures(&self) -> usize {
-        [
-            &self.send_connector,
-            &self.send_raw,
-            &self.inbound_connector,
-            &self.inbound_raw,
-        ]
-        .iter()
-        .map(|m| m.n - m.ok)
-        .sum::<usize>()
-            + [&self.burst_connector, &self.burst_raw]
-                .iter()
-                .map(|b| b.n - b.ok)
-                .sum::<usize>()
-    }
+    bench_support::publish(options, SECTION, &report.markdown())?;
+    report.results.check()
 }
 
 /// The emulator's side: the operator, and posting as them.
@@ -245,7 +139,7 @@ async fn measure(plan: Plan) -> Result<(Machine, Results), String> {
         .map_err(|e| format!("the emulator: {e}"))?;
     let operator = emulator.add_user("operator");
     let world = World { emulator, operator };
-    let machine = Machine::describe();
+    let machine = Machine::describe("discord-emulator in-process");
     println!("roundtrip: {}", machine.summary());
     let state = tempfile::tempdir().map_err(|e| format!("a temporary state directory: {e}"))?;
 
@@ -695,123 +589,7 @@ fn in_order(texts: &[String], received: &[String]) -> usize {
 }
 
 // ----------------------------------------------------------------------------------------------
-// Memory.
-
-/// Resident set sizes, in KiB, from `/proc/self/status`.
-#[derive(Clone, Copy, Default)]
-struct Rss {
-    /// `VmRSS`: everything resident.
-    vm: u64,
-    /// `RssAnon`: heap and stacks (without the mapped code and files).
-    anon: u64,
-    /// The process's `VmRSS` at the end of the idle period.
-    total: u64,
-}
-
-impl Rss {
-    fn read() -> Result<Self, String> {
-        let status = std::fs::read_to_string("/proc/self/status")
-            .map_err(|e| format!("/proc/self/status: {e}"))?;
-        let field = |name: &str| -> Result<u64, String> {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix(name))
-                .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-                .ok_or_else(|| format!("/proc/self/status has no {name}"))
-        };
-        Ok(Self {
-            vm: field("VmRSS:")?,
-            anon: field("RssAnon:")?,
-            total: 0,
-        })
-    }
-
-    fn increment(before: Self, after: Self) -> Self {
-        Self {
-            vm: after.vm.saturating_sub(before.vm),
-            anon: after.anon.saturating_sub(before.anon),
-            total: after.vm,
-        }
-    }
-}
-
-// ----------------------------------------------------------------------------------------------
 // Figures and the report.
-
-/// One path's N sequential messages.
-struct Measured {
-    n: usize,
-    /// Confirmed (sends) or delivered (inbound).
-    ok: usize,
-    latencies: Vec<Duration>,
-}
-
-impl Measured {
-    fn new(n: usize) -> Self {
-        Self {
-            n,
-            ok: 0,
-            latencies: Vec::with_capacity(n),
-        }
-    }
-
-    /// Nearest-rank percentile.
-    fn percentile(&self, p: f64) -> Duration {
-        let mut sorted = self.latencies.clone();
-        sorted.sort_unstable();
-        let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len().max(1));
-        sorted.get(rank - 1).copied().unwrap_or_default()
-    }
-
-    fn p50(&self) -> Duration {
-        self.percentile(0.50)
-    }
-}
-
-/// One burst of N messages.
-struct Burst {
-    n: usize,
-    /// Dispatched by the emulator.
-    posted: usize,
-    /// Delivered once each, in order.
-    ok: usize,
-    /// First dispatch → last delivery.
-    elapsed: Duration,
-    /// First dispatch → the last dispatch returned.
-    posting: Duration,
-}
-
-impl Burst {
-    fn new(n: usize) -> Self {
-        Self {
-            n,
-            posted: 0,
-            ok: 0,
-            elapsed: Duration::ZERO,
-            posting: Duration::ZERO,
-        }
-    }
-
-    /// Delivered messages a second, end to end.
-    fn per_second(&self) -> f64 {
-        self.ok as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
-    }
-
-    /// How long after the last dispatch returned the last message was delivered.
-    fn lag(&self) -> Duration {
-        self.elapsed.saturating_sub(self.posting)
-    }
-
-    /// Messages dispatched a second.
-    fn posted_per_second(&self) -> f64 {
-        self.posted as f64 / self.posting.as_secs_f64().max(f64::EPSILON)
-    }
-}
-
-/// `connector ÷ raw` of two durations.
-fn ratio(connector: Duration, raw: Duration) -> f64 {
-    connector.as_secs_f64() / raw.as_secs_f64().max(f64::EPSILON)
-}
 
 struct Report {
     machine: Machine,
@@ -824,24 +602,11 @@ struct Report {
 impl Report {
     fn markdown(&self) -> String {
         let r = &self.results;
-        let mut md = String::new();
-        let _ = writeln!(md, "## Discord\n");
-        let _ = writeln!(
-            md,
-            "<!-- generated by `cargo xtask bench`, do not edit; the bench is \
-             crates/connector-discord/benches/roundtrip.rs -->\n"
-        );
-        let _ = writeln!(
-            md,
-            "Generated by `cargo xtask bench` on {}, machine: {}; the whole run took {:.0} s.{}\n",
-            self.machine.date,
-            self.machine.summary(),
-            self.wall.as_secs_f64(),
-            if self.quick {
-                " **Quick run (small N): a smoke test, not figures to rely on.**"
-            } else {
-                ""
-            }
+        let mut md = self.machine.heading(
+            "Discord",
+            "crates/connector-discord/benches/roundtrip.rs",
+            Some(self.wall),
+            self.quick,
         );
         let _ = writeln!(
             md,
@@ -863,42 +628,8 @@ impl Report {
             b = self.plan.burst,
             w = self.plan.warmup,
         );
-        let _ = writeln!(md, "| measure | connector | raw | ratio | verified |");
-        let _ = writeln!(md, "| --- | ---: | ---: | ---: | --- |");
-        let rows = [
-            ("send p50", &r.send_connector, &r.send_raw, 0.5),
-            ("send p99", &r.send_connector, &r.send_raw, 0.99),
-            ("inbound p50", &r.inbound_connector, &r.inbound_raw, 0.5),
-            ("inbound p99", &r.inbound_connector, &r.inbound_raw, 0.99),
-        ];
-        for (name, connector, raw, p) in rows {
-            let (c, w) = (connector.percentile(p), raw.percentile(p));
-            let _ = writeln!(
-                md,
-                "| {name} | {} | {} | {:.2} | {}/{} · {}/{} |",
-                ms(c),
-                ms(w),
-                ratio(c, w),
-                connector.ok,
-                connector.n,
-                raw.ok,
-                raw.n
-            );
-        }
+        md.push_str(&r.table("raw"));
         let (bc, br) = (&r.burst_connector, &r.burst_raw);
-        let _ = writeln!(
-            md,
-            "| burst of {}, msgs/s end to end | {:.0} | {:.0} | {:.2} | {}/{} · {}/{} in order, \
-             once |",
-            bc.n,
-            bc.per_second(),
-            br.per_second(),
-            br.per_second() / bc.per_second().max(f64::EPSILON),
-            bc.ok,
-            bc.n,
-            br.ok,
-            br.n
-        );
         let _ = writeln!(
             md,
             "| … the emulator dispatching meanwhile, msgs/s | {:.0} | {:.0} | | |",
@@ -1049,116 +780,4 @@ impl Report {
         );
         md
     }
-}
-
-fn ms(duration: Duration) -> String {
-    let ms = duration.as_secs_f64() * 1000.0;
-    if ms < 10.0 {
-        format!("{ms:.2} ms")
-    } else {
-        format!("{ms:.1} ms")
-    }
-}
-
-fn kib(kib: u64) -> String {
-    format!("{:.1} MiB", kib as f64 / 1024.0)
-}
-
-/// What the figures were measured on.
-struct Machine {
-    date: String,
-    cores: usize,
-    cpu: Option<String>,
-    rustc: String,
-}
-
-impl Machine {
-    fn describe() -> Self {
-        let cpu = std::fs::read_to_string("/proc/cpuinfo")
-            .ok()
-            .and_then(|info| {
-                info.lines()
-                    .find_map(|l| l.strip_prefix("model name"))
-                    .and_then(|l| l.split_once(':'))
-                    .map(|(_, model)| model.trim().to_owned())
-            });
-        let now = connector_core::Timestamp::now().to_string();
-        Self {
-            date: now.get(..10).unwrap_or(&now).to_owned(),
-            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            cpu,
-            rustc: tool(Command::new("rustc").arg("-V")).unwrap_or_else(|| "rustc".to_owned()),
-        }
-    }
-
-    fn summary(&self) -> String {
-        let cpu = self
-            .cpu
-            .as_deref()
-            .map(|cpu| format!(" ({cpu})"))
-            .unwrap_or_default();
-        let rustc = self.rustc.split(" (").next().unwrap_or(&self.rustc);
-        format!(
-            "{} cores{cpu}, discord-emulator in-process, {rustc}",
-            self.cores
-        )
-    }
-}
-
-/// A tool's trimmed standard output, if it ran and succeeded.
-fn tool(command: &mut Command) -> Option<String> {
-    let out = command.output().ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-}
-
-/// The workspace root: two folders above this crate.
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .unwrap_or(Path::new("."))
-        .to_path_buf()
-}
-
-// ----------------------------------------------------------------------------------------------
-// The report file, shared with the other benches (the tmux and Matrix benches have the same
-// code).
-
-/// The top of a report file that does not exist yet.
-const REPORT_HEADER: &str = "# Benchmarks\n\n\
-Written by `cargo xtask bench`. Each section belongs to one bench, which replaces it (between its \
-`<!-- bench:… -->` markers) on every run and leaves the others alone; do not edit by hand.\n";
-
-/// Replaces bench `name`'s section of the report at `path` — the text between
-/// `<!-- bench:<name>:start -->` and `<!-- bench:<name>:end -->` — with `section`, keeping the
-/// rest. A section not there yet is appended; a file without any section markers (or none at
-/// all) is started afresh.
-fn write_section(path: &Path, name: &str, section: &str) -> Result<(), String> {
-    let old = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(format!("could not read {}: {e}", path.display())),
-    };
-    let start = format!("<!-- bench:{name}:start -->");
-    let end = format!("<!-- bench:{name}:end -->");
-    let block = format!("{start}\n{}\n{end}\n", section.trim_end());
-    let new = match (old.find(&start), old.find(&end)) {
-        (Some(from), Some(to)) if from < to => {
-            let after = &old[to + end.len()..];
-            format!(
-                "{}{block}{}",
-                &old[..from],
-                after.strip_prefix('\n').unwrap_or(after)
-            )
-        }
-        _ if old.contains("<!-- bench:") => format!("{}\n\n{block}", old.trim_end()),
-        _ => format!("{REPORT_HEADER}\n{block}"),
-    };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("could not create {}: {e}", dir.display()))?;
-    }
-    std::fs::write(path, new).map_err(|e| format!("could not write {}: {e}", path.display()))
 }

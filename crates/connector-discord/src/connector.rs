@@ -437,7 +437,7 @@ impl OrchestratorConnector for DiscordConnector {
         self.ensure_open()?;
         // Files are read (and refused) before anything is posted.
         let attachments = outbound::prepare_attachments(&message.attachments).await?;
-        let text = attachments.text_with_links(&message.text);
+        let text = attachments.text_with_links(&message.text, outbound::LINK_GAP);
         let thread = match &message.thread_id {
             Some(thread) => {
                 Some(outbound::thread_target(&self.rest, &self.retry, &self.threads, thread).await?)
@@ -445,7 +445,7 @@ impl OrchestratorConnector for DiscordConnector {
             None => None,
         };
         let channel = thread.unwrap_or(self.settings.channel_id);
-        let uploads = attachments.uploads.as_slice();
+        let uploads = attachments.files.as_slice();
         let ids = if text.trim().is_empty() {
             // Files alone (`check_outbound` let the message through): one message, no text.
             let key = message.idempotency_key.clone();

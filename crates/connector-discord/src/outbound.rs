@@ -5,8 +5,7 @@
 //! created, so a retry after a lost answer never posts twice. Files go with the first part as
 //! `multipart/form-data` (`payload_json` + `files[n]`), under the same nonce.
 
-use std::path::Path;
-
+use connector_core::attachments::{self, LinkGap, Prepared, UploadLimit, invalid_attachment};
 use connector_core::retry::RetryPolicy;
 use connector_core::{Attachment, Error, IdempotencyKey, MessageId, Result, ThreadId};
 use serde_json::{Value, json};
@@ -26,103 +25,31 @@ pub(crate) const MAX_UPLOAD_BYTES: u64 = 25 * 1024 * 1024;
 /// The most files one Discord message may carry.
 pub(crate) const MAX_FILES: usize = 10;
 
-/// A message's attachments, ready to send: the files to upload and the links to append.
-#[derive(Debug, Default)]
-pub(crate) struct Prepared {
-    /// The local files, read.
-    pub(crate) uploads: Vec<Upload>,
-    /// The links (Discord has no link attachments: they go in the text).
-    pub(crate) links: Vec<String>,
-}
+/// What separates a message's text from its links: a line break.
+pub(crate) const LINK_GAP: LinkGap = LinkGap::Line;
 
-impl Prepared {
-    /// `text` with the links appended, one a line.
-    pub(crate) fn text_with_links(&self, text: &str) -> String {
-        if self.links.is_empty() {
-            return text.to_owned();
-        }
-        let links = self.links.join("\n");
-        if text.trim().is_empty() {
-            links
-        } else {
-            format!("{}\n{links}", text.trim_end())
-        }
-    }
-}
-
-fn invalid_attachment(message: String) -> Error {
-    Error::InvalidInput {
-        field: "attachments",
-        message,
-    }
-}
-
-/// Reads the files of `attachments` and collects its links, refusing a missing or unreadable
-/// file and more than Discord takes (10 files, 25 MiB in all) before anything is sent.
-pub(crate) async fn prepare_attachments(attachments: &[Attachment]) -> Result<Prepared> {
-    let mut prepared = Prepared::default();
-    let mut total: u64 = 0;
-    for attachment in attachments {
-        match attachment {
-            Attachment::Path(path) => {
-                let upload = read_file(path, &mut total).await?;
-                prepared.uploads.push(upload);
-            }
-            Attachment::Url(url) => {
-                let url = url.trim();
-                if url.is_empty() {
-                    return Err(invalid_attachment("an attachment link is empty".into()));
-                }
-                prepared.links.push(url.to_owned());
-            }
-            other => {
-                return Err(invalid_attachment(format!(
-                    "Discord cannot send this kind of attachment: {other:?}"
-                )));
-            }
-        }
-    }
-    if prepared.uploads.len() > MAX_FILES {
+/// Reads the files of `attachments` and collects its links (Discord has no link attachments:
+/// they go in the text), refusing a missing or unreadable file and more than Discord takes
+/// (10 files, 25 MiB in all) before anything is sent.
+pub(crate) async fn prepare_attachments(attachments: &[Attachment]) -> Result<Prepared<Upload>> {
+    let limit = UploadLimit::all_files(
+        MAX_UPLOAD_BYTES,
+        format!(
+            "a message's files may weigh at most {MAX_UPLOAD_BYTES} bytes (25 MiB) together on \
+             Discord"
+        ),
+    );
+    let prepared = attachments::prepare(attachments, Some(&limit)).await?;
+    if prepared.files.len() > MAX_FILES {
         return Err(invalid_attachment(format!(
             "{} files: Discord takes at most {MAX_FILES} per message",
-            prepared.uploads.len()
+            prepared.files.len()
         )));
     }
-    Ok(prepared)
-}
-
-async fn read_file(path: &Path, total: &mut u64) -> Result<Upload> {
-    let shown = path.display();
-    let filename = path
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .filter(|name| !name.is_empty())
-        .ok_or_else(|| invalid_attachment(format!("{shown} names no file")))?;
-    let metadata = tokio::fs::metadata(path)
-        .await
-        .map_err(|e| invalid_attachment(format!("cannot read {shown}: {e}")))?;
-    if !metadata.is_file() {
-        return Err(invalid_attachment(format!("{shown} is not a file")));
-    }
-    let too_big = |size: u64| {
-        invalid_attachment(format!(
-            "{shown} is {size} bytes: a message's files may weigh at most {MAX_UPLOAD_BYTES} \
-             bytes (25 MiB) together on Discord"
-        ))
-    };
-    if total.saturating_add(metadata.len()) > MAX_UPLOAD_BYTES {
-        return Err(too_big(metadata.len()));
-    }
-    let data = tokio::fs::read(path)
-        .await
-        .map_err(|e| invalid_attachment(format!("cannot read {shown}: {e}")))?;
-    // Measured again: the file may have grown since.
-    let size = u64::try_from(data.len()).unwrap_or(u64::MAX);
-    *total = total.saturating_add(size);
-    if *total > MAX_UPLOAD_BYTES {
-        return Err(too_big(size));
-    }
-    Ok(Upload { filename, data })
+    Ok(prepared.map_files(|file| Upload {
+        filename: file.filename,
+        data: file.data,
+    }))
 }
 
 /// Posts `text` (and `uploads`, if any) in `channel` (the channel, or a thread if `in_thread`)
@@ -336,18 +263,21 @@ mod tests {
 
     #[test]
     fn links_end_the_text() {
-        let prepared = Prepared {
-            uploads: Vec::new(),
+        let prepared = Prepared::<Upload> {
+            files: Vec::new(),
             links: vec!["https://a.example/1".into(), "https://b.example/2".into()],
         };
         assert_eq!(
-            prepared.text_with_links("see:\n"),
+            prepared.text_with_links("see:\n", LINK_GAP),
             "see:\nhttps://a.example/1\nhttps://b.example/2"
         );
         assert_eq!(
-            prepared.text_with_links(" "),
+            prepared.text_with_links(" ", LINK_GAP),
             "https://a.example/1\nhttps://b.example/2"
         );
-        assert_eq!(Prepared::default().text_with_links("as is "), "as is ");
+        assert_eq!(
+            Prepared::<Upload>::default().text_with_links("as is ", LINK_GAP),
+            "as is "
+        );
     }
 }

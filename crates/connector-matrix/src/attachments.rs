@@ -2,21 +2,25 @@
 //! the media repository, and sent as `m.image` / `m.file` events.
 //!
 //! * A [`Attachment::Path`] is read whole and checked against the homeserver's upload limit
-//!   (`m.upload.size`) first: a missing, unreadable or too large file is an
-//!   [`Error::InvalidInput`] naming the path, and nothing is uploaded or posted.
+//!   (`m.upload.size`) first, by [`connector_core::attachments::prepare`]: a missing,
+//!   unreadable or too large file is an [`Error::InvalidInput`] naming the path, and nothing is
+//!   uploaded or posted.
 //! * Its MIME type comes from the file name's extension (`application/octet-stream` when
 //!   unknown). `image/*` files become `m.image` events (with width and height for PNG and GIF,
 //!   read from the header), everything else `m.file`; `body` is the file name, `info` holds
 //!   the MIME type and the size.
 //! * A [`Attachment::Url`] is a link: Matrix has no link attachments, so links are appended to
-//!   the text, one a line.
+//!   the text, one a line, after a blank line ([`LINK_GAP`]).
 //! * The download URL of an `mxc://` URI, for inbound attachments, is the authenticated media
 //!   endpoint [`download_url`]: it needs the bot's access token as a bearer token.
 
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use connector_core::{Attachment, Error, Result};
+#[cfg(doc)]
+use connector_core::Error;
+use connector_core::attachments::{self, LinkGap, Prepared, UploadLimit};
+use connector_core::{Attachment, Result};
 use matrix_sdk::ruma::UInt;
 use matrix_sdk::ruma::events::room::MediaSource;
 use matrix_sdk::ruma::events::room::message::{
@@ -38,6 +42,17 @@ pub(crate) struct LocalFile {
     pub(crate) mime: Mime,
     /// The file's bytes.
     pub(crate) data: Vec<u8>,
+}
+
+impl From<attachments::LocalFile> for LocalFile {
+    fn from(file: attachments::LocalFile) -> Self {
+        Self {
+            mime: mime_guess::from_path(&file.path).first_or_octet_stream(),
+            path: file.path,
+            filename: file.filename,
+            data: file.data,
+        }
+    }
 }
 
 impl LocalFile {
@@ -79,96 +94,22 @@ impl Uploads {
     }
 }
 
-/// A message's attachments, ready to send: the files to upload and the links to append.
-#[derive(Debug, Default)]
-pub(crate) struct Prepared {
-    /// The local files, read.
-    pub(crate) files: Vec<LocalFile>,
-    /// The links.
-    pub(crate) links: Vec<String>,
-}
-
-impl Prepared {
-    /// `text` with the links appended, one a line.
-    pub(crate) fn text_with_links(&self, text: &str) -> String {
-        if self.links.is_empty() {
-            return text.to_owned();
-        }
-        let links = self.links.join("\n");
-        if text.trim().is_empty() {
-            links
-        } else {
-            format!("{}\n\n{links}", text.trim_end())
-        }
-    }
-}
-
-fn invalid(message: String) -> Error {
-    Error::InvalidInput {
-        field: "attachments",
-        message,
-    }
-}
+/// What separates a message's text from its links: a blank line.
+pub(crate) const LINK_GAP: LinkGap = LinkGap::BlankLine;
 
 /// Reads the files of `attachments` and collects its links, refusing a missing, unreadable or
 /// empty-named file, and one over `max_upload` bytes, before anything is sent.
-pub(crate) async fn prepare(attachments: &[Attachment], max_upload: u64) -> Result<Prepared> {
-    let mut prepared = Prepared::default();
-    for attachment in attachments {
-        match attachment {
-            Attachment::Path(path) => prepared.files.push(read_file(path, max_upload).await?),
-            Attachment::Url(url) => {
-                let url = url.trim();
-                if url.is_empty() {
-                    return Err(invalid("an attachment link is empty".into()));
-                }
-                prepared.links.push(url.to_owned());
-            }
-            other => {
-                return Err(invalid(format!(
-                    "Matrix cannot send this kind of attachment: {other:?}"
-                )));
-            }
-        }
-    }
-    Ok(prepared)
-}
-
-async fn read_file(path: &Path, max_upload: u64) -> Result<LocalFile> {
-    let shown = path.display();
-    let filename = path
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .filter(|name| !name.is_empty())
-        .ok_or_else(|| invalid(format!("{shown} names no file")))?;
-    let metadata = tokio::fs::metadata(path)
-        .await
-        .map_err(|e| invalid(format!("cannot read {shown}: {e}")))?;
-    if !metadata.is_file() {
-        return Err(invalid(format!("{shown} is not a file")));
-    }
-    let too_big = |size: u64| {
-        invalid(format!(
-            "{shown} is {size} bytes: the homeserver takes uploads of at most {max_upload} bytes"
-        ))
-    };
-    if metadata.len() > max_upload {
-        return Err(too_big(metadata.len()));
-    }
-    let data = tokio::fs::read(path)
-        .await
-        .map_err(|e| invalid(format!("cannot read {shown}: {e}")))?;
-    // Measured again: the file may have grown since.
-    let size = u64::try_from(data.len()).unwrap_or(u64::MAX);
-    if size > max_upload {
-        return Err(too_big(size));
-    }
-    Ok(LocalFile {
-        path: path.to_owned(),
-        mime: mime_guess::from_path(path).first_or_octet_stream(),
-        filename,
-        data,
-    })
+pub(crate) async fn prepare(
+    attachments: &[Attachment],
+    max_upload: u64,
+) -> Result<Prepared<LocalFile>> {
+    let limit = UploadLimit::each_file(
+        max_upload,
+        format!("the homeserver takes uploads of at most {max_upload} bytes"),
+    );
+    Ok(attachments::prepare(attachments, Some(&limit))
+        .await?
+        .map_files(LocalFile::from))
 }
 
 /// The `m.image` or `m.file` event of `file`, uploaded as `source`, in `thread` if given.
@@ -284,16 +225,16 @@ mod tests {
 
     #[test]
     fn links_are_appended_and_mxc_uris_become_download_urls() {
-        let prepared = Prepared {
+        let prepared = Prepared::<LocalFile> {
             files: Vec::new(),
             links: vec!["https://ci.example/1".into(), "https://ci.example/2".into()],
         };
         assert_eq!(
-            prepared.text_with_links("Build log:\n"),
+            prepared.text_with_links("Build log:\n", LINK_GAP),
             "Build log:\n\nhttps://ci.example/1\nhttps://ci.example/2"
         );
         assert_eq!(
-            prepared.text_with_links(" "),
+            prepared.text_with_links(" ", LINK_GAP),
             "https://ci.example/1\nhttps://ci.example/2"
         );
         assert_eq!(

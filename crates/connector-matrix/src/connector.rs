@@ -548,7 +548,7 @@ impl OrchestratorConnector for MatrixConnector {
             u64::MAX
         };
         let prepared = attachments::prepare(&message.attachments, max_upload).await?;
-        let text = prepared.text_with_links(&message.text);
+        let text = prepared.text_with_links(&message.text, attachments::LINK_GAP);
         let has_text = !text.trim().is_empty();
         // The files' events follow the text's parts: their transaction ids need the count.
         let text_parts = if has_text && !prepared.files.is_empty() {

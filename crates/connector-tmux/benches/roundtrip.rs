@@ -28,12 +28,13 @@
 
 use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
-use std::io::{ErrorKind, Write as _};
-use std::path::{Path, PathBuf};
+use std::io::Write as _;
+use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
-use connector_core::{OrchestratorConnector, OutboundMessage, SenderPolicy, Timestamp};
+use bench_support::{Machine, Options, ms, percentile};
+use connector_core::{OrchestratorConnector, OutboundMessage, SenderPolicy};
 use connector_tmux::{Socket, TmuxConnector, TmuxSettings};
 
 /// How long one message may take before it counts as failed.
@@ -46,70 +47,19 @@ const CONSOLE_SESSION: &str = "bench-console";
 /// This bench's section of the report.
 const SECTION: &str = "tmux";
 
-const USAGE: &str = "\
-roundtrip — tmux connector vs one tmux process per operation
-
-USAGE:
-    cargo bench -p connector-tmux --bench roundtrip -- [--quick] [--write <path>]
-
-    --quick          small N (a smoke test, a few seconds)
-    --write <path>   write the report's tmux section there, keeping the other sections
-                     (relative: from the workspace root)
-";
+/// The `--help` text.
+fn usage() -> String {
+    bench_support::usage(
+        "tmux connector vs one tmux process per operation",
+        "connector-tmux",
+        "a few seconds",
+        "tmux",
+        "",
+    )
+}
 
 fn main() -> ExitCode {
-    let options = match Options::parse(std::env::args().skip(1)) {
-        Ok(Some(options)) => options,
-        Ok(None) => {
-            print!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("error: {message}\n\n{USAGE}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match run(&options) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// Command-line flags.
-struct Options {
-    quick: bool,
-    write: Option<PathBuf>,
-}
-
-impl Options {
-    /// `None` when help was asked for.
-    fn parse(args: impl Iterator<Item = String>) -> Result<Option<Self>, String> {
-        let mut quick = false;
-        let mut write = None;
-        // cargo passes `--bench` to harness-less benches under `cargo bench`, not under
-        // `cargo test --benches`; like criterion, the latter gets a short smoke run.
-        let mut benching = false;
-        let mut args = args;
-        while let Some(arg) = args.next() {
-            match arg.as_str() {
-                "--quick" => quick = true,
-                "--bench" => benching = true,
-                "--write" => {
-                    let path = args.next().ok_or("--write needs a path")?;
-                    write = Some(PathBuf::from(path));
-                }
-                "--help" | "-h" => return Ok(None),
-                other => return Err(format!("unknown argument `{other}`")),
-            }
-        }
-        Ok(Some(Self {
-            quick: quick || !benching,
-            write: write.map(|path| workspace_root().join(path)),
-        }))
-    }
+    bench_support::run_main(&usage(), run)
 }
 
 /// How many messages each path gets.
@@ -144,7 +94,7 @@ impl Plan {
 
 fn run(options: &Options) -> Result<(), String> {
     let plan = Plan::new(options.quick);
-    let machine = Machine::describe();
+    let machine = describe_machine();
     println!(
         "roundtrip: {} mode, {}",
         if options.quick { "quick" } else { "full" },
@@ -171,12 +121,7 @@ fn run(options: &Options) -> Result<(), String> {
         quick: options.quick,
         results,
     };
-    let markdown = report.markdown();
-    println!("\n{markdown}");
-    if let Some(path) = &options.write {
-        write_section(path, SECTION, &markdown)?;
-        println!("wrote the `{SECTION}` section of {}", path.display());
-    }
+    bench_support::publish(options, SECTION, &report.markdown())?;
     let failures: usize = report.results.iter().map(|r| r.n - r.ok).sum();
     if failures > 0 {
         return Err(format!(
@@ -552,15 +497,6 @@ fn run_tool(command: &mut Command) -> Result<String, String> {
     }
 }
 
-/// The workspace root: two folders above this crate.
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .unwrap_or(Path::new("."))
-        .to_path_buf()
-}
-
 // ----------------------------------------------------------------------------------------------
 // Figures and the report.
 
@@ -613,20 +549,12 @@ impl Measured {
         self.n as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
     }
 
-    /// Nearest-rank percentile.
-    fn percentile(&self, p: f64) -> Duration {
-        let mut sorted = self.latencies.clone();
-        sorted.sort_unstable();
-        let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len().max(1));
-        sorted.get(rank - 1).copied().unwrap_or_default()
-    }
-
     fn p50(&self) -> Duration {
-        self.percentile(0.50)
+        percentile(&self.latencies, 0.50)
     }
 
     fn p99(&self) -> Duration {
-        self.percentile(0.99)
+        percentile(&self.latencies, 0.99)
     }
 }
 
@@ -661,23 +589,11 @@ impl Report {
     }
 
     fn markdown(&self) -> String {
-        let mut md = String::new();
-        let _ = writeln!(md, "## tmux\n");
-        let _ = writeln!(
-            md,
-            "<!-- generated by `cargo xtask bench`, do not edit; the bench is \
-             crates/connector-tmux/benches/roundtrip.rs -->\n"
-        );
-        let _ = writeln!(
-            md,
-            "Generated by `cargo xtask bench` on {}, machine: {}.{}\n",
-            self.machine.date,
-            self.machine.summary(),
-            if self.quick {
-                " **Quick run (small N): a smoke test, not figures to rely on.**"
-            } else {
-                ""
-            }
+        let mut md = self.machine.heading(
+            "tmux",
+            "crates/connector-tmux/benches/roundtrip.rs",
+            None,
+            self.quick,
         );
         let _ = writeln!(
             md,
@@ -852,96 +768,10 @@ fn p50_against(baseline_over_run: f64) -> String {
     }
 }
 
-fn ms(duration: Duration) -> String {
-    let ms = duration.as_secs_f64() * 1000.0;
-    if ms < 10.0 {
-        format!("{ms:.2} ms")
-    } else {
-        format!("{ms:.1} ms")
-    }
-}
-
-/// What the figures were measured on.
-struct Machine {
-    date: String,
-    cores: usize,
-    cpu: Option<String>,
-    tmux: String,
-    rustc: String,
-}
-
-impl Machine {
-    fn describe() -> Self {
-        let tool = |program: &str, arg: &str| {
-            run_tool(Command::new(program).arg(arg))
-                .map(|out| out.trim().to_owned())
-                .unwrap_or_else(|_| format!("{program}: unknown version"))
-        };
-        let cpu = std::fs::read_to_string("/proc/cpuinfo")
-            .ok()
-            .and_then(|info| {
-                info.lines()
-                    .find_map(|l| l.strip_prefix("model name"))
-                    .and_then(|l| l.split_once(':'))
-                    .map(|(_, model)| model.trim().to_owned())
-            });
-        let now = Timestamp::now().to_string();
-        Self {
-            date: now.get(..10).unwrap_or(&now).to_owned(),
-            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            cpu,
-            tmux: tool("tmux", "-V"),
-            rustc: tool("rustc", "-V"),
-        }
-    }
-
-    fn summary(&self) -> String {
-        let cpu = self
-            .cpu
-            .as_deref()
-            .map(|cpu| format!(" ({cpu})"))
-            .unwrap_or_default();
-        let rustc = self.rustc.split(" (").next().unwrap_or(&self.rustc);
-        format!("{} cores{cpu}, {}, {rustc}", self.cores, self.tmux)
-    }
-}
-
-// ----------------------------------------------------------------------------------------------
-// The report file, shared with the other benches (the Matrix bench has the same code).
-
-/// The top of a report file that does not exist yet.
-const REPORT_HEADER: &str = "# Benchmarks\n\n\
-Written by `cargo xtask bench`. Each section belongs to one bench, which replaces it (between its \
-`<!-- bench:… -->` markers) on every run and leaves the others alone; do not edit by hand.\n";
-
-/// Replaces bench `name`'s section of the report at `path` — the text between
-/// `<!-- bench:<name>:start -->` and `<!-- bench:<name>:end -->` — with `section`, keeping the
-/// rest. A section not there yet is appended; a file without any section markers (or none at
-/// all) is started afresh.
-fn write_section(path: &Path, name: &str, section: &str) -> Result<(), String> {
-    let old = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(format!("could not read {}: {e}", path.display())),
-    };
-    let start = format!("<!-- bench:{name}:start -->");
-    let end = format!("<!-- bench:{name}:end -->");
-    let block = format!("{start}\n{}\n{end}\n", section.trim_end());
-    let new = match (old.find(&start), old.find(&end)) {
-        (Some(from), Some(to)) if from < to => {
-            let after = &old[to + end.len()..];
-            format!(
-                "{}{block}{}",
-                &old[..from],
-                after.strip_prefix('\n').unwrap_or(after)
-            )
-        }
-        _ if old.contains("<!-- bench:") => format!("{}\n\n{block}", old.trim_end()),
-        _ => format!("{REPORT_HEADER}\n{block}"),
-    };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("could not create {}: {e}", dir.display()))?;
-    }
-    std::fs::write(path, new).map_err(|e| format!("could not write {}: {e}", path.display()))
+/// What the figures were measured on: this machine, with tmux's version.
+fn describe_machine() -> Machine {
+    let tmux = run_tool(Command::new("tmux").arg("-V"))
+        .map(|out| out.trim().to_owned())
+        .unwrap_or_else(|_| "tmux: unknown version".to_owned());
+    Machine::describe(tmux)
 }
