@@ -89,13 +89,25 @@ impl IdempotencyKey {
 
     /// The key for part `index` of a message split into several parts (`index` 0 is the key
     /// itself), still within [`Self::MAX_LEN`].
+    ///
+    /// Part keys end in `_{index}`, which a [random](Self::random) key (letters and digits)
+    /// never does, so they cannot collide with the key itself; should a caller's own key already
+    /// end that way at full length, the part uses `-{index}` instead. Parts of one key always
+    /// differ from each other: their endings differ in digits or in where the separator stands.
     pub fn for_part(&self, index: usize) -> Self {
         if index == 0 {
             return self.clone();
         }
-        let suffix = format!("p{index}");
-        let keep = Self::MAX_LEN.saturating_sub(suffix.len()).min(self.0.len());
-        Self(format!("{}{suffix}", &self.0[..keep]))
+        let with = |separator: char| {
+            let suffix = format!("{separator}{index}");
+            let keep = Self::MAX_LEN.saturating_sub(suffix.len()).min(self.0.len());
+            format!("{}{suffix}", &self.0[..keep])
+        };
+        let part = with('_');
+        if part == self.0 {
+            return Self(with('-'));
+        }
+        Self(part)
     }
 
     /// Checks that `key` is 1 to 25 ASCII letters, digits, `-` or `_`.
@@ -133,15 +145,28 @@ mod tests {
 
     #[test]
     fn part_keys_stay_within_the_limit_and_differ() {
-        let key = IdempotencyKey::random();
-        let parts: Vec<_> = (0..120).map(|i| key.for_part(i)).collect();
-        assert!(
-            parts
-                .iter()
-                .all(|k| k.as_str().len() <= IdempotencyKey::MAX_LEN)
-        );
-        let unique: std::collections::HashSet<_> = parts.iter().collect();
-        assert_eq!(unique.len(), parts.len());
+        // Keys that end the way a part key does (the old `p{index}` scheme collided with
+        // random keys ending in e.g. "p7"), at full length and shorter, and random ones.
+        let mut keys: Vec<IdempotencyKey> = [
+            "abcdefghijklmnopqrstuvwp7",
+            "abcdefghijklmnopqrstuvw_7",
+            "abcdefghijklmnopqrstuv_12",
+            "abcdefghijklmnopqrstuv-12",
+            "short_1",
+            "k",
+        ]
+        .iter()
+        .map(|k| IdempotencyKey::parse(k).unwrap())
+        .collect();
+        keys.extend((0..500).map(|_| IdempotencyKey::random()));
+        for key in keys {
+            let parts: Vec<_> = (0..120).map(|i| key.for_part(i)).collect();
+            for part in &parts {
+                assert!(IdempotencyKey::parse(part.as_str()).is_ok(), "{part:?}");
+            }
+            let unique: std::collections::HashSet<_> = parts.iter().collect();
+            assert_eq!(unique.len(), parts.len(), "parts of {key:?} collide");
+        }
     }
 
     #[test]
