@@ -32,9 +32,10 @@ USAGE:
 
 COMMANDS:
     test [--skip-provision] [--quick]
-        The project's one test command: provision tools, then fmt, clippy, tests, docs, cargo-deny.
+        The project's one test command: provision tools, then fmt, clippy, tests, docs, cargo-deny
+        and the release dry run.
         --skip-provision  do not check for or install tmux, cargo-nextest, cargo-deny
-        --quick           skip clippy, rustdoc and cargo-deny
+        --quick           skip clippy, rustdoc, cargo-deny and the release dry run
     codegen [--check]
         Write schemas/connector.schema.json from the Rust config types;
         with --check, fail when the committed file is out of date.

@@ -3,15 +3,22 @@
 //! Checked for every publishable member: its version is the `[workspace.package]` version; each
 //! internal path dependency also carries a version requirement that the workspace version meets
 //! (`cargo publish` needs it); its folder has a `CHANGELOG.md` with an entry for the version; its
-//! manifest has a description, a licence and a repository. Then `cargo publish --workspace
-//! --dry-run` packages and builds every publishable crate, stopping before the upload. Publishing
-//! for real is left to a maintainer.
+//! manifest has a description, a licence and a repository; and its name is free on crates.io or
+//! already ours there (every version crates.io holds has an entry in our changelog), and the
+//! version is not published yet. Then `cargo publish --workspace --dry-run` packages and builds
+//! every publishable crate, stopping before the upload. Publishing for real is left to a
+//! maintainer.
 
-use std::{fs, path::Path};
+use std::{
+    env, fs,
+    path::{Path, PathBuf},
+};
 
 use serde_json::Value;
 
 use crate::{Result, cargo, project_root, read, run_step, step};
+
+mod crates_io;
 
 /// One workspace member as `cargo metadata` describes it, with what the checks need.
 pub(crate) struct Member {
@@ -48,8 +55,25 @@ pub(crate) fn run(dry_run: bool) -> Result<()> {
 
     let mut problems = Vec::new();
     let mut rows = Vec::new();
+    let mut unknown_names = Vec::new();
     for member in &publishable {
-        let found = check(member, &version);
+        let mut found = check(member, &version);
+        let name = match crates_io::published_versions(&member.name) {
+            Ok(published) => {
+                let ours = fs::read_to_string(member.dir.join("CHANGELOG.md"))
+                    .map(|text| changelog_versions(&text))
+                    .unwrap_or_default();
+                found.extend(
+                    name_problem(&member.name, &version, &published, &ours)
+                        .map(|problem| (Check::Name, problem)),
+                );
+                mark(&found, Check::Name)
+            }
+            Err(why) => {
+                unknown_names.push(format!("{}: {why}", member.name));
+                "unknown".to_owned()
+            }
+        };
         rows.push([
             member.name.clone(),
             member.version.clone(),
@@ -57,6 +81,7 @@ pub(crate) fn run(dry_run: bool) -> Result<()> {
             mark(&found, Check::PathDeps),
             mark(&found, Check::Changelog),
             mark(&found, Check::Metadata),
+            name,
         ]);
         problems.extend(
             found
@@ -72,9 +97,17 @@ pub(crate) fn run(dry_run: bool) -> Result<()> {
             "path deps",
             "changelog",
             "metadata",
+            "crates.io name",
         ],
         &rows,
     );
+    if !unknown_names.is_empty() {
+        println!(
+            "crates.io's index could not be read, so these names are not checked (a real \
+             publish would find out):\n  {}",
+            unknown_names.join("\n  ")
+        );
+    }
     let skipped: Vec<&str> = members
         .iter()
         .filter(|member| !member.publishable)
@@ -94,9 +127,15 @@ pub(crate) fn run(dry_run: bool) -> Result<()> {
     // member, builds each from its packaged sources (catching files left out of a package) and
     // resolves internal dependencies against the packages just made, not against crates.io.
     step("cargo publish --dry-run");
+    forget_unpacked_copies(&publishable);
+    let target_dir = verify_target_dir()?;
+    forget_stale_builds(&target_dir, &publishable);
     run_step(
         "cargo publish --dry-run",
-        cargo().args(["publish", "--workspace", "--dry-run", "--allow-dirty"]),
+        cargo()
+            .args(["publish", "--workspace", "--dry-run", "--allow-dirty"])
+            .arg("--target-dir")
+            .arg(&target_dir),
     )?;
 
     println!(
@@ -114,6 +153,8 @@ enum Check {
     PathDeps,
     Changelog,
     Metadata,
+    /// The name on crates.io: free, or ours with this version not yet published.
+    Name,
 }
 
 /// Every problem `member` has, tagged with the check that found it.
@@ -190,6 +231,143 @@ fn has_entry(changelog: &str, version: &str) -> bool {
         // `## 0.1.0` must not count as an entry for 0.1.0-rc.1 or match `## 0.1.01`.
         rest.is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '(']))
     })
+}
+
+/// The versions a changelog has entries for (`## [0.1.0] - …` or `## 0.1.0`).
+fn changelog_versions(changelog: &str) -> Vec<String> {
+    changelog
+        .lines()
+        .filter_map(|line| line.strip_prefix("## "))
+        .filter_map(|heading| {
+            let heading = heading.trim_start();
+            let version = match heading.strip_prefix('[') {
+                Some(bracketed) => bracketed.split(']').next()?,
+                None => heading.split([' ', '\t', '(']).next()?,
+            };
+            let numeric = version.split('-').next()?;
+            (numeric.split('.').count() == 3
+                && numeric
+                    .split('.')
+                    .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit())))
+            .then(|| version.to_owned())
+        })
+        .collect()
+}
+
+/// What is wrong with publishing `name` at `version`, given the versions crates.io holds and
+/// those our changelog records. A version on crates.io that our changelog does not know means
+/// the name belongs to another project: `cargo publish` would be refused, and worse, users told
+/// to `cargo install` it would get someone else's code.
+fn name_problem(
+    name: &str,
+    version: &str,
+    published: &[String],
+    ours: &[String],
+) -> Option<String> {
+    let foreign: Vec<&str> = published
+        .iter()
+        .filter(|published| !ours.contains(published))
+        .map(String::as_str)
+        .collect();
+    if !foreign.is_empty() {
+        return Some(format!(
+            "crates.io already has `{name}` {}, which no entry of its CHANGELOG.md records: the \
+             name belongs to another project; rename the package",
+            foreign.join(", ")
+        ));
+    }
+    if published.iter().any(|published| published == version) {
+        return Some(format!(
+            "{name} {version} is already on crates.io: bump the workspace version"
+        ));
+    }
+    None
+}
+
+/// Removes what earlier dry runs unpacked of our own crates from cargo's cache.
+///
+/// `cargo publish --workspace --dry-run` verifies each crate against the packages it just made,
+/// through a temporary local registry whose crates cargo unpacks under
+/// `$CARGO_HOME/registry/src/-<hash>/`. Cargo never unpacks a `name-version` twice, so after the
+/// first dry run every later one builds against that first copy of the sources, not the current
+/// ones, and fails on anything added since (rust-lang/cargo reuses the folder because a
+/// published version cannot change). Only those local-registry folders (their names start with
+/// `-`) are touched: crates.io's own cache is left alone.
+fn forget_unpacked_copies(members: &[&Member]) {
+    let cargo_home = env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")));
+    let Some(cargo_home) = cargo_home else {
+        return;
+    };
+    for (kind, suffix) in [("src", ""), ("cache", ".crate")] {
+        let Ok(registries) = fs::read_dir(cargo_home.join("registry").join(kind)) else {
+            continue;
+        };
+        for registry in registries.flatten() {
+            if !registry.file_name().to_string_lossy().starts_with('-') {
+                continue;
+            }
+            for member in members {
+                let copy = registry
+                    .path()
+                    .join(format!("{}-{}{suffix}", member.name, member.version));
+                let removed = if copy.is_dir() {
+                    fs::remove_dir_all(&copy)
+                } else {
+                    fs::remove_file(&copy)
+                };
+                if removed.is_ok() {
+                    println!(
+                        "removed a stale copy from an earlier dry run: {}",
+                        copy.display()
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Where the dry run builds: a folder of its own inside the workspace's target dir.
+///
+/// Cargo takes a registry crate's build to be valid for as long as its name and version stay
+/// the same, so a build of `connector-core 0.1.0` from an earlier dry run's temporary registry
+/// would be reused for every later one. Keeping those builds apart from the test builds lets
+/// [`forget_stale_builds`] drop them without making the tests rebuild.
+fn verify_target_dir() -> Result<PathBuf> {
+    let json = read(cargo().args(["metadata", "--format-version", "1", "--no-deps"]))?;
+    let metadata: Value = serde_json::from_str(&json)
+        .map_err(|error| format!("cannot parse cargo metadata: {error}"))?;
+    let target = metadata["target_directory"]
+        .as_str()
+        .ok_or("cargo metadata printed no `target_directory`")?;
+    Ok(Path::new(target).join("release-dry-run"))
+}
+
+/// Removes the dry run's earlier builds of our own crates (their fingerprints), so that each
+/// dry run compiles the sources it just packaged; dependencies stay built.
+fn forget_stale_builds(target_dir: &Path, members: &[&Member]) {
+    let Ok(profiles) = fs::read_dir(target_dir) else {
+        return;
+    };
+    for profile in profiles.flatten() {
+        let Ok(units) = fs::read_dir(profile.path().join(".fingerprint")) else {
+            continue;
+        };
+        for unit in units.flatten() {
+            let name = unit.file_name().to_string_lossy().into_owned();
+            // `connector-core-<16 hex digits>`; `connector-core` must not catch a
+            // `connector-core-extra-<hash>`.
+            let ours = name.rsplit_once('-').is_some_and(|(crate_name, hash)| {
+                hash.len() == 16
+                    && hash.bytes().all(|b| b.is_ascii_hexdigit())
+                    && members.iter().any(|member| member.name == crate_name)
+            });
+            if ours {
+                let _ = fs::remove_dir_all(unit.path());
+            }
+        }
+    }
 }
 
 /// Whether a dependency requirement as `cargo metadata` prints it (`^0.1.0`, `=0.1.0`, `^0.1`)
@@ -326,6 +504,47 @@ mod tests {
         assert!(!has_entry("## [0.1.0-rc.1]\n", "0.1.0"));
         assert!(!has_entry("## 0.1.01\n", "0.1.0"));
         assert!(!has_entry("### [0.1.0]\n", "0.1.0"));
+    }
+
+    #[test]
+    fn changelog_versions_are_read_from_headings() {
+        let changelog = "# Changelog\n\n## [Unreleased]\n\n## [0.2.0] - 2025-01-31\n\
+                         ### Added\n## 0.1.0 (first)\n## [0.1.0-rc.1]\n## notes 1.2.3\n";
+        assert_eq!(
+            changelog_versions(changelog),
+            ["0.2.0", "0.1.0", "0.1.0-rc.1"]
+        );
+    }
+
+    #[test]
+    fn names_taken_by_another_project_or_versions_already_out_are_problems() {
+        let list = |items: &[&str]| {
+            items
+                .iter()
+                .map(|item| (*item).to_owned())
+                .collect::<Vec<_>>()
+        };
+        // Free on crates.io.
+        assert_eq!(name_problem("a", "0.1.0", &[], &list(&["0.1.0"])), None);
+        // Ours: every published version is in our changelog, this one is not out yet.
+        assert_eq!(
+            name_problem("a", "0.2.0", &list(&["0.1.0"]), &list(&["0.2.0", "0.1.0"])),
+            None
+        );
+        // Someone else's: versions we never released.
+        let taken = name_problem(
+            "connector-cli",
+            "0.1.0",
+            &list(&["0.5.0", "0.6.0"]),
+            &list(&["0.1.0"]),
+        )
+        .expect("a foreign crate is a problem");
+        assert!(taken.contains("0.5.0, 0.6.0"), "{taken}");
+        assert!(taken.contains("rename the package"), "{taken}");
+        // Ours, but this version is already out.
+        let out = name_problem("a", "0.1.0", &list(&["0.1.0"]), &list(&["0.1.0"]))
+            .expect("a published version is a problem");
+        assert!(out.contains("bump"), "{out}");
     }
 
     #[test]

@@ -1,20 +1,21 @@
 //! `cargo xtask test`: the project's one test command, run by CI (`.ci/run`) and by developers.
 //!
 //! Steps run in order and stop at the first failure, whose name ends up in the error: provision,
-//! fmt, clippy, doc tests, tests (nextest), rustdoc, cargo-deny.
+//! fmt, clippy, doc tests, tests (nextest), rustdoc, cargo-deny, and the release dry run
+//! (`cargo xtask release --dry-run`).
 //!
 //! The commands that run tests get `SYNAPSE_VENV`, the venv provisioning filled, so the Matrix
 //! tests find their homeserver (see `crates/synapse-harness`).
 
 use std::{env, path::Path, process::Command, time::Instant};
 
-use crate::{Result, cargo, provision, run_step, step};
+use crate::{Result, cargo, provision, release, run_step, step};
 
 /// What `cargo xtask test` was asked to do.
 pub(crate) struct Options {
     /// Do not look for (or install) tmux, cargo-nextest and cargo-deny.
     pub(crate) skip_provision: bool,
-    /// Skip the slow checks that are not tests: clippy, rustdoc, cargo-deny.
+    /// Skip the slow checks that are not tests: clippy, rustdoc, cargo-deny, the release dry run.
     pub(crate) quick: bool,
 }
 
@@ -132,6 +133,10 @@ pub(crate) fn run(options: &Options) -> Result<()> {
             "advisories: skipped — the advisory database cannot be fetched offline; \
              run `cargo deny check advisories` where the network allows"
         );
+
+        // Last, so that a release problem never hides a failing test: the crates as they would
+        // be published, each built from its own package.
+        release::run(true)?;
     }
 
     println!("\n==> all steps passed in {}s", started.elapsed().as_secs());

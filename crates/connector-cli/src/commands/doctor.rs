@@ -175,7 +175,7 @@ fn config_fix(problem: &Problem, roster: &str) -> String {
     } else if path == "tmux" {
         "install tmux (Debian/Ubuntu: sudo apt install tmux)".to_owned()
     } else if path == "connector.kind" && problem.message.contains("not compiled in") {
-        "rebuild the connector with that feature, e.g. cargo install connector-cli --features all"
+        "rebuild the connector with that feature, e.g. cargo install orchestrator-connector-cli --features all"
             .to_owned()
     } else {
         format!("edit {path} in {roster} (connector check lists every problem)")
