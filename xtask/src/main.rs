@@ -153,7 +153,7 @@ pub(crate) fn project_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The cargo that runs us (so the toolchain pinned by rust-toolchain.toml is used throughout).
+/// The cargo that runs us, so every step uses the same toolchain as `cargo xtask` itself.
 pub(crate) fn cargo() -> Command {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);

@@ -139,6 +139,10 @@ pub struct InboundReaction {
     pub message_id: MessageId,
     /// The emoji: a Unicode emoji, or `name:id` for a custom one.
     pub emoji: String,
+    /// `true` when the operator took the reaction back (a withdrawn ✅ is not an approval any
+    /// more). Connectors that cannot see removals never set it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub removed: bool,
 }
 
 impl InboundReaction {
@@ -147,6 +151,15 @@ impl InboundReaction {
         Self {
             message_id: message_id.into(),
             emoji: emoji.into(),
+            removed: false,
+        }
+    }
+
+    /// The operator took back their reaction `emoji` on `message_id`.
+    pub fn removed(message_id: impl Into<MessageId>, emoji: impl Into<String>) -> Self {
+        Self {
+            removed: true,
+            ..Self::new(message_id, emoji)
         }
     }
 }
@@ -186,7 +199,23 @@ impl InboundMessage {
         message
     }
 
-    /// Whether this is a reaction rather than a message.
+    /// The operator took back their reaction `emoji` on `target`: like
+    /// [`InboundMessage::reaction`], with [`InboundReaction::removed`] set and `event_id` the
+    /// platform's id of the removal (or one that differs from the reaction's own).
+    pub fn reaction_removed(
+        event_id: impl Into<MessageId>,
+        sender: impl Into<SenderId>,
+        target: impl Into<MessageId>,
+        emoji: impl Into<String>,
+        ts: Timestamp,
+    ) -> Self {
+        let emoji = emoji.into();
+        let mut message = Self::new(event_id, sender, emoji.clone(), ts);
+        message.reaction = Some(InboundReaction::removed(target, emoji));
+        message
+    }
+
+    /// Whether this is a reaction (or a reaction taken back) rather than a message.
     pub fn is_reaction(&self) -> bool {
         self.reaction.is_some()
     }
@@ -303,5 +332,17 @@ mod tests {
           }
         }
         "###);
+        let removed = InboundMessage::reaction_removed("r2", "op", "m1", "👍", ts);
+        assert!(removed.is_reaction());
+        insta::assert_json_snapshot!(removed.reaction, @r###"
+        {
+          "message_id": "m1",
+          "emoji": "👍",
+          "removed": true
+        }
+        "###);
+        let back: InboundMessage = serde_json::from_value(serde_json::to_value(&msg).unwrap())
+            .expect("a reaction without `removed` reads back");
+        assert_eq!(back, msg);
     }
 }

@@ -287,6 +287,7 @@ impl DiscordConnector {
             subscribed: Arc::clone(&subscribed),
             shutdown: shutdown_rx,
             unsaved: 0,
+            reactions: Default::default(),
         };
         let pump = gateway.spawn(pump.run(events));
         Ok(Self {

@@ -52,6 +52,8 @@ pub(crate) enum GatewayEvent {
     Message(Box<Message>),
     /// MESSAGE_REACTION_ADD.
     Reaction(Box<Reaction>),
+    /// MESSAGE_REACTION_REMOVE.
+    ReactionRemoved(Box<Reaction>),
     /// THREAD_CREATE, or a thread listed in GUILD_CREATE: `(thread, parent)`.
     Thread(u64, Option<u64>),
 }
@@ -320,5 +322,11 @@ impl EventHandler for Handler {
 
     async fn reaction_add(&self, _ctx: Context, reaction: Reaction) {
         let _ = self.events.send(GatewayEvent::Reaction(Box::new(reaction)));
+    }
+
+    async fn reaction_remove(&self, _ctx: Context, reaction: Reaction) {
+        let _ = self
+            .events
+            .send(GatewayEvent::ReactionRemoved(Box::new(reaction)));
     }
 }

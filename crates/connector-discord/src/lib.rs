@@ -50,6 +50,7 @@ mod outbound;
 mod permissions;
 mod position;
 mod pump;
+mod reactions;
 mod rest;
 mod settings;
 mod threads;

@@ -16,8 +16,10 @@
 //!    messages since the last fsync (at most [`SAVE_EVERY`]).
 //!
 //! A MESSAGE_REACTION_ADD on a message the bot wrote, by an allowed sender other than the bot,
-//! becomes a reaction event (`InboundMessage::reaction`) whose id is derived from the message,
-//! the user and the emoji, so a replayed event is dropped as a repeat.
+//! becomes a reaction event (`InboundMessage::reaction`), and a MESSAGE_REACTION_REMOVE of one a
+//! reaction taken back (`InboundMessage::reaction_removed`). Their ids are derived from the
+//! message, the user, the emoji and how many times that reaction was given (see `reactions`), so
+//! a replayed event is dropped while a reaction taken back and given again is reported again.
 //!
 //! After every READY (the first, and any new session after op 9) it backfills each known
 //! conversation with `GET /channels/{id}/messages?after=<position>`, so nothing posted while
@@ -43,6 +45,7 @@ use crate::errors::UNKNOWN_MEMBER;
 use crate::gateway::GatewayEvent;
 use crate::inbound::{content_withheld, convert, is_conversation};
 use crate::position::Positions;
+use crate::reactions::{ReactionKey, ReactionLedger};
 use crate::rest::Rest;
 use crate::threads::{Place, Threads};
 
@@ -99,6 +102,8 @@ pub(crate) struct Pump {
     pub(crate) shutdown: watch::Receiver<bool>,
     /// Positions recorded since the last save.
     pub(crate) unsaved: usize,
+    /// Which of the operator's reactions are on.
+    pub(crate) reactions: ReactionLedger,
 }
 
 impl Pump {
@@ -162,7 +167,8 @@ impl Pump {
                 }
             }
             GatewayEvent::Message(message) => self.message(&message).await,
-            GatewayEvent::Reaction(reaction) => self.reaction(&reaction).await,
+            GatewayEvent::Reaction(reaction) => self.reaction(&reaction, false).await,
+            GatewayEvent::ReactionRemoved(reaction) => self.reaction(&reaction, true).await,
         }
     }
 
@@ -210,8 +216,9 @@ impl Pump {
             .check(user, self.roles.get(&user).map(Vec::as_slice))
     }
 
-    /// Delivers the operator's reaction to one of the bot's messages (see the module docs).
-    async fn reaction(&mut self, reaction: &Reaction) {
+    /// Delivers the operator's reaction to one of the bot's messages, or its removal (see the
+    /// module docs).
+    async fn reaction(&mut self, reaction: &Reaction, removed: bool) {
         let Some(user) = reaction.user_id.map(|u| u.get()) else {
             return;
         };
@@ -244,19 +251,42 @@ impl Pump {
         if self.verdict(user, roles).await != Verdict::Allowed {
             return;
         }
-        let event_id = format!("reaction-{target}-{user}-{emoji}");
-        let mut inbound = InboundMessage::reaction(
-            event_id,
-            user.to_string(),
-            target.to_string(),
+        let key = ReactionKey {
+            message: target,
+            user,
             emoji,
-            Timestamp::now(),
-        );
+        };
+        let news = if removed {
+            self.reactions.remove(&key)
+        } else {
+            self.reactions.add(&key)
+        };
+        let Some(generation) = news else {
+            tracing::debug!(target, user, removed, "a replayed reaction event: dropped");
+            return;
+        };
+        let mut inbound = if removed {
+            InboundMessage::reaction_removed(
+                key.removed_id(generation),
+                user.to_string(),
+                target.to_string(),
+                key.emoji,
+                Timestamp::now(),
+            )
+        } else {
+            InboundMessage::reaction(
+                key.added_id(generation),
+                user.to_string(),
+                target.to_string(),
+                key.emoji,
+                Timestamp::now(),
+            )
+        };
         if let Some(thread) = thread {
             inbound = inbound.in_thread(thread.to_string());
         }
         let admission = self.deliver(inbound).await;
-        tracing::debug!(target, user, ?admission, "inbound reaction");
+        tracing::debug!(target, user, removed, ?admission, "inbound reaction");
     }
 
     /// Whether the bot wrote message `id` of `channel` (asked over REST when the event did not

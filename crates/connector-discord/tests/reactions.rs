@@ -1,5 +1,6 @@
-//! Inbound reactions: the operator's reactions on the bot's messages arrive once, with their
-//! target, emoji and thread; reactions on other messages, by the bot or by strangers do not.
+//! Inbound reactions: the operator's reactions on the bot's messages, and their removals, arrive
+//! once each, with their target, emoji and thread; reactions on other messages, by the bot or by
+//! strangers do not.
 
 mod common;
 
@@ -60,14 +61,33 @@ async fn the_operators_reaction_on_our_message_arrives_once() {
     assert_eq!(event.thread_id, None);
     assert!(event.attachments.is_empty());
 
-    // Taken back and given again: the same reaction (same derived id), not reported twice.
+    // Taken back, then given again: each is news, each reported once.
     world
         .emulator
         .unreact_as(&world.operator, channel, snowflake(ours), "👍")
         .unwrap();
+    let taken_back = next(&mut inbox, "the reaction taken back").await;
+    let reaction = taken_back.reaction.as_ref().expect("a reaction event");
+    assert!(reaction.removed, "{taken_back:?}");
+    assert_eq!(&reaction.message_id, ours);
+    assert_eq!(reaction.emoji, "👍");
+    assert_eq!(taken_back.sender.as_str(), world.operator.id.to_string());
+    assert_ne!(taken_back.message_id, event.message_id);
     world
         .emulator
         .react_as(&world.operator, channel, snowflake(ours), "👍")
+        .unwrap();
+    let again = next(&mut inbox, "the reaction given again").await;
+    assert_reaction(&again, ours, "👍", world.operator.id);
+    let ids = [&event.message_id, &taken_back.message_id, &again.message_id];
+    assert!(
+        ids[0] != ids[2] && ids[1] != ids[2],
+        "every event has its own id: {ids:?}"
+    );
+    // The stranger taking theirs back is not reported either.
+    world
+        .emulator
+        .unreact_as(&world.stranger, channel, snowflake(ours), "👎")
         .unwrap();
 
     world.post(channel, "sentinel");
@@ -75,8 +95,8 @@ async fn the_operators_reaction_on_our_message_arrives_once() {
     assert!(inbox.try_recv().is_none(), "nothing else arrived");
     assert_eq!(
         connector.health().await.rejected_senders,
-        1,
-        "the stranger's reaction was counted"
+        2,
+        "the stranger's reaction and its removal were counted"
     );
     connector.close().await.unwrap();
 }

@@ -333,6 +333,7 @@ impl Bridge {
             tracing::info!(
                 emoji = %reaction.emoji,
                 target = %reaction.message_id,
+                removed = reaction.removed,
                 "the operator reacted; reactions are not relayed to the agent"
             );
             return;

@@ -209,6 +209,14 @@ pub(crate) fn channel_params(message: &InboundMessage) -> Value {
         meta.insert("thread_id".into(), thread.as_str().into());
     }
     let content = match &message.reaction {
+        Some(reaction) if reaction.removed => {
+            meta.insert("kind".into(), "reaction_removed".into());
+            meta.insert("reaction_to".into(), reaction.message_id.as_str().into());
+            format!(
+                "(took back the reaction {} on message {})",
+                reaction.emoji, reaction.message_id
+            )
+        }
         Some(reaction) => {
             meta.insert("kind".into(), "reaction".into());
             meta.insert("reaction_to".into(), reaction.message_id.as_str().into());
@@ -301,6 +309,32 @@ mod tests {
             "sender": "op",
             "ts": "2026-11-21T05:06:07Z"
           }
+        }
+        "#);
+        let removed = InboundMessage::reaction_removed(
+            "r2",
+            "op",
+            "m1",
+            "👍",
+            "2026-11-21T05:06:08Z".parse().unwrap(),
+        );
+        insta::assert_json_snapshot!(channel_params(&removed), @r#"
+        {
+          "content": "(took back the reaction 👍 on message m1)",
+          "meta": {
+            "kind": "reaction_removed",
+            "message_id": "r2",
+            "reaction_to": "m1",
+            "sender": "op",
+            "ts": "2026-11-21T05:06:08Z"
+          }
+        }
+        "#);
+        insta::assert_json_snapshot!(log_params(&removed)["data"]["reaction"], @r#"
+        {
+          "emoji": "👍",
+          "message_id": "m1",
+          "removed": true
         }
         "#);
         insta::assert_json_snapshot!(log_params(&text), @r#"
