@@ -67,9 +67,15 @@ pub(crate) enum Command {
         #[arg(long, value_name = "KEY")]
         key: Option<String>,
 
-        /// The text (Markdown where the platform renders it); `-` reads it from stdin.
-        #[arg(value_name = "TEXT")]
-        text: String,
+        /// Attach a file (uploaded with the message) or an http(s) URL (passed on as a link);
+        /// repeat for several. Where the platform takes no files (tmux), the send is refused.
+        #[arg(long = "attach", short = 'a', value_name = "PATH|URL")]
+        attach: Vec<String>,
+
+        /// The text (Markdown where the platform renders it); `-` reads it from stdin. May be
+        /// left out when something is attached.
+        #[arg(value_name = "TEXT", required_unless_present = "attach")]
+        text: Option<String>,
     },
 
     /// Show a real round trip on the default tmux connector: a message out, a reply in, health.

@@ -414,6 +414,91 @@ async fn discord_threads_reactions_and_edits() {
         .expect("the sent message");
     assert_eq!(edited.content, "main (edited)");
 
+    // Files: a path is uploaded, a URL goes in as a link; reply takes them too.
+    let files = tempfile::tempdir().unwrap();
+    let log = files.path().join("build.log");
+    std::fs::write(&log, b"step 1 ok\nstep 2 failed\n").unwrap();
+    let with_file = ok_json(
+        &call(
+            &client,
+            "reply",
+            json!({
+                "message_id": follow_up.id.to_string(),
+                "text": "the log",
+                "attachments": [log.display().to_string(), "https://ci.example.org/run/7"],
+            }),
+        )
+        .await,
+    );
+    let posted = emulator
+        .messages(thread)
+        .into_iter()
+        .find(|m| m.id.to_string() == with_file["message_ids"][0].as_str().unwrap())
+        .expect("the reply with the file");
+    assert!(
+        posted.content.contains("https://ci.example.org/run/7"),
+        "{}",
+        posted.content
+    );
+    assert_eq!(posted.attachments.len(), 1);
+    assert_eq!(posted.attachments[0].filename, "build.log");
+    let bytes = reqwest::get(&posted.attachments[0].url)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&bytes[..], b"step 1 ok\nstep 2 failed\n");
+    let missing = call(
+        &client,
+        "send",
+        json!({ "text": "x", "attachments": [files.path().join("nope.png").display().to_string()] }),
+    )
+    .await;
+    assert_eq!(missing.is_error, Some(true));
+    assert!(text(&missing).contains("nope.png"), "{}", text(&missing));
+
+    // The command line's `send --attach` uploads the same way (a connector of its own, with
+    // its own state directory).
+    let cli_roster = files.path().join("cli.yaml");
+    std::fs::write(
+        &cli_roster,
+        std::fs::read_to_string(&roster)
+            .unwrap()
+            .replace("discord-state", "cli-state"),
+    )
+    .unwrap();
+    let output = assert_cmd::Command::cargo_bin("connector")
+        .unwrap()
+        .env_remove("RUST_LOG")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .args(["--roster"])
+        .arg(&cli_roster)
+        .args([
+            "send",
+            "--json",
+            "--thread",
+            &thread.to_string(),
+            "--attach",
+        ])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let receipt: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let posted = emulator
+        .messages(thread)
+        .into_iter()
+        .find(|m| m.id.to_string() == receipt["message_ids"][0].as_str().unwrap())
+        .expect("the file sent from the command line");
+    assert_eq!(posted.attachments.len(), 1);
+    assert_eq!(posted.attachments[0].size, 24);
+
     let history = ok_json(
         &call(
             &client,

@@ -131,6 +131,28 @@ fn send_prints_the_receipt_and_the_operator_sees_the_text() {
     insta::assert_snapshot!(String::from_utf8(output.stdout).unwrap(), @"sent 1 part(s): tmux-out:fixed-key-1 over tmux (confirmed)");
 }
 
+/// tmux shows text only: a file to attach is refused (exit 6) naming the capability, and
+/// nothing reaches the console; a send with neither text nor a file is a usage error.
+#[test]
+fn attachments_are_refused_where_the_platform_takes_no_files() {
+    let server = Server::new("");
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let output = server
+        .connector()
+        .args(["send", "--attach"])
+        .arg(file.path())
+        .arg("see the attached log")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(6));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("attachments"), "{stderr}");
+    assert!(!server.screen().contains("see the attached log"));
+
+    let output = server.connector().arg("send").output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "neither TEXT nor --attach");
+}
+
 #[test]
 fn listen_prints_one_json_object_a_line() {
     let server = Server::new("");

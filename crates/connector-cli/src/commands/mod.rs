@@ -26,7 +26,12 @@ pub(crate) async fn run(cli: Cli) -> Result<Exit, Error> {
     let common = &cli.common;
     match cli.command {
         Command::Health => health::run(common).await,
-        Command::Send { thread, key, text } => send::run(common, thread, key, text).await,
+        Command::Send {
+            thread,
+            key,
+            attach,
+            text,
+        } => send::run(common, thread, key, text, &attach).await,
         Command::Listen { count, timeout } => listen::run(common, count, timeout).await,
         #[cfg(feature = "tmux")]
         Command::Demo { socket, wait, keep } => demo::run(socket, wait, keep).await,
@@ -45,4 +50,14 @@ async fn connect(common: &Common) -> Result<Arc<dyn OrchestratorConnector>, Erro
     Ok(registry
         .create_from_roster(common.roster.as_deref())
         .await?)
+}
+
+/// An attachment as a person or an agent names it: an `http://` or `https://` URL is passed on
+/// as a link, anything else is a local file for the connector to upload.
+pub(crate) fn attachment(spec: &str) -> connector_core::Attachment {
+    if spec.starts_with("https://") || spec.starts_with("http://") {
+        connector_core::Attachment::Url(spec.to_owned())
+    } else {
+        connector_core::Attachment::Path(spec.into())
+    }
 }

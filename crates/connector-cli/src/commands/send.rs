@@ -19,8 +19,10 @@ pub(crate) async fn run(
     common: &Common,
     thread: Option<String>,
     key: Option<String>,
-    text: String,
+    text: Option<String>,
+    attach: &[String],
 ) -> Result<Exit, Error> {
+    let text = text.unwrap_or_default();
     let text = if text == "-" {
         let mut buffer = String::new();
         tokio::io::stdin()
@@ -35,6 +37,9 @@ pub(crate) async fn run(
         text
     };
     let mut message = OutboundMessage::new(text);
+    for spec in attach {
+        message = message.attach(super::attachment(spec));
+    }
     if let Some(thread) = thread {
         message = message.in_thread(thread);
     }

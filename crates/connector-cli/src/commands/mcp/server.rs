@@ -52,6 +52,11 @@ pub(crate) struct SendParams {
     /// Up to 25 letters, digits, '-' or '_': sending again with the same key never posts twice.
     #[serde(default)]
     pub(crate) idempotency_key: Option<String>,
+    /// Files to send with the message: paths of local files (uploaded; absolute, or relative to
+    /// this server's working directory) or http(s) URLs (passed on as links). A platform that
+    /// takes no files (tmux) refuses the send with a tool error naming `attachments`.
+    #[serde(default)]
+    pub(crate) attachments: Vec<String>,
 }
 
 /// `reply`'s parameters.
@@ -61,6 +66,9 @@ pub(crate) struct ReplyParams {
     pub(crate) message_id: String,
     /// The reply text.
     pub(crate) text: String,
+    /// Files to send with the reply, as for `send`.
+    #[serde(default)]
+    pub(crate) attachments: Vec<String>,
 }
 
 /// `react`'s parameters.
@@ -184,12 +192,16 @@ impl ConnectorServer {
     /// Sends a message to the operator.
     #[tool(
         description = "Send a message to the human operator. Optional thread_id posts into that \
-thread. Returns the receipt: message_ids, thread_id, confirmed."
+thread; optional attachments (file paths or http(s) URLs) go with it. Returns the receipt: \
+message_ids, thread_id, confirmed."
     )]
     async fn send(&self, Parameters(params): Parameters<SendParams>) -> CallToolResult {
         let mut message = OutboundMessage::new(params.text);
         if let Some(thread) = params.thread_id {
             message = message.in_thread(thread);
+        }
+        for spec in &params.attachments {
+            message = message.attach(crate::commands::attachment(spec));
         }
         if let Some(key) = params.idempotency_key {
             match IdempotencyKey::parse(&key) {
@@ -215,6 +227,9 @@ came from (or the main conversation). Returns the receipt like send."
         let mut message = OutboundMessage::new(params.text);
         if let Some(thread) = thread {
             message = message.in_thread(thread);
+        }
+        for spec in &params.attachments {
+            message = message.attach(crate::commands::attachment(spec));
         }
         self.send_message(message).await
     }
