@@ -43,6 +43,7 @@ pub(crate) struct Tools {
 pub(crate) fn all() -> Result<Tools> {
     tmux()?;
     systemd_analyze()?;
+    curl()?;
     let synapse_venv = synapse()?;
     let nextest = match cargo_nextest() {
         Ok(()) => true,
@@ -58,41 +59,38 @@ pub(crate) fn all() -> Result<Tools> {
     })
 }
 
-/// tmux, which the tmux connector's tests drive for real. Installed with apt when missing.
-pub(crate) fn tmux() -> Result<()> {
-    if let Some(version) = version_of("tmux", &["-V"]) {
-        println!("tmux: {version}");
-        return Ok(());
-    }
-    println!("tmux: missing, installing with apt-get");
-    apt_install(&["tmux"])?;
-    match version_of("tmux", &["-V"]) {
-        Some(version) => {
-            println!("tmux: installed {version}");
-            Ok(())
-        }
-        None => Err("tmux: apt-get reported success but `tmux -V` still fails".to_owned()),
-    }
+/// tmux, which the tmux connector's tests drive for real.
+fn tmux() -> Result<()> {
+    debian_tool("tmux", &["-V"], "tmux")
 }
 
 /// `systemd-analyze`, which the CLI's tests use to verify the unit `connector systemd` prints.
-/// Installed with apt (Debian package `systemd`) when missing.
-pub(crate) fn systemd_analyze() -> Result<()> {
-    if let Some(version) = version_of("systemd-analyze", &["--version"]) {
-        println!("systemd-analyze: {version}");
+fn systemd_analyze() -> Result<()> {
+    debian_tool("systemd-analyze", &["--version"], "systemd")
+}
+
+/// curl, with which the release dry run reads crates.io's index (is each name free or ours?).
+fn curl() -> Result<()> {
+    debian_tool("curl", &["--version"], "curl")
+}
+
+/// `program`, installed with apt (Debian package `package`) when `program version_args` fails.
+fn debian_tool(program: &str, version_args: &[&str], package: &str) -> Result<()> {
+    if let Some(version) = version_of(program, version_args) {
+        println!("{program}: {version}");
         return Ok(());
     }
-    println!("systemd-analyze: missing, installing the systemd package with apt-get");
-    apt_install(&["systemd"])?;
-    match version_of("systemd-analyze", &["--version"]) {
+    println!("{program}: missing, installing the Debian package {package} with apt-get");
+    apt_install(&[package])?;
+    match version_of(program, version_args) {
         Some(version) => {
-            println!("systemd-analyze: installed {version}");
+            println!("{program}: installed {version}");
             Ok(())
         }
-        None => Err(
-            "systemd-analyze: apt-get reported success but `systemd-analyze --version` still fails"
-                .to_owned(),
-        ),
+        None => Err(format!(
+            "{program}: apt-get reported success but `{program} {}` still fails",
+            version_args.join(" ")
+        )),
     }
 }
 
