@@ -136,6 +136,8 @@ pub(crate) struct SyncLoop {
     /// Set once the room is known to be encrypted (read by the build without
     /// `e2e-encryption`, which then refuses to send in the clear).
     pub(crate) encrypted: Arc<AtomicBool>,
+    /// Downloads and decrypts the files of encrypted messages before they are handed over.
+    pub(crate) files: crate::inbound_files::InboundFiles,
     /// The events the bot sent in this run.
     pub(crate) own_events: Arc<crate::own_events::OwnEvents>,
     /// Held while the loop runs: nobody else syncs from this state directory meanwhile.
@@ -296,6 +298,21 @@ impl SyncLoop {
                 }
                 if message.sender.as_str() == self.own_user.as_str() {
                     return Ok(()); // our own echo: the inbox would drop it anyway
+                }
+                self.hand_over(message).await
+            }
+            Parsed::EncryptedFile { mut message, file } => {
+                if let Some(root) = &message.thread_id {
+                    self.threads
+                        .note(message.message_id.as_str(), root.as_str());
+                }
+                if message.sender.as_str() == self.own_user.as_str() {
+                    return Ok(()); // our own echo: nothing to download
+                }
+                tokio::select! {
+                    biased;
+                    _ = self.shutdown.wait_for(|closing| *closing) => return Err(Interrupted::Shutdown),
+                    () = self.files.attach(&mut message, &file) => {}
                 }
                 self.hand_over(message).await
             }
