@@ -137,6 +137,9 @@ pub struct MatrixConnector {
     retry: RetryPolicy,
     /// Downloads and decrypts inbound encrypted files (for `history`; the sync loop has its own).
     inbound_files: InboundFiles,
+    /// How many encrypted events wait for their room keys (for health).
+    #[cfg(feature = "e2e-encryption")]
+    waiting_for_keys: Arc<std::sync::atomic::AtomicUsize>,
     /// Files already uploaded, by the transaction id of their event: a retried send re-posts
     /// with the same media instead of uploading again.
     uploads: Mutex<Uploads>,
@@ -220,6 +223,8 @@ impl MatrixConnector {
             encrypted.store(true, Ordering::Release);
         }
         let status = Arc::new(SyncStatus::default());
+        #[cfg(feature = "e2e-encryption")]
+        let waiting_for_keys = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let subscribed = Arc::new(Notify::new());
         let (shutdown, shutdown_rx) = watch::channel(false);
         let sync = SyncLoop {
@@ -234,6 +239,12 @@ impl MatrixConnector {
             subscribed: Arc::clone(&subscribed),
             shutdown: shutdown_rx,
             own_events: Arc::clone(&own_events),
+            #[cfg(feature = "e2e-encryption")]
+            undecrypted: crate::undecrypted::Undecrypted::load(
+                settings.undecrypted_path(),
+                Arc::clone(&waiting_for_keys),
+            )
+            .await?,
             files: inbound_files.clone(),
             encrypted: Arc::clone(&encrypted),
             _state_lock: Arc::clone(&state_lock),
@@ -255,6 +266,8 @@ impl MatrixConnector {
             retry: RetryPolicy::default(),
             uploads: Mutex::default(),
             inbound_files,
+            #[cfg(feature = "e2e-encryption")]
+            waiting_for_keys,
             #[cfg(not(feature = "e2e-encryption"))]
             encrypted,
             state_lock: Mutex::new(Some(state_lock)),
@@ -636,6 +649,15 @@ impl OrchestratorConnector for MatrixConnector {
             && let Some(problem) = self.status.problem()
         {
             health = health.with_detail(problem);
+        }
+        #[cfg(feature = "e2e-encryption")]
+        if let Some(waiting) =
+            crate::undecrypted::detail(self.waiting_for_keys.load(Ordering::Relaxed))
+        {
+            health.detail = Some(match health.detail.take() {
+                Some(detail) => format!("{detail}; {waiting}"),
+                None => waiting,
+            });
         }
         health.with_rejected_senders(self.inbox.stats().rejected_senders)
     }

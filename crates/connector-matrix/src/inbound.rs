@@ -18,7 +18,10 @@
 //! * A reaction (`m.reaction` with an `m.annotation` relation) becomes
 //!   [`Parsed::Reaction`]: the sync loop delivers it only when it is on one of the bot's own
 //!   messages.
-//! * Everything else (state, redacted messages, events we could not decrypt) is skipped.
+//! * An `m.room.encrypted` event that did not decrypt is [`UNDECRYPTABLE`]: with
+//!   `e2e-encryption` the sync loop keeps it until its room key comes
+//!   ([`crate::undecrypted`]); without, it is skipped with a warning.
+//! * Everything else (state, redacted messages) is skipped.
 
 use connector_core::{InboundAttachment, InboundMessage, ThreadId, Timestamp};
 use matrix_sdk::deserialized_responses::TimelineEvent;

@@ -44,6 +44,10 @@ use crate::inbound::EncryptedAttachment;
 use crate::settings::sanitise;
 
 /// The longest one download attempt may take (matrix-sdk sets no bound on downloads).
+#[cfg_attr(
+    not(feature = "e2e-encryption"),
+    allow(dead_code, reason = "only the build that decrypts downloads")
+)]
 pub(crate) const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// The longest sanitised file name part, in bytes (the whole name stays under `NAME_MAX`).
