@@ -36,6 +36,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::attachments::{self, LocalFile, Uploads};
+use crate::inbound_files::InboundFiles;
 use crate::outbound::{self, ThreadTarget, event_id};
 use crate::own_events::OwnEvents;
 use crate::position::SavedPosition;
@@ -134,6 +135,11 @@ pub struct MatrixConnector {
     sync_task: Mutex<Option<JoinHandle<()>>>,
     chunker: Chunker,
     retry: RetryPolicy,
+    /// Downloads and decrypts inbound encrypted files (for `history`; the sync loop has its own).
+    inbound_files: InboundFiles,
+    /// How many encrypted events wait for their room keys (for health).
+    #[cfg(feature = "e2e-encryption")]
+    waiting_for_keys: Arc<std::sync::atomic::AtomicUsize>,
     /// Files already uploaded, by the transaction id of their event: a retried send re-posts
     /// with the same media instead of uploading again.
     uploads: Mutex<Uploads>,
@@ -196,6 +202,9 @@ impl MatrixConnector {
         tracing::debug!(lock = %state_lock.path().display(), "state directory locked");
         let client = client::connect(&settings, &token).await?;
         let token_for_probes = token.clone();
+        let mut file_policy = policy.clone();
+        file_policy.add_own_identity(settings.user_id.as_str());
+        let inbound_files = InboundFiles::new(client.clone(), &settings.state_dir, file_policy);
         let inbox = Arc::new(Inbox::with_capacities(
             policy,
             queue_capacity,
@@ -214,6 +223,8 @@ impl MatrixConnector {
             encrypted.store(true, Ordering::Release);
         }
         let status = Arc::new(SyncStatus::default());
+        #[cfg(feature = "e2e-encryption")]
+        let waiting_for_keys = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let subscribed = Arc::new(Notify::new());
         let (shutdown, shutdown_rx) = watch::channel(false);
         let sync = SyncLoop {
@@ -228,6 +239,13 @@ impl MatrixConnector {
             subscribed: Arc::clone(&subscribed),
             shutdown: shutdown_rx,
             own_events: Arc::clone(&own_events),
+            #[cfg(feature = "e2e-encryption")]
+            undecrypted: crate::undecrypted::Undecrypted::load(
+                settings.undecrypted_path(),
+                Arc::clone(&waiting_for_keys),
+            )
+            .await?,
+            files: inbound_files.clone(),
             encrypted: Arc::clone(&encrypted),
             _state_lock: Arc::clone(&state_lock),
         };
@@ -247,6 +265,9 @@ impl MatrixConnector {
             chunker: Chunker::new(MAX_PART_BYTES, LengthUnit::Bytes)?,
             retry: RetryPolicy::default(),
             uploads: Mutex::default(),
+            inbound_files,
+            #[cfg(feature = "e2e-encryption")]
+            waiting_for_keys,
             #[cfg(not(feature = "e2e-encryption"))]
             encrypted,
             state_lock: Mutex::new(Some(state_lock)),
@@ -629,6 +650,15 @@ impl OrchestratorConnector for MatrixConnector {
         {
             health = health.with_detail(problem);
         }
+        #[cfg(feature = "e2e-encryption")]
+        if let Some(waiting) =
+            crate::undecrypted::detail(self.waiting_for_keys.load(Ordering::Relaxed))
+        {
+            health.detail = Some(match health.detail.take() {
+                Some(detail) => format!("{detail}; {waiting}"),
+                None => waiting,
+            });
+        }
         health.with_rejected_senders(self.inbox.stats().rejected_senders)
     }
 
@@ -716,6 +746,7 @@ impl OrchestratorConnector for MatrixConnector {
         self.ensure_open()?;
         history::fetch(
             &self.client,
+            &self.inbound_files,
             &self.settings.homeserver_url,
             &self.settings.room_id,
             &self.retry,

@@ -12,6 +12,7 @@ use matrix_sdk::ruma::OwnedRoomId;
 use matrix_sdk::ruma::api::Direction;
 
 use crate::inbound::{self, Parsed};
+use crate::inbound_files::InboundFiles;
 use crate::pages::{self, PageRequest};
 use crate::sync_loop::timeline_filter;
 
@@ -21,9 +22,11 @@ const PAGE: u32 = 100;
 /// Pages at most per query, so a thread far back in a busy room costs a bounded effort.
 const MAX_PAGES: usize = 50;
 
-/// The last `query.limit` messages `query` asks for, oldest first.
+/// The last `query.limit` messages `query` asks for, oldest first; encrypted files are
+/// downloaded and decrypted through `files`, as for the inbound stream.
 pub(crate) async fn fetch(
     client: &Client,
+    files: &InboundFiles,
     homeserver: &str,
     room_id: &OwnedRoomId,
     retry: &RetryPolicy,
@@ -51,11 +54,16 @@ pub(crate) async fn fetch(
             })
             .await?;
         for event in &page.events {
-            if let Parsed::Message(message) = inbound::parse(event, homeserver)
-                && wanted(query, &message)
-                && found.len() < query.limit
-            {
-                found.push(message);
+            if found.len() >= query.limit {
+                break;
+            }
+            match inbound::parse(event, homeserver) {
+                Parsed::Message(message) if wanted(query, &message) => found.push(message),
+                Parsed::EncryptedFile { mut message, file } if wanted(query, &message) => {
+                    files.attach(&mut message, &file).await;
+                    found.push(message);
+                }
+                _ => {}
             }
         }
         match page.end {

@@ -4,9 +4,12 @@
 //!   → its `body` (the caption, or else the file name) as text, and an [`InboundAttachment`]
 //!   with the file name, MIME type and size. Its `url` is the homeserver's authenticated
 //!   download URL of the `mxc://` URI (`{homeserver}/_matrix/client/v1/media/download/{server}/{id}`,
-//!   fetched with `Authorization: Bearer <MATRIX_ACCESS_TOKEN>`). In an encrypted room the
-//!   bytes behind it are encrypted (AES-CTR; the key is in the event, which the connector
-//!   does not pass on): such files are not decrypted by the connector.
+//!   fetched with `Authorization: Bearer <MATRIX_ACCESS_TOKEN>`).
+//! * In an encrypted room the event carries `content.file` (the `mxc://` URI of the
+//!   ciphertext with its AES-CTR key, IV and SHA-256 hash) instead of `content.url`: it becomes
+//!   [`Parsed::EncryptedFile`], and the connector downloads and decrypts the file before
+//!   delivering the message ([`crate::inbound_files`]), whose attachment then points at the
+//!   plaintext as a `file://` URL in the state directory.
 //! * A thread reply (`m.relates_to.rel_type = m.thread`) carries the root's event id as its
 //!   `thread_id`.
 //! * An edit (`m.replace`) is **not** delivered: the orchestrator already acted on the
@@ -15,7 +18,10 @@
 //! * A reaction (`m.reaction` with an `m.annotation` relation) becomes
 //!   [`Parsed::Reaction`]: the sync loop delivers it only when it is on one of the bot's own
 //!   messages.
-//! * Everything else (state, redacted messages, events we could not decrypt) is skipped.
+//! * An `m.room.encrypted` event that did not decrypt is [`UNDECRYPTABLE`]: with
+//!   `e2e-encryption` the sync loop keeps it until its room key comes
+//!   ([`crate::undecrypted`]); without, it is skipped with a warning.
+//! * Everything else (state, redacted messages) is skipped.
 
 use connector_core::{InboundAttachment, InboundMessage, ThreadId, Timestamp};
 use matrix_sdk::deserialized_responses::TimelineEvent;
@@ -28,6 +34,14 @@ use crate::attachments::download_url;
 pub(crate) enum Parsed {
     /// A message to hand to the inbox.
     Message(InboundMessage),
+    /// A message whose file is encrypted: the file is downloaded and decrypted (and attached to
+    /// `message`) before the message is handed to the inbox.
+    EncryptedFile {
+        /// The message, without the attachment yet.
+        message: InboundMessage,
+        /// The file's key and where its ciphertext is.
+        file: Box<EncryptedAttachment>,
+    },
     /// A correction of an earlier message (`m.replace`): not delivered.
     Edit {
         /// The edit event.
@@ -45,6 +59,19 @@ pub(crate) enum Parsed {
     },
     /// Not a message (state, redacted, undecryptable, …).
     Skipped(&'static str),
+}
+
+/// The file of an encrypted room's message, still encrypted on the homeserver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct EncryptedAttachment {
+    /// The event's `content.file`: `url` (`mxc://`), `key` (a JWK), `iv`, `hashes`, `v`.
+    pub(crate) file: serde_json::Value,
+    /// The file name the event gives (`filename`, else `body`).
+    pub(crate) filename: String,
+    /// The MIME type the event gives.
+    pub(crate) content_type: Option<String>,
+    /// The size the event gives.
+    pub(crate) size: Option<u64>,
 }
 
 /// Why an encrypted event that did not decrypt is skipped.
@@ -66,17 +93,12 @@ struct Content {
     msgtype: Option<String>,
     body: Option<String>,
     url: Option<String>,
-    /// An encrypted file: its `url` is where the ciphertext is.
-    file: Option<EncryptedFileRef>,
+    /// An encrypted file: where the ciphertext is, and its key.
+    file: Option<serde_json::Value>,
     filename: Option<String>,
     info: Option<FileInfo>,
     #[serde(rename = "m.relates_to")]
     relates_to: Option<RelatesTo>,
-}
-
-#[derive(Deserialize)]
-struct EncryptedFileRef {
-    url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -157,17 +179,28 @@ pub(crate) fn parse_json(json: &str, homeserver: &str) -> Parsed {
     {
         message.thread_id = Some(ThreadId::new(root));
     }
-    let media = content
-        .url
-        .or_else(|| content.file.and_then(|file| file.url));
-    if matches!(msgtype, "m.image" | "m.file" | "m.audio" | "m.video")
-        && let Some(mxc) = media
-    {
+    if !matches!(msgtype, "m.image" | "m.file" | "m.audio" | "m.video") {
+        return Parsed::Message(message);
+    }
+    let filename = content.filename.unwrap_or_else(|| body.to_owned());
+    let content_type = content.info.as_ref().and_then(|i| i.mimetype.clone());
+    let size = content.info.as_ref().and_then(|i| i.size);
+    if let Some(mxc) = content.url {
         let mut attachment = InboundAttachment::new(download_url(homeserver, &mxc));
-        attachment.filename = content.filename.or_else(|| Some(body.to_owned()));
-        attachment.content_type = content.info.as_ref().and_then(|i| i.mimetype.clone());
-        attachment.size = content.info.as_ref().and_then(|i| i.size);
+        attachment.filename = Some(filename);
+        attachment.content_type = content_type;
+        attachment.size = size;
         message.attachments.push(attachment);
+    } else if let Some(file) = content.file {
+        return Parsed::EncryptedFile {
+            message,
+            file: Box::new(EncryptedAttachment {
+                file,
+                filename,
+                content_type,
+                size,
+            }),
+        };
     }
     Parsed::Message(message)
 }
@@ -283,17 +316,23 @@ mod tests {
         assert_eq!(attachment.content_type.as_deref(), Some("text/plain"));
         assert_eq!(attachment.size, Some(12));
 
-        let Parsed::Message(captioned) = message(
-            r#"{"msgtype":"m.image","body":"the failing chart","filename":"chart.png","file":{"url":"mxc://x/enc","v":"v2"}}"#,
-        ) else {
+        let Parsed::EncryptedFile {
+            message: captioned,
+            file,
+        } = message(
+            r#"{"msgtype":"m.image","body":"the failing chart","filename":"chart.png","info":{"mimetype":"image/png","size":7},"file":{"url":"mxc://x/enc","v":"v2"}}"#,
+        )
+        else {
             panic!("an encrypted image with a caption")
         };
         assert_eq!(captioned.text, "the failing chart");
-        let attachment = &captioned.attachments[0];
-        assert_eq!(attachment.filename.as_deref(), Some("chart.png"));
-        assert_eq!(
-            attachment.url,
-            "http://hs/_matrix/client/v1/media/download/x/enc"
+        assert!(
+            captioned.attachments.is_empty(),
+            "no URL of the ciphertext is passed on"
         );
+        assert_eq!(file.filename, "chart.png");
+        assert_eq!(file.content_type.as_deref(), Some("image/png"));
+        assert_eq!(file.size, Some(7));
+        assert_eq!(file.file["url"], "mxc://x/enc");
     }
 }

@@ -13,7 +13,9 @@
 //!   text (see `attachments`).
 //! * **In** — one `/sync` loop, filtered to the room, hands messages to the shared inbox and
 //!   saves its position only afterwards: a restart delivers what arrived meanwhile exactly
-//!   once, and the first start replays no history (see `sync_loop`).
+//!   once, and the first start replays no history (see `sync_loop`). Files of encrypted rooms
+//!   are downloaded, decrypted and handed over as `file://` URLs (see `inbound_files`);
+//!   messages that come before their room keys wait for them (see `undecrypted`).
 //! * **Health** — homeserver reachable, token accepted, bot joined to the room; `diagnose()`
 //!   checks the whole setup, each failure with a fix (see `diagnosis`).
 //! * **State** — one connector per state directory, enforced by a lock (see `state_lock`).
@@ -42,6 +44,7 @@ mod errors;
 mod health;
 mod history;
 mod inbound;
+mod inbound_files;
 mod outbound;
 mod own_events;
 mod pages;
@@ -50,6 +53,8 @@ mod settings;
 mod state_lock;
 mod sync_loop;
 mod threads;
+#[cfg(feature = "e2e-encryption")]
+mod undecrypted;
 
 pub use connector::{DESCRIPTOR, MAX_PART_BYTES, MatrixConnector};
 

@@ -55,20 +55,25 @@ impl SavedPosition {
 }
 
 fn write_atomically(path: &Path, token: &str) -> Result<()> {
-    use std::io::Write as _;
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| io_error("create the state directory", dir, e))?;
+    replace_file(path, format!("{token}\n").as_bytes())
+        .map_err(|e| io_error("save the sync position", path, e))
+}
+
+/// Replaces the file at `path` with `contents`, durably and atomically: a temporary file
+/// beside it is written, flushed and renamed over it, and the directory flushed.
+pub(crate) fn replace_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
     let temporary = temporary_of(path);
-    let write = || -> std::io::Result<()> {
-        let mut file = std::fs::File::create(&temporary)?;
-        file.write_all(token.as_bytes())?;
-        file.write_all(b"\n")?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)?;
-        // The rename is durable once the directory is flushed too.
-        std::fs::File::open(dir)?.sync_all()
-    };
-    write().map_err(|e| io_error("save the sync position", path, e))
+    let mut file = std::fs::File::create(&temporary)?;
+    file.write_all(contents)?;
+    file.sync_all()?;
+    std::fs::rename(&temporary, path)?;
+    // The rename is durable once the directory is flushed too.
+    std::fs::File::open(dir)?.sync_all()
 }
 
 /// `next_batch-room` → `next_batch-room.tmp`, beside it.

@@ -65,6 +65,16 @@ impl MatrixSettings {
             .join(format!("next_batch-{}", sanitise(self.room_id.as_str())))
     }
 
+    /// The file listing this room's encrypted events that wait for their room keys (feature
+    /// `e2e-encryption`).
+    #[cfg(feature = "e2e-encryption")]
+    pub(crate) fn undecrypted_path(&self) -> PathBuf {
+        self.state_dir.join(format!(
+            "undecrypted-{}.json",
+            sanitise(self.room_id.as_str())
+        ))
+    }
+
     /// The directory of the SQLite crypto store (feature `e2e-encryption`).
     #[cfg(feature = "e2e-encryption")]
     pub(crate) fn crypto_store_dir(&self) -> PathBuf {

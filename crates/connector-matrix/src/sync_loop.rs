@@ -7,9 +7,13 @@
 //! 2. if the room's timeline came back `limited` (more happened than one batch holds), page
 //!    backwards through `/messages` from the batch's `prev_batch` to the old position, so no
 //!    event is skipped;
-//! 3. hand every message, in order, to the [`Inbox`] — waiting while nobody is subscribed,
+//! 3. (with `e2e-encryption`) try again the encrypted events that came before their room
+//!    keys (see [`crate::undecrypted`]): the batch's to-device events may have brought them;
+//! 4. hand every message, in order, to the [`Inbox`] — waiting while nobody is subscribed,
 //!    and while a subscriber's queue is full — which drops our own, strangers' and repeats;
-//! 4. only then save the batch's `next_batch` as the new position.
+//!    an encrypted event that does not decrypt yet is added to the waiting list instead;
+//! 5. save the waiting list if it changed, and only then the batch's `next_batch` as the new
+//!    position.
 //!
 //! A restart resumes from the saved position: what arrived while the connector was down is
 //! delivered once, nothing older is replayed. The very first start (no saved position) syncs
@@ -136,6 +140,11 @@ pub(crate) struct SyncLoop {
     /// Set once the room is known to be encrypted (read by the build without
     /// `e2e-encryption`, which then refuses to send in the clear).
     pub(crate) encrypted: Arc<AtomicBool>,
+    /// Encrypted events that came before their room keys, tried again after every batch.
+    #[cfg(feature = "e2e-encryption")]
+    pub(crate) undecrypted: crate::undecrypted::Undecrypted,
+    /// Downloads and decrypts the files of encrypted messages before they are handed over.
+    pub(crate) files: crate::inbound_files::InboundFiles,
     /// The events the bot sent in this run.
     pub(crate) own_events: Arc<crate::own_events::OwnEvents>,
     /// Held while the loop runs: nobody else syncs from this state directory meanwhile.
@@ -230,11 +239,60 @@ impl SyncLoop {
                 "the room is now encrypted; this build lacks e2e-encryption and sends nothing more"
             );
         }
+        // The batch's to-device events may have brought the keys of events that wait; those
+        // are older than the batch's, so they go first.
+        #[cfg(feature = "e2e-encryption")]
+        self.retry_undecrypted().await?;
         let events = self.room_events(since, batch).await?;
         for event in &events {
             self.handle(event).await?;
         }
+        // Before the position moves past the batch: what waits for a key is on disk.
+        #[cfg(feature = "e2e-encryption")]
+        self.undecrypted.save().await.map_err(Interrupted::Failed)?;
         Ok(next_batch)
+    }
+
+    /// Tries the events waiting for their room keys again: those that decrypt now are handled
+    /// like any other event (and forgotten), those waiting longer than a day are given up.
+    #[cfg(feature = "e2e-encryption")]
+    async fn retry_undecrypted(&mut self) -> Result<(), Interrupted> {
+        use matrix_sdk::ruma::events::room::encrypted::OriginalSyncRoomEncryptedEvent;
+        use matrix_sdk::ruma::serde::Raw;
+
+        let waiting = self.undecrypted.waiting();
+        if waiting.is_empty() {
+            return Ok(());
+        }
+        let Some(room) = self.client.get_room(&self.room_id) else {
+            return Ok(());
+        };
+        for entry in waiting {
+            let Ok(raw) = Raw::<OriginalSyncRoomEncryptedEvent>::from_json_string(entry.event)
+            else {
+                tracing::warn!(event = %entry.event_id, "a waiting encrypted event is not JSON; dropped");
+                self.undecrypted.remove(&entry.event_id);
+                continue;
+            };
+            let event = match room.decrypt_event(&raw, None).await {
+                Ok(event) => event,
+                Err(error) => {
+                    tracing::debug!(event = %entry.event_id, %error, "still cannot decrypt");
+                    continue;
+                }
+            };
+            if matches!(
+                inbound::parse(&event, &self.homeserver),
+                Parsed::Skipped(inbound::UNDECRYPTABLE)
+            ) {
+                continue;
+            }
+            tracing::info!(event = %entry.event_id, "its room key came: an encrypted message is read");
+            self.handle(&event).await?;
+            self.undecrypted.remove(&entry.event_id);
+        }
+        self.undecrypted.expire(connector_core::Timestamp::now());
+        Ok(())
     }
 
     /// The room's timeline events of a batch, in order, the gap before them included.
@@ -299,6 +357,21 @@ impl SyncLoop {
                 }
                 self.hand_over(message).await
             }
+            Parsed::EncryptedFile { mut message, file } => {
+                if let Some(root) = &message.thread_id {
+                    self.threads
+                        .note(message.message_id.as_str(), root.as_str());
+                }
+                if message.sender.as_str() == self.own_user.as_str() {
+                    return Ok(()); // our own echo: nothing to download
+                }
+                tokio::select! {
+                    biased;
+                    _ = self.shutdown.wait_for(|closing| *closing) => return Err(Interrupted::Shutdown),
+                    () = self.files.attach(&mut message, &file) => {}
+                }
+                self.hand_over(message).await
+            }
             Parsed::Reaction { reaction, target } => {
                 if reaction.sender.as_str() == self.own_user.as_str() {
                     return Ok(()); // our own reaction
@@ -315,6 +388,24 @@ impl SyncLoop {
             }
             Parsed::Edit { event_id, replaces } => {
                 tracing::debug!(%event_id, %replaces, "edit not delivered: the original message stands");
+                Ok(())
+            }
+            #[cfg(feature = "e2e-encryption")]
+            Parsed::Skipped(inbound::UNDECRYPTABLE) if event.event_id().is_some() => {
+                let event_id = event
+                    .event_id()
+                    .map(|id| id.to_string())
+                    .unwrap_or_default();
+                if self.undecrypted.add(
+                    &event_id,
+                    event.raw().json().get(),
+                    connector_core::Timestamp::now(),
+                ) {
+                    tracing::info!(
+                        event = %event_id,
+                        "an encrypted message came before its room key; it waits for the key"
+                    );
+                }
                 Ok(())
             }
             Parsed::Skipped(inbound::UNDECRYPTABLE) => {

@@ -1,21 +1,28 @@
 //! End-to-end encryption (feature `e2e-encryption`) against a real Synapse: in a room with
 //! `m.room.encryption`, the operator — a second matrix-sdk client that encrypts, with its own
 //! SQLite store — and the connector read each other's messages, and what either sends is
-//! `m.room.encrypted` on the homeserver; files the connector sends are uploaded encrypted.
+//! `m.room.encrypted` on the homeserver; files the connector sends are uploaded encrypted, and
+//! files the operator sends reach the subscriber decrypted, as private `file://` files in the
+//! state directory (or, when a file cannot be decrypted, as the message with the problem
+//! stated).
 
 #![cfg(feature = "e2e-encryption")]
 
 mod common;
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::{PATIENCE, World, recv};
 use connector_core::{Attachment, OrchestratorConnector, OutboundMessage};
 use matrix_sdk::Client;
+use matrix_sdk::attachment::AttachmentConfig;
 use matrix_sdk::config::SyncSettings;
 use matrix_sdk::deserialized_responses::TimelineEvent;
 use matrix_sdk::media::{MediaFormat, MediaRequestParameters};
-use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
+use matrix_sdk::ruma::events::room::message::{
+    FileMessageEventContent, MessageType, RoomMessageEventContent,
+};
 use matrix_sdk::ruma::events::room::{EncryptedFile, MediaSource};
 use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId};
 use serde_json::{Value, json};
@@ -154,6 +161,93 @@ async fn the_operator_and_the_connector_read_each_others_encrypted_messages() {
         .expect("the operator downloads and decrypts the file");
     assert_eq!(bytes, plaintext);
 
+    // (4) The operator's encrypted file reaches the subscriber decrypted: a private file in the
+    // state directory, named safely whatever the operator called it. Synapse holds only
+    // ciphertext.
+    let secret = b"operator notes: the rollback code is correct-horse-battery\n".to_vec();
+    let hostile_name = "../../escape attempt.txt";
+    let sent = room
+        .send_attachment(
+            hostile_name,
+            &mime_guess::mime::TEXT_PLAIN,
+            secret.clone(),
+            AttachmentConfig::new(),
+        )
+        .await
+        .expect("the operator sends an encrypted file");
+    let file_event = sent.event_id.to_string();
+    assert_encrypted_on_the_server(&world, &file_event, "escape attempt").await;
+    let message = recv(&mut subscription, "the operator's encrypted file").await;
+    assert_eq!(message.message_id.as_str(), file_event);
+    assert_eq!(message.text, hostile_name, "no problem is stated");
+    let [attachment] = message.attachments.as_slice() else {
+        panic!("one attachment: {message:?}")
+    };
+    assert_eq!(attachment.filename.as_deref(), Some(hostile_name));
+    assert_eq!(attachment.content_type.as_deref(), Some("text/plain"));
+    assert_eq!(attachment.size, Some(secret.len() as u64));
+    let path = local_path(&attachment.url);
+    let media_dir = std::fs::canonicalize(world.state.path())
+        .unwrap()
+        .join("media");
+    assert_eq!(
+        path.parent(),
+        Some(media_dir.as_path()),
+        "the file is in <state_dir>/media: {}",
+        attachment.url
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), secret, "the plaintext");
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "only the bot's user may read it");
+    }
+    let stored = media_store_files(&world);
+    assert!(
+        stored.iter().any(|bytes| bytes.len() == secret.len()),
+        "the operator's ciphertext is in Synapse's media store"
+    );
+    assert!(
+        !stored
+            .iter()
+            .any(|bytes| contains(bytes, b"correct-horse-battery")),
+        "Synapse's media store holds the operator's file in the clear"
+    );
+
+    // (5) A file that does not decrypt (its hash does not match the ciphertext): the message is
+    // delivered anyway, without the attachment and with the problem stated.
+    let mut reader = std::io::Cursor::new(b"tampered in transit".to_vec());
+    let uploaded = operator
+        .upload_encrypted_file(&mut reader)
+        .await
+        .expect("the operator uploads an encrypted file");
+    let mut tampered = serde_json::to_value(&uploaded).unwrap();
+    tampered["hashes"]["sha256"] = json!("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    let tampered: EncryptedFile = serde_json::from_value(tampered).unwrap();
+    let content = RoomMessageEventContent::new(MessageType::File(FileMessageEventContent::new(
+        "tampered.bin".to_owned(),
+        MediaSource::Encrypted(Box::new(tampered)),
+    )));
+    let sent = room
+        .send(content)
+        .await
+        .expect("the operator sends the tampered file");
+    let message = recv(&mut subscription, "the message of the tampered file").await;
+    assert_eq!(message.message_id.as_str(), sent.response.event_id.as_str());
+    assert!(message.attachments.is_empty(), "{message:?}");
+    assert!(
+        message.text.starts_with(
+            "tampered.bin\n\n[attachment \"tampered.bin\" could not be downloaded and decrypted:"
+        ),
+        "{}",
+        message.text
+    );
+    assert!(
+        message.text.to_lowercase().contains("hash"),
+        "the reason is named: {}",
+        message.text
+    );
+
     // Nothing else came in: our own encrypted echoes are not delivered back.
     assert!(subscription.try_recv().is_none());
     connector.close().await.unwrap();
@@ -204,6 +298,48 @@ async fn decrypted_by(operator: &Client, room_id: &OwnedRoomId, event_id: &str) 
             "the operator's client could not decrypt {event_id} within {PATIENCE:?}"
         );
     }
+}
+
+/// The local path of a `file://` URL (percent-decoded).
+fn local_path(url: &str) -> PathBuf {
+    let encoded = url
+        .strip_prefix("file://")
+        .unwrap_or_else(|| panic!("a file:// URL: {url}"));
+    let mut bytes = Vec::new();
+    let mut rest = encoded.as_bytes();
+    while let Some((&byte, tail)) = rest.split_first() {
+        if byte == b'%' && tail.len() >= 2 {
+            let hex = std::str::from_utf8(&tail[..2]).unwrap();
+            bytes.push(u8::from_str_radix(hex, 16).unwrap());
+            rest = &tail[2..];
+        } else {
+            bytes.push(byte);
+            rest = tail;
+        }
+    }
+    PathBuf::from(String::from_utf8(bytes).unwrap())
+}
+
+/// The contents of every file in Synapse's media store.
+fn media_store_files(world: &World) -> Vec<Vec<u8>> {
+    fn walk(dir: &Path, found: &mut Vec<Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else {
+                found.push(std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(&world.synapse.dir().join("media_store"), &mut found);
+    found
+}
+
+/// Whether `needle` occurs in `haystack`.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// The event's cleartext JSON if it was decrypted.
