@@ -239,6 +239,10 @@ impl MatrixConnector {
             subscribed: Arc::clone(&subscribed),
             shutdown: shutdown_rx,
             own_events: Arc::clone(&own_events),
+            reactions: crate::delivered_reactions::DeliveredReactions::load(
+                settings.delivered_reactions_path(),
+            )
+            .await?,
             #[cfg(feature = "e2e-encryption")]
             undecrypted: crate::undecrypted::Undecrypted::load(
                 settings.undecrypted_path(),

@@ -57,6 +57,18 @@ pub(crate) enum Parsed {
         /// The event reacted to.
         target: String,
     },
+    /// A redaction of `redacts`: the operator taking back a reaction the connector delivered
+    /// is reported (see `delivered_reactions`); other redactions are not.
+    Redaction {
+        /// The redaction event.
+        event_id: String,
+        /// Who redacted.
+        sender: String,
+        /// The event redacted.
+        redacts: String,
+        /// When.
+        ts: Timestamp,
+    },
     /// Not a message (state, redacted, undecryptable, …).
     Skipped(&'static str),
 }
@@ -84,6 +96,8 @@ struct RawEvent {
     event_id: Option<String>,
     sender: Option<String>,
     origin_server_ts: Option<i64>,
+    /// A redaction's target, in room versions up to 10.
+    redacts: Option<String>,
     #[serde(default)]
     content: Content,
 }
@@ -99,6 +113,8 @@ struct Content {
     info: Option<FileInfo>,
     #[serde(rename = "m.relates_to")]
     relates_to: Option<RelatesTo>,
+    /// A redaction's target, in room versions 11 and later.
+    redacts: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -129,7 +145,7 @@ pub(crate) fn parse_json(json: &str, homeserver: &str) -> Parsed {
         return Parsed::Skipped("malformed event");
     };
     match event.kind.as_str() {
-        "m.room.message" | "m.reaction" => {}
+        "m.room.message" | "m.reaction" | "m.room.redaction" => {}
         "m.room.encrypted" => return Parsed::Skipped(UNDECRYPTABLE),
         _ => return Parsed::Skipped("not a message"),
     }
@@ -141,6 +157,18 @@ pub(crate) fn parse_json(json: &str, homeserver: &str) -> Parsed {
         .and_then(|ms| Timestamp::from_millisecond(ms).ok())
         .unwrap_or_else(Timestamp::now);
     let content = event.content;
+    if event.kind == "m.room.redaction" {
+        // Room versions up to 10 put `redacts` at the top level, 11 and later in the content.
+        return match event.redacts.or(content.redacts) {
+            Some(redacts) => Parsed::Redaction {
+                event_id,
+                sender,
+                redacts,
+                ts,
+            },
+            None => Parsed::Skipped("a redaction of nothing"),
+        };
+    }
     if event.kind == "m.reaction" {
         return match content.relates_to {
             Some(RelatesTo {
@@ -251,6 +279,38 @@ mod tests {
         };
         assert_eq!(threaded.thread_id, Some(ThreadId::new("$root")));
         assert_eq!(threaded.text, "yes");
+    }
+
+    #[test]
+    fn redactions_name_what_they_redact_in_every_room_version() {
+        for json in [
+            // Room versions up to 10: `redacts` at the top level.
+            r#"{"type":"m.room.redaction","event_id":"$x","sender":"@op:x","origin_server_ts":1700000000000,"redacts":"$r","content":{}}"#,
+            // 11 and later: in the content.
+            r#"{"type":"m.room.redaction","event_id":"$x","sender":"@op:x","origin_server_ts":1700000000000,"content":{"redacts":"$r"}}"#,
+        ] {
+            let Parsed::Redaction {
+                event_id,
+                sender,
+                redacts,
+                ts,
+            } = parse_json(json, "http://hs")
+            else {
+                panic!("a redaction: {json}")
+            };
+            assert_eq!(
+                (event_id.as_str(), sender.as_str(), redacts.as_str()),
+                ("$x", "@op:x", "$r")
+            );
+            assert_eq!(ts.as_millisecond(), 1_700_000_000_000);
+        }
+        assert!(matches!(
+            parse_json(
+                r#"{"type":"m.room.redaction","event_id":"$x","sender":"@op:x","content":{}}"#,
+                "http://hs"
+            ),
+            Parsed::Skipped(_)
+        ));
     }
 
     #[test]

@@ -39,6 +39,7 @@
 mod attachments;
 mod client;
 mod connector;
+mod delivered_reactions;
 mod diagnosis;
 mod errors;
 mod health;

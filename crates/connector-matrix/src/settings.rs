@@ -75,6 +75,15 @@ impl MatrixSettings {
         ))
     }
 
+    /// The file remembering the reactions delivered from the room, so their removal can be
+    /// reported.
+    pub(crate) fn delivered_reactions_path(&self) -> PathBuf {
+        self.state_dir.join(format!(
+            "reactions-{}.json",
+            sanitise(self.room_id.as_str())
+        ))
+    }
+
     /// The directory of the SQLite crypto store (feature `e2e-encryption`).
     #[cfg(feature = "e2e-encryption")]
     pub(crate) fn crypto_store_dir(&self) -> PathBuf {

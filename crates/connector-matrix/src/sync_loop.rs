@@ -28,6 +28,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use connector_core::inbox::Admission;
 use connector_core::retry::RetryPolicy;
 use connector_core::{Error, Inbox, Result};
 use matrix_sdk::Client;
@@ -38,6 +39,7 @@ use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
 use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId, UInt};
 use tokio::sync::{Notify, watch};
 
+use crate::delivered_reactions::DeliveredReaction;
 use crate::errors::{self, is_token_rejected};
 use crate::inbound::{self, Parsed};
 use crate::pages::{self, PageRequest};
@@ -70,6 +72,8 @@ pub(crate) fn timeline_filter(limit: u32) -> RoomEventFilter {
         "m.room.message".into(),
         "m.room.encrypted".into(),
         "m.reaction".into(),
+        // Taking a reaction back.
+        "m.room.redaction".into(),
         // State, but the build without encryption must see it to stop sending in the clear.
         "m.room.encryption".into(),
     ]);
@@ -147,6 +151,8 @@ pub(crate) struct SyncLoop {
     pub(crate) files: crate::inbound_files::InboundFiles,
     /// The events the bot sent in this run.
     pub(crate) own_events: Arc<crate::own_events::OwnEvents>,
+    /// The operator's reactions delivered, so taking one back can be reported.
+    pub(crate) reactions: crate::delivered_reactions::DeliveredReactions,
     /// Held while the loop runs: nobody else syncs from this state directory meanwhile.
     pub(crate) _state_lock: Arc<crate::state_lock::StateLock>,
 }
@@ -355,7 +361,7 @@ impl SyncLoop {
                 if message.sender.as_str() == self.own_user.as_str() {
                     return Ok(()); // our own echo: the inbox would drop it anyway
                 }
-                self.hand_over(message).await
+                self.hand_over(message).await.map(drop)
             }
             Parsed::EncryptedFile { mut message, file } => {
                 if let Some(root) = &message.thread_id {
@@ -370,7 +376,7 @@ impl SyncLoop {
                     _ = self.shutdown.wait_for(|closing| *closing) => return Err(Interrupted::Shutdown),
                     () = self.files.attach(&mut message, &file) => {}
                 }
-                self.hand_over(message).await
+                self.hand_over(message).await.map(drop)
             }
             Parsed::Reaction { reaction, target } => {
                 if reaction.sender.as_str() == self.own_user.as_str() {
@@ -384,7 +390,45 @@ impl SyncLoop {
                     tracing::debug!(%target, "a reaction on somebody else's message: not delivered");
                     return Ok(());
                 }
-                self.hand_over(reaction).await
+                let remembered = DeliveredReaction {
+                    event_id: reaction.message_id.as_str().to_owned(),
+                    target,
+                    emoji: reaction.text.clone(),
+                    thread_id: reaction.thread_id.as_ref().map(|t| t.as_str().to_owned()),
+                };
+                if let Admission::Delivered(_) = self.hand_over(reaction).await? {
+                    self.reactions
+                        .remember(remembered)
+                        .await
+                        .map_err(Interrupted::Failed)?;
+                }
+                Ok(())
+            }
+            Parsed::Redaction {
+                event_id,
+                sender,
+                redacts,
+                ts,
+            } => {
+                let Some(taken_back) = self.reactions.get(&redacts).cloned() else {
+                    tracing::trace!(%redacts, "a redaction of an event not delivered as a reaction");
+                    return Ok(());
+                };
+                let mut removal = connector_core::InboundMessage::reaction_removed(
+                    event_id,
+                    sender,
+                    taken_back.target,
+                    taken_back.emoji,
+                    ts,
+                );
+                if let Some(thread) = taken_back.thread_id {
+                    removal = removal.in_thread(thread);
+                }
+                self.hand_over(removal).await?;
+                self.reactions
+                    .forget(&redacts)
+                    .await
+                    .map_err(Interrupted::Failed)
             }
             Parsed::Edit { event_id, replaces } => {
                 tracing::debug!(%event_id, %replaces, "edit not delivered: the original message stands");
@@ -431,13 +475,13 @@ impl SyncLoop {
     async fn hand_over(
         &mut self,
         message: connector_core::InboundMessage,
-    ) -> Result<(), Interrupted> {
+    ) -> Result<Admission, Interrupted> {
         tokio::select! {
             biased;
             _ = self.shutdown.wait_for(|closing| *closing) => Err(Interrupted::Shutdown),
             admission = deliver(&self.inbox, &self.subscribed, message) => {
                 tracing::debug!(?admission, "inbound message");
-                Ok(())
+                Ok(admission)
             }
         }
     }

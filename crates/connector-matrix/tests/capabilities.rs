@@ -179,6 +179,25 @@ async fn react_as(
     answer["event_id"].as_str().unwrap().to_owned()
 }
 
+/// Redacts `event` as `user` (taking a reaction back); answers the redaction's event id.
+async fn redact_as(world: &World, user: &synapse_harness::User, event: &str) -> String {
+    let txn = format!("redact-{}", txn_suffix(event, "", &user.user_id));
+    let (status, answer) = world
+        .synapse
+        .request(
+            Some(user),
+            "PUT",
+            &format!(
+                "/_matrix/client/v3/rooms/{}/redact/{event}/{txn}",
+                world.room
+            ),
+            Some(&json!({})),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    answer["event_id"].as_str().unwrap().to_owned()
+}
+
 /// A transaction id suffix unique per (target, emoji, user).
 fn txn_suffix(target: &str, emoji: &str, user: &str) -> String {
     use std::hash::{DefaultHasher, Hash, Hasher};
@@ -206,7 +225,7 @@ async fn the_operators_reactions_on_our_messages_come_in() {
 
     // Not delivered: the operator's reaction on their own message, a stranger's on ours.
     react_as(&world, &world.operator, &theirs, "👀").await;
-    react_as(&world, &world.stranger, &ours, "👎").await;
+    let stranger_reaction = react_as(&world, &world.stranger, &ours, "👎").await;
     // Delivered: the operator's on ours.
     let reaction_id = react_as(&world, &world.operator, &ours, "👍").await;
     let reaction = recv(&mut subscription, "the operator's reaction").await;
@@ -215,6 +234,23 @@ async fn the_operators_reactions_on_our_messages_come_in() {
     assert_eq!(reaction.sender.as_str(), world.operator.user_id);
     assert_eq!(reaction.text, "👍");
     let annotation = reaction.reaction.as_ref().unwrap();
+    assert_eq!(
+        (annotation.message_id.as_str(), annotation.emoji.as_str()),
+        (ours.as_str(), "👍")
+    );
+    assert!(!annotation.removed);
+    let approval_id = react_as(&world, &world.operator, &ours, "✅").await;
+    assert_eq!(recv(&mut subscription, "the approval").await.text, "✅");
+
+    // Taking 👍 back (a redaction) is reported, with what was taken back; the stranger taking
+    // theirs back is not.
+    redact_as(&world, &world.stranger, &stranger_reaction).await;
+    let redaction_id = redact_as(&world, &world.operator, &reaction_id).await;
+    let removed = recv(&mut subscription, "the reaction taken back").await;
+    assert_eq!(removed.message_id.as_str(), redaction_id);
+    assert_eq!(removed.sender.as_str(), world.operator.user_id);
+    let annotation = removed.reaction.as_ref().expect("a reaction event");
+    assert!(annotation.removed, "{removed:?}");
     assert_eq!(
         (annotation.message_id.as_str(), annotation.emoji.as_str()),
         (ours.as_str(), "👍")
@@ -234,5 +270,14 @@ async fn the_operators_reactions_on_our_messages_come_in() {
     react_as(&world, &world.operator, &ours, "🚀").await;
     let reaction = recv(&mut subscription, "a reaction after the restart").await;
     assert_eq!(reaction.reaction.unwrap().emoji, "🚀");
+    // The approval given before the restart, taken back after it, is still recognised.
+    redact_as(&world, &world.operator, &approval_id).await;
+    let removed = recv(&mut subscription, "the approval taken back").await;
+    let annotation = removed.reaction.expect("a reaction event");
+    assert!(annotation.removed);
+    assert_eq!(
+        (annotation.message_id.as_str(), annotation.emoji.as_str()),
+        (ours.as_str(), "✅")
+    );
     connector.close().await.unwrap();
 }
