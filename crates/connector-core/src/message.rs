@@ -209,9 +209,10 @@ impl InboundMessage {
         emoji: impl Into<String>,
         ts: Timestamp,
     ) -> Self {
-        let emoji = emoji.into();
-        let mut message = Self::new(event_id, sender, emoji.clone(), ts);
-        message.reaction = Some(InboundReaction::removed(target, emoji));
+        let mut message = Self::reaction(event_id, sender, target, emoji, ts);
+        if let Some(reaction) = &mut message.reaction {
+            reaction.removed = true;
+        }
         message
     }
 

@@ -14,7 +14,7 @@ use connector_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::KIND;
-use crate::position::replace_file;
+use crate::disk::{on_disk, replace_file};
 
 /// How many delivered reactions are remembered.
 pub(crate) const REMEMBERED: usize = 1024;
@@ -90,15 +90,11 @@ impl DeliveredReactions {
             message: format!("cannot encode the delivered reactions: {e}"),
             source: None,
         })?;
-        tokio::task::spawn_blocking(move || {
-            replace_file(&path, &bytes).map_err(|e| io_error("save", &path, e))
-        })
+        on_disk(
+            format!("save the delivered reactions at {}", self.path.display()),
+            move || replace_file(&path, &bytes),
+        )
         .await
-        .map_err(|e| Error::Backend {
-            kind: KIND.into(),
-            message: "the task saving the delivered reactions failed".into(),
-            source: Some(Box::new(e)),
-        })?
     }
 }
 

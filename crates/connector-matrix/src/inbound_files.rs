@@ -40,6 +40,7 @@ use matrix_sdk::Client;
 use matrix_sdk::ruma::events::room::MediaSource;
 
 use crate::KIND;
+use crate::disk::on_disk;
 use crate::inbound::EncryptedAttachment;
 use crate::settings::sanitise;
 
@@ -110,21 +111,11 @@ impl InboundFiles {
         let dir = self.dir.clone();
         let name = media_file_name(event_id, &file.filename);
         let size = data.len();
-        let path = tokio::task::spawn_blocking(move || store(&dir, &name, &data))
-            .await
-            .map_err(|e| Error::Backend {
-                kind: KIND.into(),
-                message: "the task writing a decrypted file failed".into(),
-                source: Some(Box::new(e)),
-            })?
-            .map_err(|e| Error::Backend {
-                kind: KIND.into(),
-                message: format!(
-                    "cannot write the decrypted file under {}",
-                    self.dir.display()
-                ),
-                source: Some(Box::new(e)),
-            })?;
+        let path = on_disk(
+            format!("write the decrypted file under {}", self.dir.display()),
+            move || store(&dir, &name, &data),
+        )
+        .await?;
         let mut attachment = InboundAttachment::new(file_url(&path));
         attachment.filename = Some(file.filename.clone());
         attachment.content_type = file.content_type.clone();

@@ -41,6 +41,7 @@ mod client;
 mod connector;
 mod delivered_reactions;
 mod diagnosis;
+mod disk;
 mod errors;
 mod health;
 mod history;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use connector_core::{Error, Result};
 
 use crate::KIND;
+use crate::disk::{on_disk, replace_file};
 
 /// The sync position file of one room.
 #[derive(Debug, Clone)]
@@ -43,44 +44,13 @@ impl SavedPosition {
     /// Replaces the saved token with `token`, durably.
     pub(crate) async fn save(&self, token: &str) -> Result<()> {
         let path = self.path.clone();
-        let token = token.to_owned();
-        tokio::task::spawn_blocking(move || write_atomically(&path, &token))
-            .await
-            .map_err(|e| Error::Backend {
-                kind: KIND.into(),
-                message: "the task saving the sync position failed".into(),
-                source: Some(Box::new(e)),
-            })?
+        let contents = format!("{token}\n");
+        on_disk(
+            format!("save the sync position at {}", self.path.display()),
+            move || replace_file(&path, contents.as_bytes()),
+        )
+        .await
     }
-}
-
-fn write_atomically(path: &Path, token: &str) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| io_error("create the state directory", dir, e))?;
-    replace_file(path, format!("{token}\n").as_bytes())
-        .map_err(|e| io_error("save the sync position", path, e))
-}
-
-/// Replaces the file at `path` with `contents`, durably and atomically: a temporary file
-/// beside it is written, flushed and renamed over it, and the directory flushed.
-pub(crate) fn replace_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let temporary = temporary_of(path);
-    let mut file = std::fs::File::create(&temporary)?;
-    file.write_all(contents)?;
-    file.sync_all()?;
-    std::fs::rename(&temporary, path)?;
-    // The rename is durable once the directory is flushed too.
-    std::fs::File::open(dir)?.sync_all()
-}
-
-/// `next_batch-room` → `next_batch-room.tmp`, beside it.
-fn temporary_of(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_owned();
-    name.push(".tmp");
-    path.with_file_name(name)
 }
 
 fn io_error(what: &str, path: &Path, source: std::io::Error) -> Error {
@@ -106,7 +76,7 @@ mod tests {
             position.load().await.unwrap().as_deref(),
             Some("s72595_4483_1934")
         );
-        assert!(!temporary_of(position.path()).exists());
+        assert!(!dir.join("nested").join("next_batch-room.tmp").exists());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -29,7 +29,7 @@ use connector_core::{Error, Result, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::KIND;
-use crate::position::replace_file;
+use crate::disk::{on_disk, replace_file};
 
 /// How long an event waits for its key before the connector gives up on it.
 pub(crate) const MAX_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
@@ -176,21 +176,11 @@ impl Undecrypted {
             source: Some(Box::new(e)),
         })?;
         let path = self.path.clone();
-        tokio::task::spawn_blocking(move || replace_file(&path, &json))
-            .await
-            .map_err(|e| Error::Backend {
-                kind: KIND.into(),
-                message: "the task saving the undecrypted events failed".into(),
-                source: Some(Box::new(e)),
-            })?
-            .map_err(|e| Error::Backend {
-                kind: KIND.into(),
-                message: format!(
-                    "cannot save the undecrypted events at {}",
-                    self.path.display()
-                ),
-                source: Some(Box::new(e)),
-            })?;
+        on_disk(
+            format!("save the undecrypted events at {}", self.path.display()),
+            move || replace_file(&path, &json),
+        )
+        .await?;
         self.dirty = false;
         Ok(())
     }

@@ -237,19 +237,7 @@ async fn power_levels_and_encryption_are_checked() {
     );
 
     // The operator turns encryption on.
-    let (status, answer) = world
-        .synapse
-        .request(
-            Some(&world.operator),
-            "PUT",
-            &format!(
-                "/_matrix/client/v3/rooms/{}/state/m.room.encryption/",
-                world.room
-            ),
-            Some(&json!({ "algorithm": "m.megolm.v1.aes-sha2" })),
-        )
-        .await;
-    assert_eq!(status, 200, "{answer}");
+    world.enable_encryption().await;
     let probes = connector.diagnose().await;
     let encryption = probe(&probes, "encryption supported");
     if cfg!(feature = "e2e-encryption") {

@@ -30,19 +30,7 @@ use serde_json::{Value, json};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_operator_and_the_connector_read_each_others_encrypted_messages() {
     let world = World::start().await;
-    let (status, answer) = world
-        .synapse
-        .request(
-            Some(&world.operator),
-            "PUT",
-            &format!(
-                "/_matrix/client/v3/rooms/{}/state/m.room.encryption/",
-                world.room
-            ),
-            Some(&json!({ "algorithm": "m.megolm.v1.aes-sha2" })),
-        )
-        .await;
-    assert_eq!(status, 200, "enabling encryption: {answer}");
+    world.enable_encryption().await;
 
     // Opening syncs once, which uploads the bot device's keys.
     let connector = world.open().await;

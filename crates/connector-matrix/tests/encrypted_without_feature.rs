@@ -8,24 +8,6 @@ mod common;
 
 use common::{World, recv};
 use connector_core::{Attachment, Error, MessageId, OrchestratorConnector, OutboundMessage};
-use serde_json::json;
-
-/// The operator turns encryption on in the world's room.
-async fn encrypt(world: &World) {
-    let (status, answer) = world
-        .synapse
-        .request(
-            Some(&world.operator),
-            "PUT",
-            &format!(
-                "/_matrix/client/v3/rooms/{}/state/m.room.encryption/",
-                world.room
-            ),
-            Some(&json!({ "algorithm": "m.megolm.v1.aes-sha2" })),
-        )
-        .await;
-    assert_eq!(status, 200, "enabling encryption: {answer}");
-}
 
 /// Sends refused, naming the feature; nothing of the bot's in the room.
 async fn assert_refused(world: &World, connector: &impl OrchestratorConnector, file: &Attachment) {
@@ -83,7 +65,7 @@ async fn an_encrypted_room_gets_nothing_in_the_clear() {
         .send(OutboundMessage::new("before encryption"))
         .await
         .expect("a plain room takes plain messages");
-    encrypt(&world).await;
+    world.enable_encryption().await;
     world.post("after encryption").await;
     assert_eq!(
         recv(&mut subscription, "the message after the change")

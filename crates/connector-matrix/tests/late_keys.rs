@@ -21,7 +21,7 @@ use matrix_sdk::Client;
 use matrix_sdk::config::SyncSettings;
 use matrix_sdk::ruma::OwnedRoomId;
 use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
-use serde_json::{Value, json};
+use serde_json::Value;
 use synapse_harness::User;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
@@ -29,19 +29,7 @@ use tokio::net::{TcpListener, TcpStream};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_whose_key_comes_later_is_delivered_once_even_across_a_restart() {
     let world = World::start().await;
-    let (status, answer) = world
-        .synapse
-        .request(
-            Some(&world.operator),
-            "PUT",
-            &format!(
-                "/_matrix/client/v3/rooms/{}/state/m.room.encryption/",
-                world.room
-            ),
-            Some(&json!({ "algorithm": "m.megolm.v1.aes-sha2" })),
-        )
-        .await;
-    assert_eq!(status, 200, "enabling encryption: {answer}");
+    world.enable_encryption().await;
     let connector = world.open().await;
     let mut subscription = connector.subscribe().await.unwrap();
 

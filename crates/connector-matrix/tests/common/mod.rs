@@ -78,6 +78,23 @@ impl World {
             .expect("open the Matrix connector")
     }
 
+    /// The operator turns encryption on in the room (`m.megolm.v1.aes-sha2`).
+    pub async fn enable_encryption(&self) {
+        let (status, answer) = self
+            .synapse
+            .request(
+                Some(&self.operator),
+                "PUT",
+                &format!(
+                    "/_matrix/client/v3/rooms/{}/state/m.room.encryption/",
+                    self.room
+                ),
+                Some(&serde_json::json!({ "algorithm": "m.megolm.v1.aes-sha2" })),
+            )
+            .await;
+        assert_eq!(status, 200, "enabling encryption: {answer}");
+    }
+
     /// Posts `text` as the operator; answers the event id.
     pub async fn post(&self, text: &str) -> String {
         self.synapse
