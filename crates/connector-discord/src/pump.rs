@@ -26,6 +26,23 @@
 //! the connector was away or between sessions is skipped. A thread of the channel new to the
 //! connector (THREAD_CREATE, or listed in GUILD_CREATE) is joined, so its messages arrive on the
 //! gateway, and backfilled from its start (at the earliest from the connector's first start).
+//!
+//! Reactions given or taken back while the connector was away (closed, or a session lost and
+//! identified anew instead of resumed) are caught up the same way. Every reaction seen on one of
+//! the bot's messages — delivered, or a stranger's turned away — is saved in `reactions.json`
+//! beside the positions (see `reaction_state`; atomically replaced, fsynced), and the ledger is
+//! seeded from it at start. After every READY, once the messages are backfilled, the pump reads
+//! the last [`PAGE`] (100) messages of each known conversation (`GET /channels/{id}/messages`);
+//! for each of the bot's messages among them that is tracked (posted since `reactions.json` was
+//! created, and not older than the [`TRACKED_MESSAGES`](crate::reaction_state::TRACKED_MESSAGES) (200) most recent messages with reactions) it
+//! asks Get Reactions for the users of each emoji in `message.reactions` (normal and super
+//! reactions, 100 a page, paged with `after`; skipped when only the bot reacted), compares them
+//! with the saved reactions and hands each difference to the live path: allow-list, ledger ids,
+//! inbox. So a reaction is reported once whether its live event or the catch-up comes first,
+//! one still on is not reported again, and a stranger's is not reported at all. The cost per
+//! READY is one request per conversation plus one per emoji (per 100 users) on the bot's
+//! tracked messages among its last 100; reactions on older messages, or on messages older than
+//! the state file, are not caught up (their live events still are delivered).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -433,11 +450,14 @@ impl Pump {
                 }
                 let mut after = 0u64;
                 loop {
-                    let path = format!(
+                    let mut path = format!(
                         "/channels/{conversation}/messages/{id}/reactions/{}?type={kind}\
-                         &limit={PAGE}&after={after}",
+                         &limit={PAGE}",
                         encode_emoji(&emoji)
                     );
+                    if after > 0 {
+                        path.push_str(&format!("&after={after}"));
+                    }
                     let answer = self
                         .rest
                         .call_retried(&self.retry, Method::GET, &path, None, "get reactions")
