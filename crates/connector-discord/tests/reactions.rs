@@ -284,3 +284,53 @@ async fn a_strangers_reaction_while_closed_is_not_delivered() {
         connector.close().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_catch_up_pages_through_the_users_of_an_emoji() {
+    let world = World::start();
+    let channel = world.channel();
+    // A hundred strangers with lower ids than the allowed sender: the allowed sender's 👍 is
+    // on the second page of Get Reactions.
+    let crowd: Vec<_> = (0..100)
+        .map(|i| world.emulator.add_user(&format!("crowd{i}")))
+        .collect();
+    let late = world.emulator.add_user("late operator");
+    assert!(crowd.iter().all(|u| u.id < late.id));
+    let config = connector_core::ConnectorConfig::from_roster_str(&format!(
+        "connector:\n  kind: discord\n  allowed_senders: ['{}']\n  discord:\n    \
+         channel_id: '{channel}'\n    state_dir: '{}'\n",
+        late.id,
+        world.state.path().display()
+    ))
+    .expect("a valid roster");
+    let connector = world.open_with(&config).await;
+    let receipt = connector
+        .send(OutboundMessage::new("Vote?"))
+        .await
+        .expect("send");
+    let ours = snowflake(&receipt.message_ids[0]);
+    connector.close().await.unwrap();
+
+    for user in crowd.iter().chain([&late]) {
+        world.emulator.react_as(user, channel, ours, "👍").unwrap();
+    }
+    let connector = world.open_with(&config).await;
+    let mut inbox = connector.subscribe().await.expect("subscribe");
+    let event = next(&mut inbox, "the allowed sender's 👍").await;
+    assert_reaction(&event, &receipt.message_ids[0], "👍", late.id);
+    for text in ["sentinel", "second sentinel"] {
+        world.emulator.post_as(&late, channel, text).unwrap();
+        assert_eq!(next(&mut inbox, text).await.text, text);
+    }
+    assert!(inbox.try_recv().is_none(), "nothing else arrived");
+    assert_eq!(connector.health().await.rejected_senders, 100);
+    let pages: Vec<String> = world
+        .emulator
+        .requests()
+        .iter()
+        .filter(|r| r.by_bot && r.method == "GET" && r.path.contains("/reactions/"))
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(pages.len(), 2, "one full page, then the rest: {pages:?}");
+    connector.close().await.unwrap();
+}
