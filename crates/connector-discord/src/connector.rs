@@ -27,6 +27,8 @@ use crate::errors::{MISSING_ACCESS, UNKNOWN_CHANNEL};
 use crate::gateway::{Gateway, GatewayState, MESSAGE_CONTENT_HINT};
 use crate::position::Positions;
 use crate::pump::{InboundStatus, Pump, SINCE_KEY};
+use crate::reaction_state::ReactionState;
+use crate::reactions::ReactionLedger;
 use crate::rest::{Rest, Upload};
 use crate::settings::DiscordSettings;
 use crate::threads::Threads;
@@ -217,6 +219,15 @@ impl DiscordConnector {
             positions.advance(SINCE_KEY, start).await?;
         }
 
+        // The reactions on the bot's recent messages: those given or taken back while the
+        // connector was away are caught up after READY (see `pump`).
+        let saved_reactions =
+            ReactionState::load(settings.reactions_path(), now_snowflake()).await?;
+        let mut reactions = ReactionLedger::default();
+        for (key, mark) in saved_reactions.marks() {
+            reactions.restore(key, mark.on, mark.generation);
+        }
+
         // The allow-list (user ids or roles) is applied by the pump (`access`); the inbox drops
         // the bot's own messages and repeats.
         let access = Arc::new(Access::new(
@@ -287,7 +298,9 @@ impl DiscordConnector {
             subscribed: Arc::clone(&subscribed),
             shutdown: shutdown_rx,
             unsaved: 0,
-            reactions: Default::default(),
+            reactions,
+            saved_reactions,
+            reactions_unsaved: false,
         };
         let pump = gateway.spawn(pump.run(events));
         Ok(Self {

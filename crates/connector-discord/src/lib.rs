@@ -50,6 +50,7 @@ mod outbound;
 mod permissions;
 mod position;
 mod pump;
+mod reaction_state;
 mod reactions;
 mod rest;
 mod settings;

@@ -86,13 +86,15 @@ impl Positions {
     async fn write(&self, durability: Durability) -> Result<()> {
         let text = render(&self.last);
         let path = self.path.clone();
-        tokio::task::spawn_blocking(move || write_atomically(&path, &text, durability))
-            .await
-            .map_err(|e| Error::Backend {
-                kind: KIND.into(),
-                message: "the task saving the positions failed".into(),
-                source: Some(Box::new(e)),
-            })?
+        tokio::task::spawn_blocking(move || {
+            write_atomically(&path, &text, durability, "save the positions")
+        })
+        .await
+        .map_err(|e| Error::Backend {
+            kind: KIND.into(),
+            message: "the task saving the positions failed".into(),
+            source: Some(Box::new(e)),
+        })?
     }
 }
 
@@ -111,16 +113,23 @@ fn render(last: &BTreeMap<u64, u64>) -> String {
     serde_json::to_string_pretty(&raw).unwrap_or_default()
 }
 
-/// How far a write of the positions must get before it counts as done.
+/// How far a write of a state file must get before it counts as done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Durability {
+pub(crate) enum Durability {
     /// Written and renamed into place: survives the process, not the machine.
     ProcessCrash,
     /// Also fsynced, file and directory: survives a power loss.
     Synced,
 }
 
-fn write_atomically(path: &Path, text: &str, durability: Durability) -> Result<()> {
+/// Replaces the file at `path` with `text` atomically (temporary file, rename), fsyncing file
+/// and directory when `durability` asks; a failure says it could not `what`.
+pub(crate) fn write_atomically(
+    path: &Path,
+    text: &str,
+    durability: Durability,
+    what: &str,
+) -> Result<()> {
     use std::io::Write as _;
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| io_error("create the state directory", dir, e))?;
@@ -140,10 +149,10 @@ fn write_atomically(path: &Path, text: &str, durability: Durability) -> Result<(
         }
         Ok(())
     };
-    write().map_err(|e| io_error("save the positions", path, e))
+    write().map_err(|e| io_error(what, path, e))
 }
 
-fn io_error(what: &str, path: &Path, source: std::io::Error) -> Error {
+pub(crate) fn io_error(what: &str, path: &Path, source: std::io::Error) -> Error {
     Error::Backend {
         kind: KIND.into(),
         message: format!("cannot {what} at {}", path.display()),

@@ -26,6 +26,23 @@
 //! the connector was away or between sessions is skipped. A thread of the channel new to the
 //! connector (THREAD_CREATE, or listed in GUILD_CREATE) is joined, so its messages arrive on the
 //! gateway, and backfilled from its start (at the earliest from the connector's first start).
+//!
+//! Reactions given or taken back while the connector was away (closed, or a session lost and
+//! identified anew instead of resumed) are caught up the same way. Every reaction seen on one of
+//! the bot's messages — delivered, or a stranger's turned away — is saved in `reactions.json`
+//! beside the positions (see `reaction_state`; atomically replaced, fsynced), and the ledger is
+//! seeded from it at start. After every READY, once the messages are backfilled, the pump reads
+//! the last [`PAGE`] (100) messages of each known conversation (`GET /channels/{id}/messages`);
+//! for each of the bot's messages among them that is tracked (posted since `reactions.json` was
+//! created, and not older than the [`TRACKED_MESSAGES`](crate::reaction_state::TRACKED_MESSAGES) (200) most recent messages with reactions) it
+//! asks Get Reactions for the users of each emoji in `message.reactions` (normal and super
+//! reactions, 100 a page, paged with `after`; skipped when only the bot reacted), compares them
+//! with the saved reactions and hands each difference to the live path: allow-list, ledger ids,
+//! inbox. So a reaction is reported once whether its live event or the catch-up comes first,
+//! one still on is not reported again, and a stranger's is not reported at all. The cost per
+//! READY is one request per conversation plus one per emoji (per 100 users) on the bot's
+//! tracked messages among its last 100; reactions on older messages, or on messages older than
+//! the state file, are not caught up (their live events still are delivered).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -45,6 +62,7 @@ use crate::errors::UNKNOWN_MEMBER;
 use crate::gateway::GatewayEvent;
 use crate::inbound::{content_withheld, convert, is_conversation};
 use crate::position::Positions;
+use crate::reaction_state::{Mark, ReactionState, Reactors, difference};
 use crate::reactions::{ReactionKey, ReactionLedger};
 use crate::rest::Rest;
 use crate::threads::{Place, Threads};
@@ -104,6 +122,10 @@ pub(crate) struct Pump {
     pub(crate) unsaved: usize,
     /// Which of the operator's reactions are on.
     pub(crate) reactions: ReactionLedger,
+    /// The reactions on the bot's recent messages, on disk.
+    pub(crate) saved_reactions: ReactionState,
+    /// Whether `saved_reactions` changed since it was last written.
+    pub(crate) reactions_unsaved: bool,
 }
 
 impl Pump {
@@ -248,14 +270,42 @@ impl Pump {
             .member
             .as_ref()
             .map(|m| m.roles.iter().map(|r| r.get()).collect());
-        if self.verdict(user, roles).await != Verdict::Allowed {
-            return;
-        }
         let key = ReactionKey {
             message: target,
             user,
             emoji,
         };
+        self.reaction_changed(key, thread, removed, roles).await;
+        self.save_reactions().await;
+    }
+
+    /// Delivers a reaction given (or, when `removed`, taken back) on one of the bot's messages by
+    /// someone other than the bot — live or caught up — if the allow-list admits them and the
+    /// ledger says it is news, and records it in the saved reactions (a stranger's too, so that
+    /// the catch-up does not find it new again). `roles` are the sender's, when the event said.
+    async fn reaction_changed(
+        &mut self,
+        key: ReactionKey,
+        thread: Option<u64>,
+        removed: bool,
+        roles: Option<Vec<u64>>,
+    ) {
+        let (target, user) = (key.message, key.user);
+        if self.saved_reactions.holds(&key, !removed) {
+            // Known already: a live event the catch-up got ahead of, or a replay.
+            tracing::debug!(target, user, removed, "a known reaction change: dropped");
+            return;
+        }
+        if self.verdict(user, roles).await != Verdict::Allowed {
+            self.remember(
+                &key,
+                Mark {
+                    on: !removed,
+                    generation: 0,
+                },
+            );
+            return;
+        }
         let news = if removed {
             self.reactions.remove(&key)
         } else {
@@ -270,7 +320,7 @@ impl Pump {
                 key.removed_id(generation),
                 user.to_string(),
                 target.to_string(),
-                key.emoji,
+                key.emoji.clone(),
                 Timestamp::now(),
             )
         } else {
@@ -278,7 +328,7 @@ impl Pump {
                 key.added_id(generation),
                 user.to_string(),
                 target.to_string(),
-                key.emoji,
+                key.emoji.clone(),
                 Timestamp::now(),
             )
         };
@@ -287,8 +337,156 @@ impl Pump {
         }
         let admission = self.deliver(inbound).await;
         tracing::debug!(target, user, removed, ?admission, "inbound reaction");
+        self.remember(
+            &key,
+            Mark {
+                on: !removed,
+                generation,
+            },
+        );
     }
 
+    /// Records a reaction's state in the saved reactions (written by `save_reactions`).
+    fn remember(&mut self, key: &ReactionKey, mark: Mark) {
+        if self.saved_reactions.set(key, mark) {
+            self.reactions_unsaved = true;
+        }
+    }
+
+    /// Writes the saved reactions, if they changed.
+    async fn save_reactions(&mut self) {
+        if !self.reactions_unsaved {
+            return;
+        }
+        match self.saved_reactions.save().await {
+            Ok(()) => self.reactions_unsaved = false,
+            Err(error) => {
+                tracing::warn!(%error, "cannot save the reactions");
+                self.status.set_problem(Some(error.to_string()));
+            }
+        }
+    }
+
+    /// Catches up the reactions given or taken back on the bot's messages while the connector
+    /// was away: for each conversation, the bot's tracked messages among the last [`PAGE`],
+    /// their reactions as Discord reports them against the saved ones (see the module docs).
+    async fn catch_up_reactions(&mut self, conversations: &[u64]) -> connector_core::Result<()> {
+        let channel = self.threads.channel();
+        for &conversation in conversations {
+            let path = format!("/channels/{conversation}/messages?limit={PAGE}");
+            let page = self
+                .rest
+                .call_retried(&self.retry, Method::GET, &path, None, "catch up reactions")
+                .await;
+            let page = match page {
+                Ok(page) => page,
+                Err(refusal)
+                    if refusal.status.is_some_and(|s| s == 403 || s == 404)
+                        && conversation != channel =>
+                {
+                    continue;
+                }
+                Err(refusal) => return Err(refusal.error),
+            };
+            let own = self.own_id.to_string();
+            let mut ours: Vec<(u64, Value)> = page
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|m| m["author"]["id"].as_str() == Some(own.as_str()))
+                .filter_map(|m| Some((m["id"].as_str()?.parse::<u64>().ok()?, m.clone())))
+                .filter(|(id, _)| self.saved_reactions.tracks(*id))
+                .collect();
+            ours.sort_by_key(|(id, _)| *id);
+            let thread = (conversation != channel).then_some(conversation);
+            for (id, message) in ours {
+                let Some(now) = self.reactors(conversation, id, &message).await? else {
+                    continue;
+                };
+                let changes = difference(&self.saved_reactions.on(id), &now);
+                for (removed, changed) in [(false, changes.added), (true, changes.removed)] {
+                    for (user, emoji) in changed {
+                        let key = ReactionKey {
+                            message: id,
+                            user,
+                            emoji,
+                        };
+                        self.reaction_changed(key, thread, removed, None).await;
+                    }
+                }
+            }
+        }
+        self.save_reactions().await;
+        Ok(())
+    }
+
+    /// Who other than the bot reacted to the bot's message `id` of `conversation` with what:
+    /// the emojis of its `reactions`, then Get Reactions for their users (normal and super
+    /// reactions, paged with `after`). `None` when the message is gone meanwhile.
+    async fn reactors(
+        &self,
+        conversation: u64,
+        id: u64,
+        message: &Value,
+    ) -> connector_core::Result<Option<Reactors>> {
+        let mut now = Reactors::new();
+        for reaction in message["reactions"].as_array().into_iter().flatten() {
+            let Some(emoji) = emoji_key(&reaction["emoji"]) else {
+                continue;
+            };
+            let count = reaction["count"].as_u64().unwrap_or(0);
+            let details = &reaction["count_details"];
+            let normal = details["normal"].as_u64().unwrap_or(count);
+            let burst = details["burst"].as_u64().unwrap_or(0);
+            let me = u64::from(reaction["me"].as_bool() == Some(true));
+            let me_burst = u64::from(reaction["me_burst"].as_bool() == Some(true));
+            // Reaction types (message.mdx, Get Reactions): 0 normal, 1 burst (super).
+            for (kind, others) in [
+                (0, normal.saturating_sub(me)),
+                (1, burst.saturating_sub(me_burst)),
+            ] {
+                if others == 0 {
+                    continue;
+                }
+                let mut after = 0u64;
+                loop {
+                    let mut path = format!(
+                        "/channels/{conversation}/messages/{id}/reactions/{}?type={kind}\
+                         &limit={PAGE}",
+                        encode_emoji(&emoji)
+                    );
+                    if after > 0 {
+                        path.push_str(&format!("&after={after}"));
+                    }
+                    let answer = self
+                        .rest
+                        .call_retried(&self.retry, Method::GET, &path, None, "get reactions")
+                        .await;
+                    let users = match answer {
+                        Ok(users) => users,
+                        Err(refusal) if refusal.status == Some(404) => return Ok(None),
+                        Err(refusal) => return Err(refusal.error),
+                    };
+                    let users: Vec<u64> = users
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|u| u["id"].as_str()?.parse().ok())
+                        .collect();
+                    for &user in &users {
+                        after = after.max(user);
+                        if user != self.own_id {
+                            now.insert((user, emoji.clone()));
+                        }
+                    }
+                    if users.len() < PAGE {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(Some(now))
+    }
     /// Whether the bot wrote message `id` of `channel` (asked over REST when the event did not
     /// say).
     async fn authored_by_us(&self, channel: u64, id: u64) -> bool {
@@ -417,6 +615,7 @@ impl Pump {
                 conversations.push((thread, thread.max(since)));
             }
         }
+        let ids: Vec<u64> = conversations.iter().map(|(c, _)| *c).collect();
         for (conversation, after) in conversations {
             if conversation != self.threads.channel() {
                 self.threads
@@ -428,6 +627,12 @@ impl Pump {
                     .set_problem(Some(format!("backfill of {conversation} failed: {error}")));
                 return;
             }
+        }
+        if let Err(error) = self.catch_up_reactions(&ids).await {
+            tracing::warn!(%error, "catching up reactions failed");
+            self.status
+                .set_problem(Some(format!("catching up reactions failed: {error}")));
+            return;
         }
         self.status.set_problem(None);
     }
@@ -470,5 +675,53 @@ impl Pump {
                 return Ok(());
             }
         }
+    }
+}
+
+/// The emoji of a reaction object as reaction events name it: the Unicode emoji, or `name:id`
+/// for a custom one.
+fn emoji_key(emoji: &Value) -> Option<String> {
+    let name = emoji["name"].as_str();
+    match emoji["id"].as_str() {
+        Some(id) => Some(format!("{}:{id}", name.unwrap_or_default())),
+        None => name.map(str::to_owned),
+    }
+}
+
+/// Percent-encodes an emoji (or `name:id`) for a URL path, as Discord requires.
+fn encode_emoji(emoji: &str) -> String {
+    let mut out = String::with_capacity(emoji.len() * 3);
+    for byte in emoji.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn emojis_are_named_like_reaction_events() {
+        assert_eq!(
+            emoji_key(&json!({"id": null, "name": "👍"})).as_deref(),
+            Some("👍")
+        );
+        assert_eq!(
+            emoji_key(&json!({"id": "41771983429993937", "name": "LUL"})).as_deref(),
+            Some("LUL:41771983429993937")
+        );
+        assert_eq!(emoji_key(&json!({"id": null, "name": null})), None);
+    }
+
+    #[test]
+    fn emojis_are_url_encoded() {
+        assert_eq!(encode_emoji("✅"), "%E2%9C%85");
+        assert_eq!(encode_emoji("LUL:123"), "LUL%3A123");
     }
 }

@@ -97,6 +97,14 @@ impl ReactionLedger {
         }
     }
 
+    /// Remembers `key` as on or off with its `generation`, as saved before a restart.
+    pub(crate) fn restore(&mut self, key: ReactionKey, on: bool, generation: u32) {
+        match self.entries.get_mut(&key) {
+            Some(entry) => *entry = Entry { on, generation },
+            None => self.insert(key, Entry { on, generation }),
+        }
+    }
+
     fn insert(&mut self, key: ReactionKey, entry: Entry) {
         if self.order.len() >= CAPACITY
             && let Some(oldest) = self.order.pop_front()
@@ -157,6 +165,17 @@ mod tests {
         let mut ledger = ReactionLedger::default();
         assert_eq!(ledger.remove(&key("✅")), Some(0));
         assert_eq!(ledger.add(&key("✅")), Some(1));
+    }
+
+    #[test]
+    fn a_restored_reaction_continues_its_generations() {
+        let mut ledger = ReactionLedger::default();
+        ledger.restore(key("👍"), true, 2);
+        assert_eq!(ledger.add(&key("👍")), None, "on already");
+        assert_eq!(ledger.remove(&key("👍")), Some(2));
+        assert_eq!(ledger.add(&key("👍")), Some(3));
+        ledger.restore(key("✅"), false, 1);
+        assert_eq!(ledger.add(&key("✅")), Some(2));
     }
 
     #[test]

@@ -95,6 +95,11 @@ impl DiscordSettings {
     pub(crate) fn position_path(&self) -> PathBuf {
         self.state_dir.join("positions.json")
     }
+
+    /// The file holding the reactions on the bot's recent messages.
+    pub(crate) fn reactions_path(&self) -> PathBuf {
+        self.state_dir.join("reactions.json")
+    }
 }
 
 #[cfg(test)]

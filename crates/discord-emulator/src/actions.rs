@@ -400,6 +400,23 @@ impl World {
         Ok((channel_id, message.id, emoji_json))
     }
 
+    /// Get Reactions: who reacted to the message with `emoji`, in the order they did (an
+    /// emoji nobody used is an empty list).
+    pub(crate) fn reaction_users(
+        &self,
+        user: Snowflake,
+        channel_id: Option<Snowflake>,
+        message_id: Option<Snowflake>,
+        emoji: &str,
+    ) -> Result<Vec<Snowflake>, ApiError> {
+        let (channel_id, id, _) = self.reaction_target(user, channel_id, message_id, emoji)?;
+        Ok(self
+            .message(channel_id, id)
+            .and_then(|m| m.reactions.iter().find(|r| r.emoji == emoji))
+            .map(|r| r.users.clone())
+            .unwrap_or_default())
+    }
+
     /// Create Reaction (`@me`). Reacting twice with the same emoji changes nothing.
     pub(crate) fn add_reaction(
         &mut self,

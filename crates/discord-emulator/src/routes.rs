@@ -37,6 +37,7 @@ pub(crate) enum RouteId {
     ListThreadMembers,
     CreateReaction,
     DeleteOwnReaction,
+    GetReactions,
     GetCurrentApplication,
     GetGuild,
     GetGuildMember,
@@ -154,6 +155,12 @@ pub const ROUTES: &[Route] = &[
         "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me",
         "message.mdx, Delete Own Reaction",
         RouteId::DeleteOwnReaction,
+    ),
+    route(
+        "GET",
+        "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}",
+        "message.mdx, Get Reactions",
+        RouteId::GetReactions,
     ),
     route(
         "GET",
@@ -435,6 +442,9 @@ mod tests {
         assert_eq!(params.user_id.as_deref(), Some("4"));
         assert_eq!(params.major().as_deref(), Some("3"));
         assert_eq!(found("GET", "/gateway/bot").0.id, RouteId::GetGatewayBot);
+        let (route, params) = found("GET", "/channels/1/messages/2/reactions/blob%3A99");
+        assert_eq!(route.id, RouteId::GetReactions);
+        assert_eq!(params.emoji.as_deref(), Some("blob:99"));
     }
 
     #[test]

@@ -519,6 +519,69 @@ async fn every_response_of_a_scripted_session_matches_the_spec() {
         None,
     )
     .await;
+    let reactors = "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}";
+    let users = s
+        .call(
+            "get reactions",
+            &bot,
+            "GET",
+            reactors,
+            &format!("{msgs}/{first_id}/reactions/%F0%9F%91%80"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        users.json().as_array().map(Vec::len),
+        Some(2),
+        "the bot and the operator reacted: {:?}",
+        users.json()
+    );
+    let first_user = users.json()[0]["id"].as_str().unwrap().to_owned();
+    s.call(
+        "get reactions, paged",
+        &user,
+        "GET",
+        reactors,
+        &format!("{msgs}/{first_id}/reactions/%F0%9F%91%80?after={first_user}&limit=1&type=0"),
+        None,
+    )
+    .await;
+    s.call(
+        "get burst reactions",
+        &bot,
+        "GET",
+        reactors,
+        &format!("{msgs}/{first_id}/reactions/%F0%9F%91%80?type=1"),
+        None,
+    )
+    .await;
+    s.call(
+        "get reactions, limit 0: 400",
+        &bot,
+        "GET",
+        reactors,
+        &format!("{msgs}/{first_id}/reactions/%F0%9F%91%80?limit=0"),
+        None,
+    )
+    .await;
+    s.call(
+        "get reactions, unknown emoji: 400",
+        &bot,
+        "GET",
+        reactors,
+        &format!("{msgs}/{first_id}/reactions/blob%3A1234"),
+        None,
+    )
+    .await;
+    s.call(
+        "get reactions, unknown message: 404",
+        &bot,
+        "GET",
+        reactors,
+        &format!("{msgs}/1/reactions/%F0%9F%91%80"),
+        None,
+    )
+    .await;
     s.call(
         "unknown emoji: 400",
         &bot,

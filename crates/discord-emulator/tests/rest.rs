@@ -450,6 +450,139 @@ async fn reactions_and_edits_follow_the_rules() {
     );
 }
 
+#[tokio::test]
+async fn get_reactions_pages_the_users_by_id() {
+    let emu = start();
+    let operator = emu.add_user("operator");
+    let bot = Api::bot(&emu.base_url(), emu.bot_token());
+    let theirs = emu.post_as(&operator, emu.channel_id(), "vote").unwrap();
+    let mut handles: Vec<_> = (0..30)
+        .map(|i| emu.add_user(&format!("voter{i}")))
+        .collect();
+    handles.sort_by_key(|h| std::cmp::Reverse(h.id));
+    // Reacting in descending id order: the answer is still by ascending id.
+    for handle in &handles {
+        emu.react_as(handle, emu.channel_id(), theirs.id, "👍")
+            .unwrap();
+    }
+    let mut voters: Vec<_> = handles.iter().map(|h| h.id).collect();
+    voters.sort_unstable();
+    let path = format!(
+        "/channels/{}/messages/{}/reactions/%F0%9F%91%8D",
+        emu.channel_id(),
+        theirs.id
+    );
+    let ids = |answer: &common::Answer| -> Vec<String> {
+        answer
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let expected: Vec<String> = voters.iter().map(ToString::to_string).collect();
+    let first = bot.get(&path).await;
+    assert_eq!(first.status, 200);
+    assert_eq!(
+        ids(&first),
+        expected[..25],
+        "25 by default, lowest ids first"
+    );
+    let rest = bot
+        .get(&format!("{path}?after={}&limit=100", expected[24]))
+        .await;
+    assert_eq!(ids(&rest), expected[25..]);
+    let one = bot.get(&format!("{path}?limit=1")).await;
+    assert_eq!(ids(&one), expected[..1]);
+    assert_eq!(
+        ids(&bot.get(&format!("{path}?type=1")).await),
+        Vec::<String>::new()
+    );
+    let nobody = bot
+        .get(&format!(
+            "/channels/{}/messages/{}/reactions/%F0%9F%8E%89",
+            emu.channel_id(),
+            theirs.id
+        ))
+        .await;
+    assert_eq!((nobody.status.as_u16(), ids(&nobody).len()), (200, 0));
+    for (query, field) in [
+        ("limit=101", "limit"),
+        ("type=7", "type"),
+        ("after=x", "after"),
+    ] {
+        let bad = bot.get(&format!("{path}?{query}")).await;
+        assert_eq!(
+            (bad.status.as_u16(), bad.json()["code"].clone()),
+            (400, json!(50035)),
+            "{query}"
+        );
+        assert!(
+            bad.json()["errors"][field].is_object(),
+            "{query}: {:?}",
+            bad.json()
+        );
+    }
+    let unknown_emoji = bot
+        .get(&format!(
+            "/channels/{}/messages/{}/reactions/thumbsup",
+            emu.channel_id(),
+            theirs.id
+        ))
+        .await;
+    assert_eq!(
+        (
+            unknown_emoji.status.as_u16(),
+            unknown_emoji.json()["code"].clone()
+        ),
+        (400, json!(10014))
+    );
+    let unknown_message = bot
+        .get(&format!(
+            "/channels/{}/messages/1/reactions/%F0%9F%91%8D",
+            emu.channel_id()
+        ))
+        .await;
+    assert_eq!(
+        (
+            unknown_message.status.as_u16(),
+            unknown_message.json()["code"].clone()
+        ),
+        (404, json!(10008))
+    );
+    let hidden = bot
+        .get(&format!(
+            "/channels/{}/messages/1/reactions/%F0%9F%91%8D",
+            emu.hidden_channel_id()
+        ))
+        .await;
+    assert_eq!(
+        (hidden.status.as_u16(), hidden.json()["code"].clone()),
+        (403, json!(50001))
+    );
+
+    // The message object counts them (docs, message, "Reaction Object").
+    let message = bot
+        .get(&format!(
+            "/channels/{}/messages/{}",
+            emu.channel_id(),
+            theirs.id
+        ))
+        .await;
+    assert_eq!(
+        message.json()["reactions"],
+        json!([{
+            "count": 30,
+            "count_details": {"burst": 0, "normal": 30},
+            "me": false,
+            "me_burst": false,
+            "emoji": {"id": null, "name": "👍"},
+            "burst_colors": [],
+        }])
+    );
+}
+
 #[test]
 fn post_as_works_without_an_async_runtime() {
     let emu = start();

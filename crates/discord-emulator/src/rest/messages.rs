@@ -54,36 +54,7 @@ pub(crate) fn list(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         .visible_channel(user, parse_id(ctx.params.channel_id.as_ref()))?
         .id;
     let mut errors = FormErrors::default();
-    let limit = match ctx.query("limit") {
-        None => 50,
-        Some(raw) => match raw.parse::<i64>() {
-            Ok(n) if n < 1 => {
-                errors.add(
-                    &["limit"],
-                    "NUMBER_TYPE_MIN",
-                    "int value should be greater than or equal to 1.",
-                );
-                0
-            }
-            Ok(n) if n > 100 => {
-                errors.add(
-                    &["limit"],
-                    "NUMBER_TYPE_MAX",
-                    "int value should be less than or equal to 100.",
-                );
-                0
-            }
-            Ok(n) => usize::try_from(n).unwrap_or(50),
-            Err(_) => {
-                errors.add(
-                    &["limit"],
-                    "NUMBER_TYPE_COERCE",
-                    format!("Value \"{raw}\" is not int."),
-                );
-                0
-            }
-        },
-    };
+    let limit = query_limit(ctx.query("limit"), 50, &mut errors);
     let mut anchor = None;
     for key in ["around", "before", "after"] {
         let Some(raw) = ctx.query(key) else { continue };
@@ -358,4 +329,37 @@ fn files(parts: Vec<FilePart>, attachments: Option<&Value>) -> Vec<NewFile> {
             }
         })
         .collect()
+}
+
+/// A `limit` query parameter of 1–100 (`default` when absent); a bad one is recorded in
+/// `errors` as Discord words it.
+pub(super) fn query_limit(raw: Option<&str>, default: usize, errors: &mut FormErrors) -> usize {
+    let Some(raw) = raw else { return default };
+    match raw.parse::<i64>() {
+        Ok(n) if n < 1 => {
+            errors.add(
+                &["limit"],
+                "NUMBER_TYPE_MIN",
+                "int value should be greater than or equal to 1.",
+            );
+            0
+        }
+        Ok(n) if n > 100 => {
+            errors.add(
+                &["limit"],
+                "NUMBER_TYPE_MAX",
+                "int value should be less than or equal to 100.",
+            );
+            0
+        }
+        Ok(n) => usize::try_from(n).unwrap_or(default),
+        Err(_) => {
+            errors.add(
+                &["limit"],
+                "NUMBER_TYPE_COERCE",
+                format!("Value \"{raw}\" is not int."),
+            );
+            0
+        }
+    }
 }

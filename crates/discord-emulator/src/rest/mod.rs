@@ -202,6 +202,7 @@ fn dispatch(route: RouteId, ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         RouteId::ListThreadMembers => threads::list_members(ctx),
         RouteId::CreateReaction => reactions::add(ctx),
         RouteId::DeleteOwnReaction => reactions::remove(ctx),
+        RouteId::GetReactions => reactions::list(ctx),
         RouteId::GetCurrentApplication => users::get_current_application(ctx),
         RouteId::GetGuild => guilds::get_guild(ctx),
         RouteId::GetGuildMember => guilds::get_member(ctx),
