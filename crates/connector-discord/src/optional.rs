@@ -125,8 +125,9 @@ pub(crate) async fn history(
         .collect())
 }
 
-/// `text` percent-encoded as one URL path segment (RFC 3986 unreserved characters kept).
-fn percent_encode(text: &str) -> String {
+/// `text` percent-encoded as one URL path segment (RFC 3986 unreserved characters kept), as
+/// Discord wants an emoji (or `name:id`) in a reaction's path.
+pub(crate) fn percent_encode(text: &str) -> String {
     let mut encoded = String::with_capacity(text.len() * 3);
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
