@@ -16,15 +16,16 @@ use std::time::Duration;
 use common::{PATIENCE, World, recv};
 use connector_core::{Attachment, OrchestratorConnector, OutboundMessage};
 use matrix_sdk::Client;
+use matrix_sdk::Room;
 use matrix_sdk::attachment::AttachmentConfig;
 use matrix_sdk::config::SyncSettings;
 use matrix_sdk::deserialized_responses::TimelineEvent;
 use matrix_sdk::media::{MediaFormat, MediaRequestParameters};
+use matrix_sdk::ruma::OwnedEventId;
 use matrix_sdk::ruma::events::room::message::{
     FileMessageEventContent, MessageType, RoomMessageEventContent,
 };
 use matrix_sdk::ruma::events::room::{EncryptedFile, MediaSource};
-use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -38,27 +39,9 @@ async fn the_operator_and_the_connector_read_each_others_encrypted_messages() {
 
     // The operator: logs in with a password (a new device), syncs once to learn the room and
     // upload its own keys.
-    let store = tempfile::tempdir().unwrap();
-    let operator = Client::builder()
-        .homeserver_url(world.synapse.base_url())
-        .sqlite_store(store.path(), None)
-        .build()
-        .await
-        .expect("the operator's client");
-    operator
-        .matrix_auth()
-        .login_username(&world.operator.user_id, &world.operator.password)
-        .initial_device_display_name("operator (encrypted test)")
-        .await
-        .expect("the operator logs in");
-    operator
-        .sync_once(SyncSettings::default().timeout(Duration::ZERO))
-        .await
-        .expect("the operator's first sync");
-    let room_id = OwnedRoomId::try_from(world.room.as_str()).unwrap();
-    let room = operator
-        .get_room(&room_id)
-        .expect("the operator sees the room");
+    let (operator, room, _store) = world
+        .encrypting_operator(&world.synapse.base_url(), "operator (encrypted test)")
+        .await;
     assert!(
         room.latest_encryption_state().await.unwrap().is_encrypted(),
         "the room is encrypted"
@@ -90,7 +73,7 @@ async fn the_operator_and_the_connector_read_each_others_encrypted_messages() {
         .as_str()
         .to_owned();
     assert_encrypted_on_the_server(&world, &reply_id, "deploying").await;
-    let decrypted = decrypted_by(&operator, &room_id, &reply_id).await;
+    let decrypted = decrypted_by(&operator, &room, &reply_id).await;
     assert_eq!(decrypted["type"], "m.room.message", "{decrypted}");
     assert_eq!(decrypted["sender"], world.bot.user_id.as_str());
     assert_eq!(decrypted["content"]["body"], reply);
@@ -112,7 +95,7 @@ async fn the_operator_and_the_connector_read_each_others_encrypted_messages() {
         .unwrap();
     let file_id = receipt.message_id().unwrap().as_str().to_owned();
     assert_encrypted_on_the_server(&world, &file_id, "secrets.txt").await;
-    let decrypted = decrypted_by(&operator, &room_id, &file_id).await;
+    let decrypted = decrypted_by(&operator, &room, &file_id).await;
     let content = &decrypted["content"];
     assert_eq!(content["msgtype"], "m.file", "{decrypted}");
     assert_eq!(content["body"], "secrets.txt");
@@ -258,9 +241,9 @@ async fn assert_encrypted_on_the_server(world: &World, event_id: &str, plaintext
 
 /// `event_id` as the operator's client decrypts it: syncs (which brings the room key to the
 /// device) and asks for the event until it decrypts, failing after [`PATIENCE`].
-async fn decrypted_by(operator: &Client, room_id: &OwnedRoomId, event_id: &str) -> Value {
+async fn decrypted_by(operator: &Client, room: &Room, event_id: &str) -> Value {
     let event_id = OwnedEventId::try_from(event_id).unwrap();
-    let room = operator.get_room(room_id).expect("the operator's room");
+    let room_id = room.room_id();
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
         let response = operator

@@ -13,13 +13,9 @@
 mod common;
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use common::{PATIENCE, World, eventually, recv};
 use connector_core::OrchestratorConnector;
-use matrix_sdk::Client;
-use matrix_sdk::config::SyncSettings;
-use matrix_sdk::ruma::OwnedRoomId;
 use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
 use serde_json::Value;
 use synapse_harness::User;
@@ -35,25 +31,9 @@ async fn a_message_whose_key_comes_later_is_delivered_once_even_across_a_restart
 
     // The operator, behind the proxy that keeps its room keys back.
     let proxy = KeyWithholdingProxy::start(world.synapse.base_url()).await;
-    let store = tempfile::tempdir().unwrap();
-    let operator = Client::builder()
-        .homeserver_url(&proxy.url)
-        .sqlite_store(store.path(), None)
-        .build()
-        .await
-        .expect("the operator's client");
-    operator
-        .matrix_auth()
-        .login_username(&world.operator.user_id, &world.operator.password)
-        .initial_device_display_name("operator (late keys test)")
-        .await
-        .expect("the operator logs in");
-    operator
-        .sync_once(SyncSettings::default().timeout(Duration::ZERO))
-        .await
-        .expect("the operator's first sync");
-    let room_id = OwnedRoomId::try_from(world.room.as_str()).unwrap();
-    let room = operator.get_room(&room_id).expect("the operator's room");
+    let (operator, room, _store) = world
+        .encrypting_operator(&proxy.url, "operator (late keys test)")
+        .await;
 
     // (1) The message goes out; its key does not.
     let text = "roll back prod to v1.1 now";

@@ -95,6 +95,40 @@ impl World {
         assert_eq!(status, 200, "enabling encryption: {answer}");
     }
 
+    /// The operator as an encrypting matrix-sdk client (feature `e2e-encryption`): a new
+    /// device logged in with the password through `homeserver_url` (Synapse, or a proxy in
+    /// front of it), synced once to learn the room and upload its keys. Answers the client, its
+    /// view of the room and the store it keeps (drop it last).
+    #[cfg(feature = "e2e-encryption")]
+    pub async fn encrypting_operator(
+        &self,
+        homeserver_url: &str,
+        device_name: &str,
+    ) -> (matrix_sdk::Client, matrix_sdk::Room, TempDir) {
+        let store = tempfile::tempdir().unwrap();
+        let operator = matrix_sdk::Client::builder()
+            .homeserver_url(homeserver_url)
+            .sqlite_store(store.path(), None)
+            .build()
+            .await
+            .expect("the operator's client");
+        operator
+            .matrix_auth()
+            .login_username(&self.operator.user_id, &self.operator.password)
+            .initial_device_display_name(device_name)
+            .await
+            .expect("the operator logs in");
+        operator
+            .sync_once(matrix_sdk::config::SyncSettings::default().timeout(Duration::ZERO))
+            .await
+            .expect("the operator's first sync");
+        let room_id = matrix_sdk::ruma::OwnedRoomId::try_from(self.room.as_str()).unwrap();
+        let room = operator
+            .get_room(&room_id)
+            .expect("the operator sees the room");
+        (operator, room, store)
+    }
+
     /// Posts `text` as the operator; answers the event id.
     pub async fn post(&self, text: &str) -> String {
         self.synapse
