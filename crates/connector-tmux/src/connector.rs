@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use connector_core::config::{ConnectorConfig, TmuxConfig, TmuxMode, secrets::Environment};
+use connector_core::config::{
+    ConnectorConfig, TmuxConfig, TmuxLineBreaks, TmuxMode, secrets::Environment,
+};
 use connector_core::dedupe::Dedupe;
 use connector_core::{
     Capabilities, Capability, ConnectorDescriptor, ConnectorFuture, ConnectorHealth, Error,
@@ -24,7 +26,7 @@ use crate::error::TmuxError;
 use crate::router::PaneLine;
 use crate::sanitize::{Newlines, neutralize};
 use crate::session::TmuxSession;
-use crate::settings::{DEFAULT_CONSOLE_SESSION, Mode, TmuxSettings};
+use crate::settings::{DEFAULT_CONSOLE_SESSION, LineBreaks, Mode, TmuxSettings};
 use crate::socket::{self, Socket, SocketState};
 
 /// The kind name of this connector.
@@ -76,6 +78,8 @@ pub struct TmuxConnector {
     /// One send at a time: a paste and its Enter must not interleave with another's.
     send_lock: tokio::sync::Mutex<()>,
     last_seen: Mutex<Option<Timestamp>>,
+    /// Set by `close`: no control client is attached after it.
+    closed: std::sync::atomic::AtomicBool,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -99,6 +103,10 @@ pub fn settings_from_config(config: Option<&TmuxConfig>) -> TmuxSettings {
                 .clone()
                 .unwrap_or_else(|| DEFAULT_CONSOLE_SESSION.to_owned()),
         ),
+    };
+    settings.line_breaks = match tmux.line_breaks.unwrap_or_default() {
+        TmuxLineBreaks::Paste => LineBreaks::Paste,
+        _ => LineBreaks::Fold,
     };
     if let Some(delay) = tmux.submit_delay_ms {
         settings.submit_delay = Duration::from_millis(u64::from(delay));
@@ -146,7 +154,11 @@ impl TmuxConnector {
                 });
             }
         }
-        let session = TmuxSession::open(settings).await.map_err(to_core)?;
+        // Commands only, until someone subscribes: a one-shot send must not be a control client
+        // (see `crate::plain`).
+        let session = TmuxSession::open_without_output(settings)
+            .await
+            .map_err(to_core)?;
         let lines = session.lines().ok_or_else(|| Error::Backend {
             kind: KIND.into(),
             message: "the session's lines were already taken".into(),
@@ -176,6 +188,7 @@ impl TmuxConnector {
             sent_keys: Mutex::new(Dedupe::new(4096)),
             send_lock: tokio::sync::Mutex::new(()),
             last_seen: Mutex::new(None),
+            closed: std::sync::atomic::AtomicBool::new(false),
             tasks: vec![reader, supervisor],
         })
     }
@@ -240,12 +253,13 @@ fn forget_echoes(echoes: &Mutex<VecDeque<(String, Instant)>>, lines: &[String]) 
     }
 }
 
-/// Re-attaches the control client once the server answers again; never starts a server.
+/// Re-attaches the control client once the server answers again, once output is read; never
+/// starts a server.
 async fn supervise(session: TmuxSession) {
     let path: Option<PathBuf> = session.settings().socket.path();
     loop {
         tokio::time::sleep(RECONNECT_INTERVAL).await;
-        if session.is_connected() {
+        if !session.is_streaming() || session.is_connected() {
             continue;
         }
         let listening = path
@@ -363,7 +377,13 @@ impl OrchestratorConnector for TmuxConnector {
         ))
     }
 
+    /// Subscribing starts reading the panes' output (a control client attaches); lines the
+    /// program printed before that are not delivered.
     async fn subscribe(&self) -> Result<Subscription> {
+        if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Error::Closed { kind: KIND.into() });
+        }
+        self.session.stream().await.map_err(to_core)?;
         Ok(self.inbox.subscribe())
     }
 
@@ -393,6 +413,7 @@ impl OrchestratorConnector for TmuxConnector {
     }
 
     async fn close(&self) -> Result<()> {
+        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
         for task in &self.tasks {
             task.abort();
         }

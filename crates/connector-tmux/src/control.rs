@@ -16,11 +16,27 @@
 //!
 //! We send exactly one command per line and never an empty line (an empty line detaches a
 //! control client).
+//!
+//! **How a client ends.** tmux 3.3a's server dies (`fatal: not enough data`) when a control
+//! client is told to exit while pane output is queued for it and more output arrives before the
+//! queue is written: the exit flag makes the server skip the new output, and the queued block
+//! then points past the pane's data. The server sets that flag when the client's stdin reaches
+//! end-of-file — which is what happens when the process holding the pipe ends, however it ends
+//! (a one-shot command finishing, Ctrl-C, SIGKILL). A client that simply *dies* is safe: the
+//! server notices its socket closing and drops it with everything queued. So the client is
+//! started by [`guarded_command`] such that its stdin can never reach end-of-file while it
+//! lives: the tmux client process itself holds a second write end of its stdin pipe (fd 9),
+//! and on Linux it is killed when the thread that started it goes away
+//! (`setpriv --pdeathsig KILL`). [`ControlClient::kill`] ends it with SIGKILL. The socket is
+//! closed before fd 9 when the process dies (descriptors close in ascending order), so the
+//! server always sees the client gone before it could see end-of-file. One-shot work uses no
+//! control client at all (see [`crate::plain`]).
 
 use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use tmux_interface::{Tmux, TmuxCommand};
@@ -118,14 +134,12 @@ impl ControlClient {
         notices: mpsc::UnboundedSender<Tagged>,
     ) -> Result<(Self, Vec<String>), TmuxError> {
         let start_name = start.name.as_deref().unwrap_or("tmux").to_owned();
-        // Only the first client of a console may start a server (see `process_args`).
-        let start_server =
-            matches!(settings.mode, crate::settings::Mode::Console { .. }) && generation <= 1;
-        let args = process_args(settings, start, true, start_server);
+        // A control client never starts a server: the console's is started by a plain client
+        // (`run_once`) before this one attaches, so no server inherits this client's pipes.
+        let args = process_args(settings, start, true, false);
         tracing::debug!(?args, generation, "starting tmux control client");
 
-        let mut child = Command::new(&settings.tmux_binary)
-            .args(&args)
+        let mut child = guarded_command(settings, &args)?
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -285,6 +299,83 @@ pub(crate) fn process_args(
     } else {
         std::iter::once("-N".to_owned()).chain(args).collect()
     }
+}
+
+/// The shell line that keeps a second write end of the client's stdin open in the client
+/// itself (fd 9, above the descriptors tmux opens, so it is closed after the client's socket),
+/// then becomes tmux: its stdin cannot reach end-of-file before the client is gone.
+const HOLD_STDIN: &str = "exec 9<>/proc/self/fd/0 && exec \"$0\" \"$@\"";
+
+/// The command that starts a control client: `tmux <args>` wrapped (where the platform has the
+/// tools) so that its stdin never reaches end-of-file while it lives and it dies with the thread
+/// that started it; see the module docs. Fails with [`TmuxError::Spawn`] when the tmux binary
+/// cannot be found, as a plain spawn would.
+pub(crate) fn guarded_command(
+    settings: &TmuxSettings,
+    args: &[String],
+) -> Result<Command, TmuxError> {
+    let binary = &settings.tmux_binary;
+    let resolved = resolve(binary).ok_or_else(|| TmuxError::Spawn {
+        binary: binary.clone(),
+        source: std::io::Error::new(std::io::ErrorKind::NotFound, "not found in PATH"),
+    })?;
+    let guard = guard_tools();
+    let mut command = match guard {
+        Some(Guard { sh, setpriv }) => {
+            let mut command = match setpriv {
+                Some(setpriv) => {
+                    let mut command = Command::new(setpriv);
+                    command.args(["--pdeathsig", "KILL", "--"]).arg(sh);
+                    command
+                }
+                None => Command::new(sh),
+            };
+            command.arg("-c").arg(HOLD_STDIN).arg(&resolved).args(args);
+            command
+        }
+        None => {
+            let mut command = Command::new(&resolved);
+            command.args(args);
+            command
+        }
+    };
+    command.kill_on_drop(true);
+    Ok(command)
+}
+
+/// The helpers [`guarded_command`] wraps tmux in, looked up once.
+#[derive(Debug, Clone)]
+struct Guard {
+    sh: PathBuf,
+    setpriv: Option<PathBuf>,
+}
+
+/// `sh` (and `setpriv`, if installed) where `/proc/self/fd` exists; `None` elsewhere.
+fn guard_tools() -> Option<Guard> {
+    static TOOLS: OnceLock<Option<Guard>> = OnceLock::new();
+    TOOLS
+        .get_or_init(|| {
+            if !Path::new("/proc/self/fd/0").exists() {
+                return None;
+            }
+            let sh = resolve(Path::new("sh"))?;
+            Some(Guard {
+                sh,
+                setpriv: resolve(Path::new("setpriv")),
+            })
+        })
+        .clone()
+}
+
+/// `program` as the OS would find it: a path with a slash as is, a bare name through `PATH`.
+fn resolve(program: &Path) -> Option<PathBuf> {
+    if program.components().count() > 1 || program.is_absolute() {
+        return program.is_file().then(|| program.to_path_buf());
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
 }
 
 /// Runs one command in a short-lived `tmux` client (not the control client), within

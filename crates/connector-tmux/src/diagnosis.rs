@@ -7,7 +7,7 @@ use connector_core::Probe;
 use tmux_interface::DisplayMessage;
 
 use crate::session::{TmuxSession, pane_fields};
-use crate::settings::Mode;
+use crate::settings::{LineBreaks, Mode};
 use crate::socket::{self, Socket, SocketState};
 
 /// The probes' names, in the order they are reported.
@@ -33,7 +33,13 @@ pub(crate) async fn diagnose(session: &TmuxSession) -> Vec<Probe> {
         Mode::Console { session } => format!("console session `{session}`"),
         Mode::Pane { target } => format!("pane `{target}`"),
     };
-    let Some(client) = session.live_client() else {
+    // Without a control client (a one-shot check) commands go through plain clients; whether a
+    // server is there at all is then the socket's to say.
+    let server_gone = session.is_plain()
+        && session
+            .socket_file()
+            .is_some_and(|path| !matches!(socket::probe(&path), SocketState::Listening));
+    let Some(link) = session.live_link().filter(|_| !server_gone) else {
         let reason = session.down_reason();
         let server = match session.socket_file() {
             Some(path) => match socket::probe(&path) {
@@ -71,10 +77,12 @@ pub(crate) async fn diagnose(session: &TmuxSession) -> Vec<Probe> {
 
     let mut probes = Vec::new();
     let format = "#{pid}\t#{uid}\t#{socket_path}\t#{version}";
-    let answer = match client
-        .run(DisplayMessage::new().print().message(format).build())
-        .await
-    {
+    let mut ask = DisplayMessage::new().print().message(format);
+    let main_pane = session.main_pane();
+    if let Some(pane) = &main_pane {
+        ask = ask.target_pane(pane.as_str());
+    }
+    let answer = match link.run(ask.build()).await {
         Ok(lines) => lines.into_iter().next().unwrap_or_default(),
         Err(e) => {
             return vec![
@@ -130,7 +138,7 @@ pub(crate) async fn diagnose(session: &TmuxSession) -> Vec<Probe> {
         return probes;
     };
     let row = pane_fields(
-        &client,
+        &link,
         &pane,
         "#{pane_dead}\t#{pane_current_command}\t#{session_name}:#{window_index}.#{pane_index}",
     )
@@ -196,13 +204,24 @@ pub(crate) async fn diagnose(session: &TmuxSession) -> Vec<Probe> {
                  replies there (`{tmux} attach -t {session}`)"
             ),
             Mode::Pane { .. } => {
-                let paste = match session.bracketed_paste(&pane) {
-                    Some(true) => "uses bracketed paste",
-                    _ => "has not asked for bracketed paste (line breaks are folded)",
+                let rule = match settings.line_breaks {
+                    LineBreaks::Paste => {
+                        "line breaks are pasted as they are (`line_breaks: paste`): a shell runs \
+                         every line"
+                    }
+                    _ => "line breaks are folded into ` ⏎ `, one line a message (`line_breaks: fold`)",
+                };
+                let asked = match session.bracketed_paste(&pane) {
+                    Some(true) => "the program has turned bracketed paste on",
+                    Some(false) => "the program has turned bracketed paste off",
+                    None if session.is_plain() => {
+                        "whether the program uses bracketed paste is not seen by a one-shot check"
+                    }
+                    None => "the program has not said whether it uses bracketed paste",
                 };
                 format!(
-                    "pane: messages are pasted into `{command}` followed by Enter after {} ms; it \
-                     {paste}; its output lines come back",
+                    "pane: messages are pasted into `{command}` followed by Enter after {} ms; \
+                     {rule}; {asked}; its output lines come back",
                     settings.submit_delay.as_millis()
                 )
             }

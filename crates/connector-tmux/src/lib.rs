@@ -3,9 +3,11 @@
 //! This crate is the tmux-specific layer; applications use it through `connector-registry`.
 //! [`TmuxConnector`] implements `connector_core::OrchestratorConnector` on top of
 //! [`TmuxSession`]; [`DESCRIPTOR`] is what the registry lists.
-//! Everything goes through **one persistent control-mode client** (`tmux -C`), built on
-//! `tmux_interface` 0.4 (command builders and the control-mode line parser) and a real
-//! tmux server:
+//! While the panes' output is read, everything goes through **one persistent control-mode
+//! client** (`tmux -C`), built on `tmux_interface` 0.4 (command builders and the control-mode
+//! line parser) and a real tmux server; without a reader (a one-shot send) commands run in
+//! short-lived plain clients instead ([`TmuxSession::open_without_output`]), because tmux 3.3a
+//! can crash when control clients come and go (see the `control` and `plain` modules):
 //!
 //! * commands (`new-window`, `set-buffer`, `paste-buffer`, `send-keys`,
 //!   `display-message -p`, …) are written to the client's stdin, one per line, quoted for
@@ -48,7 +50,9 @@ mod error;
 mod health;
 mod hex;
 mod lines;
+mod link;
 pub mod pane;
+mod plain;
 mod protocol;
 pub mod quoting;
 mod router;
@@ -64,6 +68,6 @@ pub use error::TmuxError;
 pub use health::Probe;
 pub use router::PaneLine;
 pub use session::{Delivered, TmuxSession};
-pub use settings::{DEFAULT_CONSOLE_SESSION, Mode, TmuxSettings};
+pub use settings::{DEFAULT_CONSOLE_SESSION, LineBreaks, Mode, TmuxSettings};
 pub use socket::Socket;
 pub use threads::ThreadWindow;

@@ -1,10 +1,11 @@
 //! Typing outbound text into an existing pane's program, literally.
 //!
-//! A send is three commands on the control client:
+//! A send is three commands, on the control client or on plain clients ([`crate::link`]):
 //!
-//! 1. `set-buffer -b <private name> -- "<text>"` — the text travels quoted (see
-//!    [`crate::quoting`]); `set-buffer` does not expand formats, and `--` keeps a leading
-//!    `-` from being read as a flag;
+//! 1. `set-buffer -b <private name> -- "<text>"` on the control client — the text travels
+//!    quoted (see [`crate::quoting`]); `set-buffer` does not expand formats, and `--` keeps a
+//!    leading `-` from being read as a flag — or `load-buffer -b <name> -` on a plain client,
+//!    the text on its stdin;
 //! 2. `paste-buffer -d -p -b <name> -t <pane>` — one paste, wrapped in bracketed-paste
 //!    markers when the program asked for them, buffer deleted afterwards;
 //! 3. `send-keys -t <pane> Enter` — the only key we ever press.
@@ -12,21 +13,22 @@
 //! The text is neutralised first ([`crate::sanitize`]), so it holds no control character
 //! that the program could read as a key (C-c, C-d, Tab, ESC, a bracketed-paste end marker).
 //!
-//! **Multi-line text.** Outside bracketed paste a line break in pasted text is an Enter
-//! key, so each line would be submitted separately — for a shell, several commands. So
-//! multi-line text is pasted with its line breaks only when the program has switched
-//! bracketed paste on (we follow `ESC [?2004h`/`l` in its output; readline, zsh, fish and
-//! most agent CLIs do): it then gets the whole text as **one** paste and decides itself
-//! what a newline inside a paste means, and our final Enter submits it. Otherwise, or when
-//! we have not seen the program's mode yet, line breaks are folded into
-//! [`JOIN_SEPARATOR`](crate::sanitize::JOIN_SEPARATOR) and the message is one line.
+//! **Line breaks** follow one rule, chosen per target in the roster
+//! (`connector.tmux.line_breaks`, [`LineBreaks`]) and the same on every path — a one-shot
+//! `connector send`, a long-running `mcp` or `bridge`, the library:
 //!
-//! So a multi-line message **is submitted**, as one unit: agent CLIs take it as one
-//! multi-line prompt. A shell with bracketed paste (bash, zsh) takes it as a human paste
-//! followed by Enter — it runs the lines it was sent, which is literal delivery; what can
-//! never happen is a line break or key the text did not visibly contain (a hidden
-//! `ESC [201~`, C-c, `\r`), because those are neutralised first. A shell without bracketed
-//! paste (dash) gets one folded line.
+//! * `fold` (the default): every line break — `\n`, `\r\n` or a lone `\r` — is folded into
+//!   [`JOIN_SEPARATOR`](crate::sanitize::JOIN_SEPARATOR), so a message is **one line** of input
+//!   and the only Enter the program receives is the one we press. A shell or REPL can never be
+//!   made to run a second command by a line break.
+//! * `paste`: line breaks are pasted as they are, as one paste (`paste-buffer -p` brackets it
+//!   when the program has turned bracketed paste on — tmux itself tracks that), then Enter is
+//!   pressed: an agent CLI gets one multi-line prompt. A shell runs every line it was sent, and
+//!   a program without bracketed paste (`dash`) takes each line as submitted on its own; this is
+//!   the operator's explicit choice for that target.
+//!
+//! Either way no key or line break can come from anything the text does not visibly contain: a
+//! hidden `ESC [201~`, C-c or any other control is neutralised first.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -34,6 +36,7 @@ use tmux_interface::{PasteBuffer, SendKeys, SetBuffer, TmuxCommand};
 
 use crate::quoting::with_trailing_values;
 use crate::sanitize::{Newlines, neutralize};
+use crate::settings::LineBreaks;
 
 /// The text exactly as it will be pasted, and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,12 +47,11 @@ pub(crate) struct Prepared {
     pub newlines: Newlines,
 }
 
-/// Neutralises `text` for a pane whose bracketed-paste state is `bracketed`.
-pub(crate) fn prepare(text: &str, bracketed: Option<bool>) -> Prepared {
-    let newlines = if bracketed == Some(true) {
-        Newlines::Keep
-    } else {
-        Newlines::Join
+/// Neutralises `text` for a pane whose line-break rule is `rule`.
+pub(crate) fn prepare(text: &str, rule: LineBreaks) -> Prepared {
+    let newlines = match rule {
+        LineBreaks::Paste => Newlines::Keep,
+        LineBreaks::Fold => Newlines::Join,
     };
     Prepared {
         text: neutralize(text, newlines),
@@ -108,11 +110,20 @@ mod tests {
     use crate::quoting::command_line;
 
     #[test]
-    fn multi_line_is_kept_only_for_bracketed_paste() {
-        let text = "echo a\ntouch MARKER";
-        assert_eq!(prepare(text, Some(true)).text, "echo a\ntouch MARKER");
-        assert_eq!(prepare(text, Some(false)).text, "echo a ⏎ touch MARKER");
-        assert_eq!(prepare(text, None).newlines, Newlines::Join);
+    fn line_breaks_follow_the_rule_alone() {
+        let text = "echo a\ntouch MARKER\rtouch OTHER";
+        assert_eq!(
+            prepare(text, LineBreaks::Paste).text,
+            "echo a\ntouch MARKER\ntouch OTHER"
+        );
+        assert_eq!(
+            prepare(text, LineBreaks::Fold).text,
+            "echo a ⏎ touch MARKER ⏎ touch OTHER"
+        );
+        assert_eq!(
+            prepare(text, LineBreaks::default()).newlines,
+            Newlines::Join
+        );
     }
 
     #[test]

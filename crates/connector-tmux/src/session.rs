@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tmux_interface::{
@@ -11,6 +11,7 @@ use tmux_interface::{
     NewWindow, SetOption, SwitchClient, TmuxCommand,
 };
 use tokio::sync::mpsc;
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::console::{self, console_argv};
@@ -18,7 +19,9 @@ use crate::control::{ControlClient, Notice, Tagged, lock};
 use crate::dedupe::ServerId;
 use crate::error::TmuxError;
 use crate::health::Probe;
+use crate::link::Link;
 use crate::pane;
+use crate::plain::PlainLink;
 use crate::protocol::Event;
 use crate::quoting::with_trailing_values;
 use crate::router::{PaneInfo, PaneLine, Role, Router};
@@ -61,6 +64,10 @@ struct State {
 
 struct Inner {
     settings: TmuxSettings,
+    /// Commands when no control client is wanted (see [`TmuxSession::open_without_output`]).
+    plain: Arc<PlainLink>,
+    /// Whether a control client is wanted: the pane's output is read.
+    streaming: AtomicBool,
     client: Mutex<Option<Arc<ControlClient>>>,
     connecting: tokio::sync::Mutex<()>,
     creating_thread: tokio::sync::Mutex<()>,
@@ -111,15 +118,85 @@ impl std::fmt::Debug for TmuxSession {
 }
 
 impl TmuxSession {
-    /// Connects (starting the console session, and the server, if needed in console mode).
+    /// Connects (starting the console session, and the server, if needed in console mode) and
+    /// reads the panes' output through a control client: [`lines`](Self::lines) delivers.
     pub async fn open(settings: TmuxSettings) -> Result<Self, TmuxError> {
+        let session = Self::new(settings, true)?;
+        session.reconnect().await?;
+        Ok(session)
+    }
+
+    /// Connects for commands only (starting the console session, and the server, if needed in
+    /// console mode): every command runs in a short-lived plain tmux client, no control client
+    /// is attached and no output is read until [`stream`](Self::stream) is called. What a
+    /// one-shot send uses: see [`crate::plain`] for why it must not be a control client.
+    pub async fn open_without_output(settings: TmuxSettings) -> Result<Self, TmuxError> {
+        let session = Self::new(settings, false)?;
+        let link = Link::Plain(session.inner.plain.clone());
+        session.ensure_console(true).await?;
+        let (conversation, _) = session.discover(&link).await?;
+        lock(&session.inner.state).conversation = Some(conversation);
+        Ok(session)
+    }
+
+    /// Starts reading the panes' output (attaching a control client) if it is not read yet.
+    pub async fn stream(&self) -> Result<(), TmuxError> {
+        if self.is_connected() {
+            return Ok(());
+        }
+        self.reconnect().await
+    }
+
+    /// Without a control client, makes sure the conversation found earlier is still the one
+    /// the server has (it may have been restarted since, and a pane id such as `%0` may now be
+    /// someone else's pane): one plain command per call, and the conversation is found again
+    /// (re-creating the console in a running server) when it changed.
+    async fn refresh_plain(&self) -> Result<(), TmuxError> {
+        if self.is_streaming() {
+            return Ok(());
+        }
+        let link = Link::Plain(self.inner.plain.clone());
+        let known = lock(&self.inner.state).conversation.clone();
+        if let Some(known) = known {
+            let now = link
+                .run(
+                    DisplayMessage::new()
+                        .print()
+                        .target_pane(known.main_pane.as_str())
+                        .message("#{pid}\t#{start_time}\t#{pane_id}")
+                        .build(),
+                )
+                .await;
+            let expected = format!(
+                "{}\t{}\t{}",
+                known.server.pid, known.server.start_time, known.main_pane
+            );
+            if now.is_ok_and(|lines| lines.first() == Some(&expected)) {
+                return Ok(());
+            }
+        }
+        self.ensure_console(false).await?;
+        let (conversation, _) = self.discover(&link).await?;
+        lock(&self.inner.state).conversation = Some(conversation);
+        Ok(())
+    }
+
+    /// Whether the panes' output is wanted (opened with [`open`](Self::open), or
+    /// [`stream`](Self::stream) was called).
+    pub fn is_streaming(&self) -> bool {
+        self.inner.streaming.load(Ordering::SeqCst)
+    }
+
+    fn new(settings: TmuxSettings, streaming: bool) -> Result<Self, TmuxError> {
         settings.validate()?;
         let (notices, notice_rx) = mpsc::unbounded_channel();
         let (lines_tx, lines_rx) = mpsc::channel(settings.line_capacity.max(1));
         let state = Arc::new(Mutex::new(State::default()));
         let task = tokio::spawn(route(notice_rx, state.clone(), lines_tx.clone()));
-        let session = Self {
+        Ok(Self {
             inner: Arc::new(Inner {
+                plain: Arc::new(PlainLink::new(settings.clone())),
+                streaming: AtomicBool::new(streaming),
                 settings,
                 client: Mutex::new(None),
                 connecting: tokio::sync::Mutex::new(()),
@@ -131,9 +208,7 @@ impl TmuxSession {
                 lines_rx: Mutex::new(Some(lines_rx)),
                 task,
             }),
-        };
-        session.reconnect().await?;
-        Ok(session)
+        })
     }
 
     /// The settings this session was opened with.
@@ -201,26 +276,34 @@ impl TmuxSession {
         if !matches!(self.inner.settings.mode, Mode::Console { .. }) {
             return Err(self.wrong_mode("send_console"));
         }
-        let client = self.client()?;
+        self.refresh_plain().await?;
+        let link = self.link()?;
         let pane = self.pane_for(thread).await?;
-        let tty = pane_fields(&client, &pane, "#{pane_tty}")
+        let tty = pane_fields(&link, &pane, "#{pane_tty}")
             .await?
             .ok_or_else(|| TmuxError::TargetNotFound {
                 target: pane.clone(),
                 detail: "the console pane is gone".into(),
             })?;
         let bytes = console::render(text, &self.inner.settings.console_prompt);
-        let watch = verify.then(|| {
-            let needle = pane::needle(&neutralize(text, Newlines::Keep));
-            lock(&self.inner.state).router.watch(&pane, &needle)
-        });
+        let watch = match verify {
+            true => Some(
+                self.watch(
+                    &link,
+                    &pane,
+                    pane::needle(&neutralize(text, Newlines::Keep)),
+                )
+                .await,
+            ),
+            false => None,
+        };
         console::write_tty(
             std::path::Path::new(&tty),
             &bytes,
             self.inner.settings.op_timeout,
         )
         .await?;
-        let seen = self.await_seen(watch).await;
+        let seen = self.await_seen(&link, watch).await;
         Ok(Delivered {
             pane,
             seen,
@@ -240,24 +323,21 @@ impl TmuxSession {
         if !matches!(self.inner.settings.mode, Mode::Pane { .. }) {
             return Err(self.wrong_mode("send_to_pane"));
         }
-        let client = self.client()?;
+        self.refresh_plain().await?;
+        let link = self.link()?;
         let pane = self.pane_for(thread).await?;
-        let bracketed = lock(&self.inner.state).router.bracketed_paste(&pane);
-        let prepared = pane::prepare(text, bracketed);
+        let prepared = pane::prepare(text, self.inner.settings.line_breaks);
         let folded = prepared.newlines == Newlines::Join
             && prepared.text != neutralize(text, Newlines::Keep);
-        let watch = verify.then(|| {
-            lock(&self.inner.state)
-                .router
-                .watch(&pane, &pane::needle(&prepared.text))
-        });
+        let watch = match verify {
+            true => Some(self.watch(&link, &pane, pane::needle(&prepared.text)).await),
+            false => None,
+        };
         if !prepared.text.is_empty() {
             let buffer = pane::buffer_name();
-            client
-                .run(pane::set_buffer(&buffer, &prepared.text))
-                .await?;
-            if let Err(e) = client.run(pane::paste_buffer(&buffer, &pane)).await {
-                let _ = client
+            link.load_buffer(&buffer, &prepared.text).await?;
+            if let Err(e) = link.run(pane::paste_buffer(&buffer, &pane)).await {
+                let _ = link
                     .run(DeleteBuffer::new().buffer_name(buffer.as_str()).build())
                     .await;
                 return Err(e);
@@ -268,17 +348,50 @@ impl TmuxSession {
                 tokio::time::sleep(self.inner.settings.submit_delay).await;
             }
         }
-        client.run(pane::press_enter(&pane)).await?;
-        let seen = self.await_seen(watch).await;
+        link.run(pane::press_enter(&pane)).await?;
+        let seen = self.await_seen(&link, watch).await;
         Ok(Delivered { pane, seen, folded })
     }
 
-    async fn await_seen(&self, watch: Option<tokio::sync::oneshot::Receiver<()>>) -> Option<bool> {
-        let rx = watch?;
-        Some(matches!(
-            tokio::time::timeout(self.inner.settings.verify_timeout, rx).await,
-            Ok(Ok(()))
-        ))
+    /// Starts watching `pane` for `needle`: in the streamed output, or — without a control
+    /// client — by counting it on the pane's screen and history before the send.
+    async fn watch(&self, link: &Link, pane: &str, needle: String) -> Watch {
+        if link.streams_output() {
+            return Watch::Output(lock(&self.inner.state).router.watch(pane, &needle));
+        }
+        let before = count_on_screen(link, pane, &needle).await.unwrap_or(0);
+        Watch::Screen {
+            pane: pane.to_owned(),
+            needle,
+            before,
+        }
+    }
+
+    /// Whether the watched text showed up within the verify timeout.
+    async fn await_seen(&self, link: &Link, watch: Option<Watch>) -> Option<bool> {
+        let limit = self.inner.settings.verify_timeout;
+        Some(match watch? {
+            Watch::Output(rx) => matches!(tokio::time::timeout(limit, rx).await, Ok(Ok(()))),
+            Watch::Screen {
+                pane,
+                needle,
+                before,
+            } => {
+                let deadline = tokio::time::Instant::now() + limit;
+                loop {
+                    if count_on_screen(link, &pane, &needle)
+                        .await
+                        .is_ok_and(|now| now > before)
+                    {
+                        break true;
+                    }
+                    if tokio::time::Instant::now() >= deadline {
+                        break false;
+                    }
+                    tokio::time::sleep(SCREEN_POLL).await;
+                }
+            }
+        })
     }
 
     /// The window of `thread` in the conversation's session: found by its
@@ -291,9 +404,9 @@ impl TmuxSession {
         if let Some(found) = self.cached_thread(thread) {
             return Ok(found);
         }
-        let client = self.client()?;
+        let link = self.link()?;
         let session_id = self.conversation()?.session_id;
-        let rows = list_windows(&client, &session_id).await?;
+        let rows = list_windows(&link, &session_id).await?;
         if let Some(row) = rows.iter().find(|r| r.thread.as_deref() == Some(thread)) {
             return Ok(self.remember_thread(thread, row.clone()));
         }
@@ -314,7 +427,7 @@ impl TmuxSession {
         if let Some(argv) = argv {
             command = with_trailing_values(command, argv);
         }
-        let created = first_line(client.run(command).await?)?;
+        let created = first_line(link.run(command).await?)?;
         let mut fields = created.split('\t');
         let (Some(window_id), Some(pane_id), Some(pid)) =
             (fields.next(), fields.next(), fields.next())
@@ -323,8 +436,8 @@ impl TmuxSession {
                 "new-window printed {created:?}"
             )));
         };
-        set_window_option(&client, window_id, ROLE_OPTION, "thread").await?;
-        set_window_option(&client, window_id, THREAD_OPTION, &encode_id(thread)).await?;
+        set_window_option(&link, window_id, ROLE_OPTION, "thread").await?;
+        set_window_option(&link, window_id, THREAD_OPTION, &encode_id(thread)).await?;
         let row = WindowRow {
             window_id: window_id.to_owned(),
             pane_id: pane_id.to_owned(),
@@ -376,17 +489,22 @@ impl TmuxSession {
     }
 
     /// Checks the server and the conversation's pane. Never fails; a problem is in the
-    /// answer. Spawns no tmux process: with the client down it only tries the socket.
+    /// answer. With the control client down it spawns no tmux process and only tries the
+    /// socket; without one wanted it asks the server through a plain client.
     pub async fn health(&self) -> Probe {
-        let client = lock(&self.inner.client).clone();
-        let Some(client) = client.filter(|c| c.is_alive()) else {
+        if let Err(e) = self.refresh_plain().await {
+            tracing::debug!(error = %e, "finding the conversation again failed");
+        }
+        let Some(link) = self.live_link() else {
             return self.offline_probe();
         };
         let format = "#{pid}\t#{uid}\t#{socket_path}";
-        let server = match client
-            .run(DisplayMessage::new().print().message(format).build())
-            .await
-        {
+        let mut ask = DisplayMessage::new().print().message(format);
+        let main_pane = self.main_pane();
+        if let Some(pane) = &main_pane {
+            ask = ask.target_pane(pane.as_str());
+        }
+        let server = match link.run(ask.build()).await {
             Ok(lines) => lines.into_iter().next().unwrap_or_default(),
             Err(TmuxError::Disconnected { .. }) => return self.offline_probe(),
             Err(e) => return Probe::unreachable(format!("tmux server does not answer: {e}")),
@@ -418,7 +536,7 @@ impl TmuxSession {
         let Some(pane) = self.main_pane() else {
             return Probe::unusable(format!("{what} is not set up"));
         };
-        match pane_fields(&client, &pane, "#{pane_dead}").await {
+        match pane_fields(&link, &pane, "#{pane_dead}").await {
             Ok(Some(dead)) if dead == "1" => {
                 Probe::unusable(format!("{what} ({pane}) exists but its program has exited"))
             }
@@ -430,9 +548,15 @@ impl TmuxSession {
         }
     }
 
-    /// The control client when it is connected (for [`crate::diagnosis`]).
-    pub(crate) fn live_client(&self) -> Option<Arc<ControlClient>> {
-        lock(&self.inner.client).clone().filter(|c| c.is_alive())
+    /// How commands reach tmux now: the control client when it is connected, plain clients
+    /// when none is wanted; `None` when the control client is wanted but down.
+    pub(crate) fn live_link(&self) -> Option<Link> {
+        self.link().ok()
+    }
+
+    /// Whether commands go through plain clients (no control client wanted).
+    pub(crate) fn is_plain(&self) -> bool {
+        !self.is_streaming()
     }
 
     /// Why the control client is down, when it is.
@@ -484,9 +608,11 @@ impl TmuxSession {
     }
 
     /// Replaces the control client with a new one (e.g. after the server came back). The old
-    /// client, if any, is killed first, so two clients never stream the same output.
+    /// client, if any, is killed first, so two clients never stream the same output. From now
+    /// on the session streams (see [`stream`](Self::stream)).
     pub async fn reconnect(&self) -> Result<(), TmuxError> {
         let _one_at_a_time = self.inner.connecting.lock().await;
+        self.inner.streaming.store(true, Ordering::SeqCst);
         let old = lock(&self.inner.client).take();
         if let Some(old) = old {
             old.kill();
@@ -504,78 +630,112 @@ impl TmuxSession {
                 .install(generation, conversation.server.clone(), panes);
             state.conversation = Some(conversation);
         }
-        *lock(&self.inner.client) = Some(Arc::new(client));
+        *lock(&self.inner.client) = Some(client);
         Ok(())
     }
 
-    /// Disconnects the control client (the server and its panes keep running).
+    /// Disconnects the control client (the server and its panes keep running). It is killed,
+    /// never told to exit: see [`crate::control`] for why that is the one safe way.
     pub fn close(&self) {
         if let Some(client) = lock(&self.inner.client).take() {
             client.kill();
         }
     }
 
+    /// Console mode: creates the console's session (and, with `start_server`, the server) with
+    /// a short-lived plain client. tmux 3.3a's server crashes when two control clients create the
+    /// same session at once (`new-session -A` from two connectors reconnecting together); plain
+    /// clients racing are safe, the loser answering "duplicate session". The console loop only
+    /// starts in a session created here.
+    async fn ensure_console(&self, start_server: bool) -> Result<(), TmuxError> {
+        let settings = &self.inner.settings;
+        let Mode::Console { session } = &settings.mode else {
+            return Ok(());
+        };
+        let create = NewSession::new()
+            .detached()
+            .session_name(session.as_str())
+            .window_name("console")
+            .build();
+        let create = with_trailing_values(create, console_argv(&settings.console_prompt));
+        match crate::control::run_once(settings, create, start_server).await {
+            Ok(()) => Ok(()),
+            Err(TmuxError::Command { message, .. }) if message.contains("duplicate session") => {
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Attaches a new control client and finds the conversation through it.
     async fn connect(
         &self,
         generation: u64,
-    ) -> Result<(ControlClient, Conversation, Vec<PaneInfo>), TmuxError> {
+    ) -> Result<(Arc<ControlClient>, Conversation, Vec<PaneInfo>), TmuxError> {
         let settings = &self.inner.settings;
         let notices = self.inner.notices.clone();
-        let (client, pane_target) = match &settings.mode {
+        self.ensure_console(generation <= 1).await?;
+        let client = match &settings.mode {
             Mode::Console { session } => {
-                // Create the session (and, on first open, the server) with a short-lived plain
-                // client, then attach the control client to it. tmux 3.3a's server crashes when
-                // two control clients create the same session at once (`new-session -A` from
-                // two connectors reconnecting together); plain clients racing are safe, the
-                // loser answering "duplicate session". The console loop only starts in a
-                // session created here.
-                let create = NewSession::new()
-                    .detached()
-                    .session_name(session.as_str())
-                    .window_name("console")
-                    .build();
-                let create = with_trailing_values(create, console_argv(&settings.console_prompt));
-                match crate::control::run_once(settings, create, generation <= 1).await {
-                    Ok(()) => {}
-                    Err(TmuxError::Command { message, .. })
-                        if message.contains("duplicate session") => {}
-                    Err(e) => return Err(e),
-                }
                 let start = AttachSession::new()
                     .target_session(format!("={session}"))
                     .build();
-                let (client, _) =
-                    ControlClient::spawn(settings, start, generation, notices).await?;
-                (client, None)
+                ControlClient::spawn(settings, start, generation, notices).await?
             }
             Mode::Pane { target } => {
                 // Attach without a target: `attach-session -t session:window` would make that
-                // window current for the operator too. We switch to the pane's session below.
+                // window current for the operator too. We switch to the pane's session in
+                // `discover`.
                 let start = AttachSession::new().build();
-                let (client, _) = ControlClient::spawn(settings, start, generation, notices)
+                ControlClient::spawn(settings, start, generation, notices)
                     .await
-                    .map_err(|e| not_found(target, e))?;
-                (client, Some(target.clone()))
+                    .map_err(|e| not_found(target, e))?
             }
         };
+        let client = Arc::new(client.0);
+        let found = self.discover(&Link::Control(client.clone())).await;
+        match found {
+            Ok((conversation, panes)) => {
+                tracing::debug!(
+                    generation,
+                    session = %conversation.session_id,
+                    pane = %conversation.main_pane,
+                    uid = conversation.server_uid,
+                    "tmux control client connected"
+                );
+                Ok((client, conversation, panes))
+            }
+            Err(e) => {
+                client.kill();
+                Err(e)
+            }
+        }
+    }
 
+    /// Finds the conversation (server, session, main pane, thread windows) through `link`; a
+    /// control client is switched to the pane's session so that it streams that session's panes.
+    async fn discover(&self, link: &Link) -> Result<(Conversation, Vec<PaneInfo>), TmuxError> {
+        let settings = &self.inner.settings;
         let mut main_pane = None;
-        if let Some(target) = &pane_target {
+        let info_target = match &settings.mode {
+            Mode::Console { session } => format!("={session}:"),
+            Mode::Pane { target } => target.clone(),
+        };
+        if let Mode::Pane { target } = &settings.mode {
             // `display-message -t` silently falls back to the current pane when the target
             // does not exist (its target is "can fail"); `capture-pane -t` does not, so it
             // checks the target first (printing one line, changing nothing).
-            client
-                .run(
-                    CapturePane::new()
-                        .stdout()
-                        .start_line("0")
-                        .end_line("0")
-                        .target_pane(target.as_str())
-                        .build(),
-                )
-                .await
-                .map_err(|e| not_found(target, e))?;
-            let lines = client
+            link.run(
+                CapturePane::new()
+                    .stdout()
+                    .start_line("0")
+                    .end_line("0")
+                    .target_pane(target.as_str())
+                    .build(),
+            )
+            .await
+            .map_err(|e| not_found(target, e))?;
+            let lines = link
                 .run(
                     DisplayMessage::new()
                         .print()
@@ -589,21 +749,22 @@ impl TmuxSession {
             let (session_id, pane_id) = line
                 .split_once('\t')
                 .ok_or_else(|| TmuxError::Protocol(format!("display-message printed {line:?}")))?;
-            client
-                .run(SwitchClient::new().target_session(session_id).build())
-                .await?;
+            if link.streams_output() {
+                link.run(SwitchClient::new().target_session(session_id).build())
+                    .await?;
+            }
             main_pane = Some(pane_id.to_owned());
         }
 
         let info = first_line(
-            client
-                .run(
-                    DisplayMessage::new()
-                        .print()
-                        .message("#{pid}\t#{start_time}\t#{uid}\t#{socket_path}\t#{session_id}")
-                        .build(),
-                )
-                .await?,
+            link.run(
+                DisplayMessage::new()
+                    .print()
+                    .target_pane(info_target.as_str())
+                    .message("#{pid}\t#{start_time}\t#{uid}\t#{socket_path}\t#{session_id}")
+                    .build(),
+            )
+            .await?,
         )?;
         let f: Vec<&str> = info.splitn(5, '\t').collect();
         let [pid, start_time, uid, socket_path, session_id] = f[..] else {
@@ -616,7 +777,7 @@ impl TmuxSession {
             start_time: start_time.parse().unwrap_or(0),
         };
 
-        let rows = list_windows(&client, session_id).await?;
+        let rows = list_windows(link, session_id).await?;
         let role = self.role();
         let mut panes = Vec::new();
         let mut threads_found = HashMap::new();
@@ -643,11 +804,11 @@ impl TmuxSession {
 
         let main_pane = match main_pane {
             Some(pane) => pane,
-            None => console_pane(&client, session_id, &rows, &settings.console_prompt).await?,
+            None => console_pane(link, session_id, &rows, &settings.console_prompt).await?,
         };
         let (main_window, main_pid) = match rows.iter().find(|r| r.pane_id == main_pane) {
             Some(row) => (row.window_id.clone(), row.pane_pid),
-            None => pane_identity(&client, &main_pane).await?,
+            None => pane_identity(link, &main_pane).await?,
         };
         panes.push(PaneInfo {
             pane: main_pane.clone(),
@@ -665,14 +826,7 @@ impl TmuxSession {
             main_pane,
             threads: threads_found,
         };
-        tracing::debug!(
-            generation,
-            session = %conversation.session_id,
-            pane = %conversation.main_pane,
-            uid = conversation.server_uid,
-            "tmux control client connected"
-        );
-        Ok((client, conversation, panes))
+        Ok((conversation, panes))
     }
 
     fn role(&self) -> Role {
@@ -682,9 +836,10 @@ impl TmuxSession {
         }
     }
 
-    fn client(&self) -> Result<Arc<ControlClient>, TmuxError> {
+    fn link(&self) -> Result<Link, TmuxError> {
         match lock(&self.inner.client).as_ref() {
-            Some(client) if client.is_alive() => Ok(client.clone()),
+            Some(client) if client.is_alive() => Ok(Link::Control(client.clone())),
+            _ if !self.is_streaming() => Ok(Link::Plain(self.inner.plain.clone())),
             Some(client) => Err(TmuxError::disconnected(client.reason())),
             None => Err(TmuxError::disconnected("not connected")),
         }
@@ -708,7 +863,7 @@ impl TmuxSession {
 /// The console window's pane: the window marked `@connector_role console`, else a window
 /// running the console loop that we just created with `new-session`, else a new window.
 async fn console_pane(
-    client: &ControlClient,
+    link: &Link,
     session_id: &str,
     rows: &[WindowRow],
     prompt: &str,
@@ -722,7 +877,7 @@ async fn console_pane(
         .filter(usable)
         .find(|r| r.role.is_empty() && r.thread.is_none())
     {
-        set_window_option(client, &row.window_id, ROLE_OPTION, "console").await?;
+        set_window_option(link, &row.window_id, ROLE_OPTION, "console").await?;
         return Ok(row.pane_id.clone());
     }
     let target = format!("{session_id}:");
@@ -734,28 +889,26 @@ async fn console_pane(
         .window_name("console")
         .build();
     let created = first_line(
-        client
-            .run(with_trailing_values(command, console_argv(prompt)))
+        link.run(with_trailing_values(command, console_argv(prompt)))
             .await?,
     )?;
     let (window_id, pane_id) = created
         .split_once('\t')
         .ok_or_else(|| TmuxError::Protocol(format!("new-window printed {created:?}")))?;
-    set_window_option(client, window_id, ROLE_OPTION, "console").await?;
+    set_window_option(link, window_id, ROLE_OPTION, "console").await?;
     Ok(pane_id.to_owned())
 }
 
-async fn pane_identity(client: &ControlClient, pane: &str) -> Result<(String, u32), TmuxError> {
+async fn pane_identity(link: &Link, pane: &str) -> Result<(String, u32), TmuxError> {
     let line = first_line(
-        client
-            .run(
-                DisplayMessage::new()
-                    .print()
-                    .target_pane(pane)
-                    .message("#{window_id}\t#{pane_pid}")
-                    .build(),
-            )
-            .await?,
+        link.run(
+            DisplayMessage::new()
+                .print()
+                .target_pane(pane)
+                .message("#{window_id}\t#{pane_pid}")
+                .build(),
+        )
+        .await?,
     )?;
     let (window, pid) = line
         .split_once('\t')
@@ -767,7 +920,7 @@ async fn pane_identity(client: &ControlClient, pane: &str) -> Result<(String, u3
 /// `list-panes -a` is used because `display-message -t` answers for the current pane when
 /// the target is missing.
 pub(crate) async fn pane_fields(
-    client: &ControlClient,
+    link: &Link,
     pane: &str,
     format: &str,
 ) -> Result<Option<String>, TmuxError> {
@@ -775,7 +928,7 @@ pub(crate) async fn pane_fields(
         return Err(TmuxError::Protocol(format!("not a pane id: {pane:?}")));
     }
     let filter = format!("#{{==:#{{pane_id}},{pane}}}");
-    let lines = client
+    let lines = link
         .run(
             ListPanes::new()
                 .all()
@@ -787,11 +940,8 @@ pub(crate) async fn pane_fields(
     Ok(lines.into_iter().next())
 }
 
-async fn list_windows(
-    client: &ControlClient,
-    session_id: &str,
-) -> Result<Vec<WindowRow>, TmuxError> {
-    let lines = client
+async fn list_windows(link: &Link, session_id: &str) -> Result<Vec<WindowRow>, TmuxError> {
+    let lines = link
         .run(
             ListWindows::new()
                 .format(WINDOW_FORMAT)
@@ -806,7 +956,7 @@ async fn list_windows(
 }
 
 async fn set_window_option(
-    client: &ControlClient,
+    link: &Link,
     window: &str,
     option: &str,
     value: &str,
@@ -817,7 +967,7 @@ async fn set_window_option(
         .option(option)
         .value(value)
         .build();
-    client.run(command).await.map(|_| ())
+    link.run(command).await.map(|_| ())
 }
 
 fn first_line(lines: Vec<String>) -> Result<String, TmuxError> {
@@ -835,6 +985,44 @@ fn not_found(target: &str, error: TmuxError) -> TmuxError {
         },
         other => other,
     }
+}
+
+/// How a verified send looks for its text.
+enum Watch {
+    /// In the streamed output (the router answers once it passes by).
+    Output(oneshot::Receiver<()>),
+    /// On the pane's screen and history: seen once it is there more often than `before`.
+    Screen {
+        pane: String,
+        needle: String,
+        before: usize,
+    },
+}
+
+/// How often a verified send without a control client looks at the pane again.
+const SCREEN_POLL: std::time::Duration = std::time::Duration::from_millis(25);
+
+/// How many times `needle` (whitespace removed) is on `pane`'s screen and in its history.
+async fn count_on_screen(link: &Link, pane: &str, needle: &str) -> Result<usize, TmuxError> {
+    if needle.is_empty() {
+        return Ok(0);
+    }
+    let lines = link
+        .run(
+            CapturePane::new()
+                .stdout()
+                .join()
+                .start_line("-")
+                .target_pane(pane)
+                .build(),
+        )
+        .await?;
+    let screen: String = lines
+        .iter()
+        .flat_map(|line| line.chars())
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    Ok(screen.matches(needle).count())
 }
 
 /// The notification task: `%output` to lines, window closes to forgotten threads, a lost

@@ -74,6 +74,21 @@ pub struct TmuxSettings {
     pub thread_command: Option<Vec<String>>,
     /// Prompt the console loop prints before each line the operator types.
     pub console_prompt: String,
+    /// Pane mode: what a line break in outbound text becomes (see [`LineBreaks`]).
+    pub line_breaks: LineBreaks,
+}
+
+/// What a line break in outbound text becomes in pane mode; the roster's
+/// `connector.tmux.line_breaks`. The rule depends on this setting alone, so a message means the
+/// same whichever path delivers it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LineBreaks {
+    /// Folded into [`JOIN_SEPARATOR`](crate::sanitize::JOIN_SEPARATOR): one line of input.
+    #[default]
+    Fold,
+    /// Pasted as they are, in one (bracketed, if the program asked for it) paste.
+    Paste,
 }
 
 impl TmuxSettings {
@@ -103,6 +118,7 @@ impl TmuxSettings {
             line_capacity: 1024,
             thread_command: None,
             console_prompt: "> ".to_owned(),
+            line_breaks: LineBreaks::Fold,
         }
     }
 

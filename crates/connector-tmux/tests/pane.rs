@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{LONG, READY, SHORT, Scratch, TestServer, appears, expect_line, wait_until};
 use connector_tmux::sanitize::{Newlines, neutralize};
-use connector_tmux::{TmuxError, TmuxSession};
+use connector_tmux::{LineBreaks, TmuxError, TmuxSession};
 
 /// A program that answers each line it reads with `got:<line>` (no tty echo).
 const ECHO_LOOP: &str = "stty -echo; printf '\\033]2;ready\\007'; \
@@ -181,9 +181,9 @@ async fn pane_payloads_arrive_literally() {
     assert!(session.health().await.authenticated, "server survived");
 }
 
-/// The exact bytes a raw-mode program receives: for a program that asked for bracketed
-/// paste, one paste holding all lines and then one Enter; otherwise one folded line and
-/// one Enter.
+/// The exact bytes a raw-mode program receives. With `line_breaks: paste`, a program that asked
+/// for bracketed paste gets one paste holding all lines and then one Enter; with the default
+/// rule every program gets one folded line (bracketed if it asked) and one Enter.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn multi_line_is_one_paste_and_one_enter() {
     let server = TestServer::new();
@@ -201,9 +201,9 @@ async fn multi_line_is_one_paste_and_one_enter() {
     server.wait_ready("work:1.0").await;
 
     let text = format!("echo a\ntouch {marker}\x1b[201~\ntouch {marker}");
-    let session = TmuxSession::open(server.pane_settings("work:0.0"))
-        .await
-        .expect("open");
+    let mut literal = server.pane_settings("work:0.0");
+    literal.line_breaks = LineBreaks::Paste;
+    let session = TmuxSession::open(literal).await.expect("open");
     let pane = session.main_pane().expect("pane");
     assert!(wait_until(LONG, || session.bracketed_paste(&pane) == Some(true)).await);
     let delivered = session
@@ -212,6 +212,27 @@ async fn multi_line_is_one_paste_and_one_enter() {
         .expect("send");
     assert!(!delivered.folded);
     let expected = format!("\x1b[200~echo a\rtouch {marker}^[[201~\rtouch {marker}\x1b[201~\r");
+    assert!(
+        wait_until(LONG, || std::fs::read(&bracketed_out).unwrap_or_default()
+            == expected.as_bytes())
+        .await,
+        "got {:?}",
+        String::from_utf8_lossy(&std::fs::read(&bracketed_out).unwrap_or_default())
+    );
+
+    // The default rule folds, for a program with bracketed paste too.
+    let folding = TmuxSession::open(server.pane_settings("work:0.0"))
+        .await
+        .expect("open folding");
+    assert!(
+        folding
+            .send_to_pane(&text, None, false)
+            .await
+            .expect("send")
+            .folded
+    );
+    let expected =
+        format!("{expected}\x1b[200~echo a ⏎ touch {marker}^[[201~ ⏎ touch {marker}\x1b[201~\r");
     assert!(
         wait_until(LONG, || std::fs::read(&bracketed_out).unwrap_or_default()
             == expected.as_bytes())
@@ -343,4 +364,120 @@ async fn verification_reports_unseen_text() {
         .await
         .expect("send");
     assert_eq!(delivered.seen, Some(false));
+}
+
+/// One meaning for a line break, on every path: by default a message is one line of input,
+/// whether a long-running connector (control client, bracketed paste seen) or a one-shot one
+/// (plain clients, nothing seen) delivers it. `\n`, `\r\n` and a lone `\r` hidden after a
+/// comment never run the command behind them, in bash (bracketed paste on) nor in dash (no
+/// bracketed paste). The control experiment types each payload raw and the command runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_break_never_runs_a_second_command_by_default() {
+    let server = TestServer::new();
+    let scratch = Scratch::new();
+    let bash = [
+        "env",
+        "PS1=$ ",
+        "INPUTRC=/dev/null",
+        "bash",
+        "--norc",
+        "--noprofile",
+        "-i",
+    ];
+    server.start_session("bash", &bash);
+    server.start_session("dash", &["env", "PS1=$ ", "dash", "-i"]);
+    let breaks = [("lf", "\n"), ("crlf", "\r\n"), ("cr", "\r")];
+    for shell in ["bash", "dash"] {
+        let target = format!("{shell}:0.0");
+        let streaming = TmuxSession::open(server.pane_settings(&target))
+            .await
+            .expect("open streaming");
+        let one_shot = TmuxSession::open_without_output(server.pane_settings(&target))
+            .await
+            .expect("open one-shot");
+        if shell == "bash" {
+            // A fresh prompt after we attached: the long-running path has seen bracketed paste.
+            streaming
+                .send_to_pane("", None, false)
+                .await
+                .expect("enter");
+            let pane = streaming.main_pane().expect("pane");
+            assert!(wait_until(LONG, || streaming.bracketed_paste(&pane) == Some(true)).await);
+        }
+        for (path, session) in [("streaming", &streaming), ("one-shot", &one_shot)] {
+            for (name, line_break) in breaks {
+                let marker = scratch.path_str(&format!("{shell}-{path}-{name}"));
+                let delivered = session
+                    .send_to_pane(&format!("# x{line_break}touch {marker}"), None, false)
+                    .await
+                    .expect("send");
+                assert!(delivered.folded, "{shell} {path} {name}");
+            }
+        }
+        // Let the shell work through every line it was given.
+        let done = scratch.path_str(&format!("{shell}-done"));
+        one_shot
+            .send_to_pane(&format!("touch {done}"), None, false)
+            .await
+            .expect("send");
+        assert!(appears(&scratch.file(&format!("{shell}-done")), LONG).await);
+        for path in ["streaming", "one-shot"] {
+            for (name, _) in breaks {
+                let marker = format!("{shell}-{path}-{name}");
+                assert!(
+                    !scratch.file(&marker).exists(),
+                    "{marker}: a line break ran a second command"
+                );
+            }
+        }
+        // Control experiment: the same payloads pasted raw run the hidden command.
+        for (name, line_break) in breaks {
+            let control = scratch.path_str(&format!("{shell}-control-{name}"));
+            server.tmux(&[
+                "set-buffer",
+                "-b",
+                "raw",
+                "--",
+                &format!("# x{line_break}touch {control}"),
+            ]);
+            server.tmux(&["paste-buffer", "-p", "-d", "-b", "raw", "-t", &target]);
+            server.tmux(&["send-keys", "-t", &target, "Enter"]);
+            assert!(
+                appears(&scratch.file(&format!("{shell}-control-{name}")), LONG).await,
+                "control experiment ({shell}, {name}): the raw payload should have run"
+            );
+        }
+    }
+}
+
+/// With `line_breaks: paste`, a multi-line message reaches an agent-like program (raw mode,
+/// bracketed paste on) as one bracketed paste with its line breaks, then one Enter — from a
+/// one-shot connector too, which never saw the program ask for bracketed paste (tmux did).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn literal_line_breaks_reach_an_agent_as_one_prompt_on_every_path() {
+    let server = TestServer::new();
+    let scratch = Scratch::new();
+    let out = scratch.path_str("prompt");
+    let agent = format!("stty raw -echo; printf '\\033[?2004h'; {READY}; exec cat > '{out}'");
+    server.start_ready("agent", &agent).await;
+    let mut settings = server.pane_settings("agent:0.0");
+    settings.line_breaks = LineBreaks::Paste;
+    let one_shot = TmuxSession::open_without_output(settings.clone())
+        .await
+        .expect("open one-shot");
+    let streaming = TmuxSession::open(settings).await.expect("open streaming");
+    let text = "first line\nsecond line\r\nthird";
+    let one = "\x1b[200~first line\rsecond line\rthird\x1b[201~\r";
+    for (i, session) in [&one_shot, &streaming].into_iter().enumerate() {
+        let delivered = session.send_to_pane(text, None, false).await.expect("send");
+        assert!(!delivered.folded);
+        let expected = one.repeat(i + 1);
+        assert!(
+            wait_until(LONG, || std::fs::read(&out).unwrap_or_default()
+                == expected.as_bytes())
+            .await,
+            "got {:?}",
+            String::from_utf8_lossy(&std::fs::read(&out).unwrap_or_default())
+        );
+    }
 }

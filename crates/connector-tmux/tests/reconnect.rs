@@ -191,3 +191,30 @@ async fn hung_server_times_out_and_recovers() {
     let probe = session.health().await;
     assert!(probe.reachable && probe.authenticated, "{probe:?}");
 }
+
+/// A reconnect ends the old control client while the pane prints bursts; done 100 times, the
+/// server and the bystander session live on (tmux 3.3a died when a client holding queued
+/// output was told to exit; ours are killed instead — see `control`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconnecting_during_bursts_never_takes_the_server_down() {
+    let server = TestServer::new();
+    server.start_session("bystander", &["sh"]);
+    server.start_session(
+        "work",
+        &["sh", "-c", "while :; do seq 1 200; sleep 0.005; done"],
+    );
+    let session = TmuxSession::open(server.pane_settings("work:0.0"))
+        .await
+        .expect("open");
+    let pid = server.tmux(&["display-message", "-p", "-t", "bystander:", "#{pid}"]);
+    for round in 0..100 {
+        session
+            .reconnect()
+            .await
+            .unwrap_or_else(|e| panic!("reconnect {round}: {e}"));
+    }
+    session.close();
+    let after = server.tmux(&["display-message", "-p", "-t", "bystander:", "#{pid}"]);
+    assert_eq!(after, pid, "the server was restarted");
+    assert!(!pid.trim().is_empty());
+}

@@ -157,6 +157,28 @@ pub enum TmuxMode {
     Pane,
 }
 
+/// What a line break in an outbound message becomes in pane mode.
+///
+/// The same rule applies however the message is delivered (`connector send`, `mcp`, `bridge`,
+/// the library): it depends on this setting alone, never on what the pane's program was last
+/// seen doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub enum TmuxLineBreaks {
+    /// Every line break (`\n`, `\r\n` or a lone `\r`) is folded into ` ⏎ `: a message is one
+    /// line of input, submitted by the one Enter the connector presses. Safe for shells and
+    /// REPLs: a message can never become several commands.
+    #[default]
+    Fold,
+    /// Line breaks are pasted as they are, in one paste (bracketed when the program has turned
+    /// bracketed paste on, as agent CLIs and bash/zsh do), then Enter is pressed: an agent CLI
+    /// gets one multi-line prompt. A shell runs every line it was sent, and a program without
+    /// bracketed paste (`dash`, most REPLs) takes each line as submitted on its own.
+    Paste,
+}
+
 /// The `connector.tmux` block.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -199,6 +221,10 @@ pub struct TmuxConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(range(max = 10_000)))]
     pub submit_delay_ms: Option<u32>,
+    /// Pane mode: what a line break in a message becomes — `fold` (default: one line, breaks
+    /// shown as ` ⏎ `) or `paste` (pasted literally, for agent CLIs taking multi-line prompts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_breaks: Option<TmuxLineBreaks>,
 }
 
 /// The `connector.matrix` block.
