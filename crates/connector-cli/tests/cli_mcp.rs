@@ -310,7 +310,7 @@ async fn refused(client: &Client, name: &'static str, arguments: Value) -> rmcp:
 
 /// Arguments that do not fit a tool's input schema are JSON-RPC `invalid_params` errors
 /// (-32602) whose message and `data.argument` name the argument, for every tool that takes
-/// arguments; nothing is sent, and the server keeps serving.
+/// arguments; nothing is sent, and the server keeps serving (and ignores unknown arguments).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_arguments_are_invalid_params_naming_the_argument() {
     let tmux = tokio::task::block_in_place(|| Tmux::start(ACK_PROGRAM));
@@ -328,15 +328,15 @@ async fn invalid_arguments_are_invalid_params_naming_the_argument() {
         ("send", json!({ "text": 42 }), "text"),
         (
             "send",
-            json!({ "text": "x", "attachments": "a.log" }),
+            json!({ "text": "never sent", "attachments": "a.log" }),
             "attachments",
         ),
         (
             "send",
-            json!({ "text": "x", "thread_id": false }),
+            json!({ "text": "never sent", "thread_id": false }),
             "thread_id",
         ),
-        ("reply", json!({ "text": "x" }), "message_id"),
+        ("reply", json!({ "text": "never sent" }), "message_id"),
         (
             "react",
             json!({ "message_id": "1", "emoji": ["👍"] }),
@@ -385,6 +385,17 @@ async fn invalid_arguments_are_invalid_params_naming_the_argument() {
         .await,
     );
     assert_eq!(receipt["confirmed"], true);
+    let output = std::process::Command::new("tmux")
+        .args(["-L", &tmux.socket, "capture-pane", "-p", "-J", "-S", "-"])
+        .args(["-t", "=orchestrator:"])
+        .output()
+        .unwrap();
+    let console = String::from_utf8_lossy(&output.stdout);
+    assert!(console.contains("still serving"), "{console}");
+    assert!(
+        !console.contains("never sent"),
+        "refused calls send nothing: {console}"
+    );
 
     client.cancel().await.expect("close the session");
 }
