@@ -210,8 +210,8 @@ fn send_text_that_is_not_utf8_exits_2() {
 }
 
 /// `--text` is taken as it is: `--text -` sends a lone `-` (stdin is not read) and `--text -v`
-/// sends `-v`; the TEXT argument `-` still reads stdin; `--text` and TEXT together are a usage
-/// error. Against the operator console on a private tmux server.
+/// sends `-v`; the TEXT argument `-` still reads stdin, after `--` too; `--text` and TEXT
+/// together are a usage error. Against the operator console on a private tmux server.
 #[test]
 fn send_text_option_sends_a_literal_dash() {
     let dir = Dir::new();
@@ -242,6 +242,11 @@ fn send_text_option_sends_a_literal_dash() {
         (&["--text", "-"][..], &b"not this\n"[..], "-"),
         (&["--text", "-v"][..], &b""[..], "-v"),
         (&["-"][..], &b"read from stdin\n"[..], "read from stdin"),
+        (
+            &["--", "-"][..],
+            &b"after a double dash\n"[..],
+            "after a double dash",
+        ),
     ] {
         let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
         let (status, stderr) = send(&dir, &roster, &args, stdin);
