@@ -1,5 +1,6 @@
 //! The command line, as clap parses it.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -57,7 +58,8 @@ pub(crate) enum Command {
 
     /// Send a message to the operator and print the receipt.
     ///
-    /// Exit status: 0 sent, 6 refused or only partly sent, 4 unreachable, 3 bad configuration.
+    /// Exit status: 0 sent, 2 no text (empty or only whitespace, with nothing attached) or text
+    /// that is not UTF-8, 6 refused or only partly sent, 4 unreachable, 3 bad configuration.
     Send {
         /// Post into this thread (started from that message on platforms that need it).
         #[arg(long, short = 't', value_name = "ID")]
@@ -72,10 +74,8 @@ pub(crate) enum Command {
         #[arg(long = "attach", short = 'a', value_name = "PATH|URL")]
         attach: Vec<String>,
 
-        /// The text (Markdown where the platform renders it); `-` reads it from stdin. May be
-        /// left out when something is attached.
-        #[arg(value_name = "TEXT", required_unless_present = "attach")]
-        text: Option<String>,
+        #[command(flatten)]
+        text: MessageText,
     },
 
     /// Show a real round trip on the default tmux connector: a message out, a reply in, health.
@@ -147,6 +147,26 @@ pub(crate) enum Command {
     /// are also pushed as notifications (`notifications/message` and Claude Code's
     /// `notifications/claude/channel`). Exit status: 0 when the client disconnects.
     Mcp,
+}
+
+/// `connector send`'s text: the TEXT argument, where `-` reads stdin, or `--text`, taken as it
+/// is. Kept as the bytes given: `send` checks them for UTF-8 itself, the same way as stdin.
+#[derive(Debug, Args)]
+pub(crate) struct MessageText {
+    /// The text (Markdown where the platform renders it); `-` reads it from stdin. May be
+    /// left out when something is attached.
+    #[arg(value_name = "TEXT", required_unless_present_any = ["attach", "literal"])]
+    pub(crate) text: Option<OsString>,
+
+    /// The text, taken as it is, instead of TEXT: `--text -` sends a lone `-`, and a value
+    /// starting with `-` is text too.
+    #[arg(
+        long = "text",
+        value_name = "TEXT",
+        conflicts_with = "text",
+        allow_hyphen_values = true
+    )]
+    pub(crate) literal: Option<OsString>,
 }
 
 /// `connector doctor`'s options.

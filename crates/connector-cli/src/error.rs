@@ -50,7 +50,8 @@ pub(crate) enum Error {
     /// The connector failed.
     #[error(transparent)]
     Connector(#[from] connector_core::Error),
-    /// The command line lacks something no terminal could be asked for (exit status 2).
+    /// The command line is wrong in a way clap cannot tell, e.g. `send` with no text or text
+    /// that is not UTF-8, or it lacks something no terminal could be asked for (exit status 2).
     #[error("{0}")]
     Usage(String),
     /// The command refused to do what was asked, e.g. write a secret into a roster (status 3).

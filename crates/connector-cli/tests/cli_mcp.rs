@@ -292,6 +292,114 @@ async fn tmux_console_tools_and_notifications() {
     client.cancel().await.expect("close the session");
 }
 
+/// Calls tool `name` with `arguments` that must be refused as a protocol error; answers the
+/// JSON-RPC error.
+async fn refused(client: &Client, name: &'static str, arguments: Value) -> rmcp::ErrorData {
+    let Value::Object(arguments) = arguments else {
+        panic!("arguments must be an object")
+    };
+    match client
+        .call_tool(CallToolRequestParams::new(name).with_arguments(arguments))
+        .await
+    {
+        Err(rmcp::ServiceError::McpError(error)) => error,
+        Err(other) => panic!("{name}: not a JSON-RPC error: {other}"),
+        Ok(result) => panic!("{name}: accepted, or a tool error: {result:?}"),
+    }
+}
+
+/// Arguments that do not fit a tool's input schema are JSON-RPC `invalid_params` errors
+/// (-32602) whose message and `data.argument` name the argument, for every tool that takes
+/// arguments; nothing is sent, and the server keeps serving (and ignores unknown arguments).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_arguments_are_invalid_params_naming_the_argument() {
+    let tmux = tokio::task::block_in_place(|| Tmux::start(ACK_PROGRAM));
+    let roster = tmux.write_roster(
+        "console.yaml",
+        &format!(
+            "connector:\n  kind: tmux\n  tmux:\n    socket_name: {}\n    session: orchestrator\n",
+            tmux.socket
+        ),
+    );
+    let (client, _notifications) = connect(&roster, &[]).await;
+
+    let cases = [
+        ("send", json!({}), "text"),
+        ("send", json!({ "text": 42 }), "text"),
+        (
+            "send",
+            json!({ "text": "never sent", "attachments": "a.log" }),
+            "attachments",
+        ),
+        (
+            "send",
+            json!({ "text": "never sent", "thread_id": false }),
+            "thread_id",
+        ),
+        ("reply", json!({ "text": "never sent" }), "message_id"),
+        (
+            "react",
+            json!({ "message_id": "1", "emoji": ["👍"] }),
+            "emoji",
+        ),
+        ("edit", json!({ "message_id": "1", "text": null }), "text"),
+        ("history", json!({ "limit": "ten" }), "limit"),
+        ("history", json!({ "limit": -1 }), "limit"),
+        (
+            "wait_for_message",
+            json!({ "timeout_seconds": "soon" }),
+            "timeout_seconds",
+        ),
+        (
+            "wait_for_message",
+            json!({ "timeout_seconds": 601 }),
+            "timeout_seconds",
+        ),
+    ];
+    let mut messages = Vec::new();
+    for (tool, arguments, argument) in cases {
+        let error = refused(&client, tool, arguments.clone()).await;
+        assert_eq!(error.code.0, -32602, "{tool} {arguments}: {error:?}");
+        assert!(
+            error.message.contains(&format!("`{argument}`")),
+            "{tool} {arguments}: {}",
+            error.message
+        );
+        assert_eq!(
+            error.data,
+            Some(json!({ "tool": tool, "argument": argument })),
+            "{tool} {arguments}"
+        );
+        messages.push(format!("{tool} {arguments}\n  -> {}", error.message));
+    }
+    insta::assert_snapshot!("mcp_invalid_arguments", messages.join("\n"));
+
+    // Arguments a tool does not take are ignored (the input schemas do not forbid them), and the
+    // server still serves after the refusals.
+    let receipt = ok_json(
+        &call(
+            &client,
+            "send",
+            json!({ "text": "still serving", "colour": "blue" }),
+        )
+        .await,
+    );
+    assert_eq!(receipt["confirmed"], true);
+    let output = std::process::Command::new("tmux")
+        .args(["-L", &tmux.socket, "capture-pane", "-p", "-J", "-S", "-"])
+        .args(["-t", "=orchestrator:"])
+        .output()
+        .unwrap();
+    let console = String::from_utf8_lossy(&output.stdout);
+    assert!(console.contains("still serving"), "{console}");
+    assert!(
+        !console.contains("never sent"),
+        "refused calls send nothing: {console}"
+    );
+
+    client.cancel().await.expect("close the session");
+}
+
 #[cfg(feature = "discord")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discord_threads_reactions_and_edits() {

@@ -3,6 +3,7 @@
 //! stdout carries the protocol alone; logs go to stderr. The server runs until the client
 //! closes stdin (or SIGTERM/Ctrl-C), then closes the connector so that it persists its position.
 
+mod arguments;
 mod inbound;
 mod server;
 

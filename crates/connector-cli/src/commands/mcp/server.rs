@@ -9,7 +9,6 @@ use connector_core::{
     ThreadId,
 };
 use rmcp::handler::server::router::tool::ToolRouter;
-use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{
     CallToolResult, ContentBlock as Content, Implementation, JsonObject, ServerCapabilities,
     ServerConfig,
@@ -20,6 +19,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::arguments::{self, ArgumentError, Parameters};
 use super::inbound::Inbound;
 
 /// The longest `wait_for_message` wait.
@@ -302,9 +302,12 @@ calls. Returns message null when timeout_seconds pass first."
     ) -> Result<CallToolResult, McpError> {
         let seconds = params.timeout_seconds.unwrap_or(DEFAULT_WAIT_SECONDS);
         if !seconds.is_finite() || !(0.0..=MAX_WAIT_SECONDS).contains(&seconds) {
-            return Err(McpError::invalid_params(
-                format!("timeout_seconds must be between 0 and {MAX_WAIT_SECONDS}"),
-                None,
+            return Err(arguments::invalid(
+                "wait_for_message",
+                &ArgumentError::Invalid {
+                    name: "timeout_seconds".to_owned(),
+                    message: format!("must be between 0 and {MAX_WAIT_SECONDS}"),
+                },
             ));
         }
         let message = self.inbound.next(Duration::from_secs_f64(seconds)).await;
