@@ -197,7 +197,31 @@ async fn connector_runs(
 }
 
 /// `send` N messages one after another; each must come back `confirmed` (seen in the pane).
+///
+/// The connector is subscribed (and its stream drained) first: a long-running connector sends
+/// through its control client, which is what this measures. One that nobody subscribed to sends
+/// through plain tmux clients, a process per command, like a one-shot `connector send`.
 async fn connector_outbound(
+    connector: &TmuxConnector,
+    path: String,
+    tag: &str,
+    warmup: usize,
+    n: usize,
+) -> Measured {
+    let drain = match connector.subscribe().await {
+        Ok(mut inbound) => Some(tokio::spawn(async move {
+            while inbound.recv().await.is_some() {}
+        })),
+        Err(_) => None,
+    };
+    let measured = connector_sends(connector, path, tag, warmup, n).await;
+    if let Some(drain) = drain {
+        drain.abort();
+    }
+    measured
+}
+
+async fn connector_sends(
     connector: &TmuxConnector,
     path: String,
     tag: &str,
