@@ -126,9 +126,12 @@ impl Inbox {
     /// subscription was dropped before or while it was handed over) comes back as `Err`, with
     /// its id forgotten, so the caller can offer it again once somebody subscribes.
     ///
-    /// A backend that advances a persisted position after delivery uses this instead of
-    /// checking [`subscriber_count`](Self::subscriber_count) first: the count can change
-    /// between the check and the hand-over, the answer of this call cannot.
+    /// One attempt, without waiting for a subscription: a backend that advances a persisted
+    /// position after delivery wants [`deliver_when_subscribed`](Self::deliver_when_subscribed),
+    /// which waits for one and offers the message again for it. Either way, do not check
+    /// [`subscriber_count`](Self::subscriber_count) first and then [`deliver`](Self::deliver):
+    /// the count can change between the check and the hand-over, the answer of this call
+    /// cannot. If the future is dropped before it answers, the id is forgotten as well.
     pub async fn try_deliver(
         &self,
         message: InboundMessage,
