@@ -19,7 +19,7 @@ use connector_core::{
 };
 use serde_json::Value;
 use serenity_reqwest::Method;
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::access::Access;
@@ -122,7 +122,6 @@ pub struct DiscordConnector {
     threads: Arc<Threads>,
     gateway_state: watch::Receiver<GatewayState>,
     inbound_status: Arc<InboundStatus>,
-    subscribed: Arc<Notify>,
     shutdown: watch::Sender<bool>,
     pump: Mutex<Option<JoinHandle<()>>>,
     gateway: tokio::sync::Mutex<Gateway>,
@@ -279,7 +278,6 @@ impl DiscordConnector {
 
         let threads = Arc::new(Threads::new(settings.channel_id));
         let inbound_status = Arc::new(InboundStatus::default());
-        let subscribed = Arc::new(Notify::new());
         let (shutdown, shutdown_rx) = watch::channel(false);
         let pump = Pump {
             // A client (and connection pool) of its own: hyper drives a connection from the
@@ -295,7 +293,6 @@ impl DiscordConnector {
             positions,
             own_id,
             status: Arc::clone(&inbound_status),
-            subscribed: Arc::clone(&subscribed),
             shutdown: shutdown_rx,
             unsaved: 0,
             reactions,
@@ -312,7 +309,6 @@ impl DiscordConnector {
             threads,
             gateway_state,
             inbound_status,
-            subscribed,
             shutdown,
             pump: Mutex::new(Some(pump)),
             gateway: tokio::sync::Mutex::new(gateway),
@@ -486,9 +482,7 @@ impl OrchestratorConnector for DiscordConnector {
 
     async fn subscribe(&self) -> Result<Subscription> {
         self.ensure_open()?;
-        let subscription = self.inbox.subscribe();
-        self.subscribed.notify_one();
-        Ok(subscription)
+        Ok(self.inbox.subscribe())
     }
 
     async fn health(&self) -> ConnectorHealth {

@@ -5,8 +5,10 @@
 //!    or below the conversation's saved position (already delivered before a restart);
 //! 2. drops senders neither in `allowed_senders` nor holding an allowed role (counted), and,
 //!    with `require_mention`, messages that do not mention the bot (see `access`);
-//! 3. hands it to the [`Inbox`] — waiting while nobody is subscribed — which drops repeats (a
-//!    resumed session may replay events; backfill and live events overlap);
+//! 3. hands it to the [`Inbox`] with [`Inbox::deliver_when_subscribed`], which drops repeats (a
+//!    resumed session may replay events; backfill and live events overlap), waits while nobody
+//!    is subscribed, and answers only once a subscription took the message — one dropped
+//!    during the hand-over makes it wait for the next;
 //! 4. only then records its id as the conversation's position and writes it to disk: after
 //!    every message without fsync (atomic rename; it survives the process being killed), and
 //!    durably (fsynced) once the pump has caught up with the gateway (no event waiting), at
@@ -44,18 +46,16 @@
 //! tracked messages among its last 100; reactions on older messages, or on messages older than
 //! the state file, are not caught up (their live events still are delivered).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
-
-use std::collections::HashMap;
 
 use connector_core::retry::RetryPolicy;
 use connector_core::{InboundMessage, Inbox, Timestamp};
 use serde_json::Value;
 use serenity::all::{Message, Reaction, ReactionType};
 use serenity_reqwest::Method;
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 
 use crate::access::{Access, Verdict};
 use crate::errors::UNKNOWN_MEMBER;
@@ -115,8 +115,6 @@ pub(crate) struct Pump {
     pub(crate) positions: Positions,
     pub(crate) own_id: u64,
     pub(crate) status: Arc<InboundStatus>,
-    /// Signalled when a subscription is created.
-    pub(crate) subscribed: Arc<Notify>,
     /// Becomes `true` when the connector closes.
     pub(crate) shutdown: watch::Receiver<bool>,
     /// Positions recorded since the last save.
@@ -336,7 +334,10 @@ impl Pump {
         if let Some(thread) = thread {
             inbound = inbound.in_thread(thread.to_string());
         }
-        let admission = self.deliver(inbound).await;
+        let Ok(admission) = self.inbox.deliver_when_subscribed(inbound).await else {
+            // Closing: not recorded, so the catch-up after the next start finds it again.
+            return;
+        };
         tracing::debug!(target, user, removed, ?admission, "inbound reaction");
         self.remember(
             &key,
@@ -537,7 +538,10 @@ impl Pump {
                 Some(text) => {
                     let mut inbound = convert(message, thread);
                     inbound.text = text;
-                    let admission = self.deliver(inbound).await;
+                    let Ok(admission) = self.inbox.deliver_when_subscribed(inbound).await else {
+                        // Closing: the position stays before it, so the next start delivers it.
+                        return;
+                    };
                     tracing::debug!(id, ?admission, "inbound message");
                 }
                 None => tracing::debug!(id, "inbound message skipped: the bot is not mentioned"),
@@ -552,14 +556,6 @@ impl Pump {
                 self.status.set_problem(Some(error.to_string()));
             }
         }
-    }
-
-    async fn deliver(&self, message: InboundMessage) -> connector_core::inbox::Admission {
-        while self.inbox.subscriber_count() == 0 {
-            // `subscribe` notifies; the timeout covers a subscription made and dropped meanwhile.
-            let _ = tokio::time::timeout(Duration::from_secs(1), self.subscribed.notified()).await;
-        }
-        self.inbox.deliver(message).await
     }
 
     /// Asks Discord where an unknown channel is (a thread of ours created before we listened).

@@ -32,7 +32,7 @@ use matrix_sdk::ruma::events::MessageLikeEventContent;
 use matrix_sdk::ruma::events::room::MediaSource;
 use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
 use matrix_sdk::ruma::{OwnedEventId, OwnedTransactionId, TransactionId};
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::attachments::{self, LocalFile, Uploads};
@@ -130,7 +130,6 @@ pub struct MatrixConnector {
     threads: Arc<Threads>,
     own_events: Arc<OwnEvents>,
     status: Arc<SyncStatus>,
-    subscribed: Arc<Notify>,
     shutdown: watch::Sender<bool>,
     sync_task: Mutex<Option<JoinHandle<()>>>,
     chunker: Chunker,
@@ -225,7 +224,6 @@ impl MatrixConnector {
         let status = Arc::new(SyncStatus::default());
         #[cfg(feature = "e2e-encryption")]
         let waiting_for_keys = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let subscribed = Arc::new(Notify::new());
         let (shutdown, shutdown_rx) = watch::channel(false);
         let sync = SyncLoop {
             client: client.clone(),
@@ -236,7 +234,6 @@ impl MatrixConnector {
             position: SavedPosition::new(settings.sync_token_path()),
             threads: Arc::clone(&threads),
             status: Arc::clone(&status),
-            subscribed: Arc::clone(&subscribed),
             shutdown: shutdown_rx,
             own_events: Arc::clone(&own_events),
             reactions: crate::delivered_reactions::DeliveredReactions::load(
@@ -263,7 +260,6 @@ impl MatrixConnector {
             threads,
             own_events,
             status,
-            subscribed,
             shutdown,
             sync_task: Mutex::new(Some(task)),
             chunker: Chunker::new(MAX_PART_BYTES, LengthUnit::Bytes)?,
@@ -633,9 +629,7 @@ impl OrchestratorConnector for MatrixConnector {
 
     async fn subscribe(&self) -> Result<Subscription> {
         self.ensure_open()?;
-        let subscription = self.inbox.subscribe();
-        self.subscribed.notify_one();
-        Ok(subscription)
+        Ok(self.inbox.subscribe())
     }
 
     async fn health(&self) -> ConnectorHealth {

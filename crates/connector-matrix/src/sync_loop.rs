@@ -9,9 +9,12 @@
 //!    event is skipped;
 //! 3. (with `e2e-encryption`) try again the encrypted events that came before their room
 //!    keys (see [`crate::undecrypted`]): the batch's to-device events may have brought them;
-//! 4. hand every message, in order, to the [`Inbox`] — waiting while nobody is subscribed,
-//!    and while a subscriber's queue is full — which drops our own, strangers' and repeats;
-//!    an encrypted event that does not decrypt yet is added to the waiting list instead;
+//! 4. hand every message, in order, to the [`Inbox`] with [`Inbox::deliver_when_subscribed`],
+//!    which drops our own, strangers' and repeats, waits while nobody is subscribed and while a
+//!    subscriber's queue is full, and answers only once a subscription took the message (one
+//!    dropped during the hand-over makes it wait for the next), so no position is saved past a
+//!    message that is in nobody's queue; an encrypted event that does not decrypt yet is added
+//!    to the waiting list instead;
 //! 5. save the waiting list if it changed, and only then the batch's `next_batch` as the new
 //!    position.
 //!
@@ -37,7 +40,7 @@ use matrix_sdk::ruma::api::Direction;
 use matrix_sdk::ruma::api::client::filter::{FilterDefinition, RoomEventFilter};
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
 use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId, UInt};
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
 use crate::delivered_reactions::DeliveredReaction;
 use crate::errors::{self, is_token_rejected};
@@ -137,8 +140,6 @@ pub(crate) struct SyncLoop {
     pub(crate) position: SavedPosition,
     pub(crate) threads: Arc<Threads>,
     pub(crate) status: Arc<SyncStatus>,
-    /// Signalled when a subscription is created.
-    pub(crate) subscribed: Arc<Notify>,
     /// Becomes `true` when the connector closes.
     pub(crate) shutdown: watch::Receiver<bool>,
     /// Set once the room is known to be encrypted (read by the build without
@@ -471,7 +472,8 @@ impl SyncLoop {
         }
     }
 
-    /// Delivers `message` (waiting for a subscriber), unless the connector closes first.
+    /// Delivers `message` once a subscription took it (see
+    /// [`Inbox::deliver_when_subscribed`]), unless the connector closes first.
     async fn hand_over(
         &mut self,
         message: connector_core::InboundMessage,
@@ -479,7 +481,8 @@ impl SyncLoop {
         tokio::select! {
             biased;
             _ = self.shutdown.wait_for(|closing| *closing) => Err(Interrupted::Shutdown),
-            admission = deliver(&self.inbox, &self.subscribed, message) => {
+            admission = self.inbox.deliver_when_subscribed(message) => {
+                let admission = admission.map_err(|_closed| Interrupted::Shutdown)?;
                 tracing::debug!(?admission, "inbound message");
                 Ok(admission)
             }
@@ -630,34 +633,6 @@ async fn fetch(
     })
 }
 
-/// Delivers `message` once somebody listens: with no subscription the message would be lost,
-/// so the loop waits (and the homeserver holds what follows).
-///
-/// Only an answer of the inbox counts: a subscription dropped while the message was being
-/// handed over (say, while its full queue held up delivery) makes the inbox hand the message
-/// back, and it is offered again to the next subscription. So the loop never saves a
-/// position past a message that is in nobody's queue.
-async fn deliver(
-    inbox: &Inbox,
-    subscribed: &Notify,
-    mut message: connector_core::InboundMessage,
-) -> connector_core::inbox::Admission {
-    loop {
-        while inbox.subscriber_count() == 0 {
-            // `subscribe` notifies; the timeout covers a subscription made and dropped
-            // meanwhile.
-            let _ = tokio::time::timeout(Duration::from_secs(1), subscribed.notified()).await;
-        }
-        match inbox.try_deliver(message).await {
-            Ok(admission) => return admission,
-            Err(back) => {
-                tracing::debug!(id = %back.message_id, "no subscription took the message; waiting for one");
-                message = back;
-            }
-        }
-    }
-}
-
 /// How long to wait after the `failures`-th failure in a row.
 fn pause_after(backoff: &RetryPolicy, error: &Error, failures: u32) -> Duration {
     if is_token_rejected(error) {
@@ -699,45 +674,6 @@ mod tests {
             retry_after: Some(Duration::from_secs(3)),
         };
         assert_eq!(pause_after(&backoff, &limited, 1), Duration::from_secs(3));
-    }
-
-    /// The race the delivery guards against: the only subscription is live when the loop
-    /// looks, then dropped while the message waits for room in its full queue. The message
-    /// must go to the next subscription, not be counted as delivered.
-    #[tokio::test(flavor = "current_thread")]
-    async fn a_subscription_dropped_during_hand_over_does_not_swallow_the_message() {
-        use connector_core::inbox::Admission;
-        use connector_core::{InboundMessage, SenderPolicy, Timestamp};
-
-        let inbox = Arc::new(Inbox::with_capacities(
-            SenderPolicy::allow_list(["@op:x"]),
-            1,
-            64,
-        ));
-        let subscribed = Arc::new(Notify::new());
-        let message = |id: &str| InboundMessage::new(id, "@op:x", id, Timestamp::UNIX_EPOCH);
-        let first = inbox.subscribe();
-        assert_eq!(
-            deliver(&inbox, &subscribed, message("$1")).await,
-            Admission::Delivered(1)
-        );
-        // `$2` finds the queue full and waits inside the hand-over.
-        let pending = tokio::spawn({
-            let (inbox, subscribed) = (Arc::clone(&inbox), Arc::clone(&subscribed));
-            async move { deliver(&inbox, &subscribed, message("$2")).await }
-        });
-        tokio::task::yield_now().await;
-        assert!(!pending.is_finished(), "the queue is full: delivery waits");
-        drop(first);
-        tokio::task::yield_now().await;
-        assert!(
-            !pending.is_finished(),
-            "nobody took $2, so it is not delivered yet"
-        );
-        let mut second = inbox.subscribe();
-        subscribed.notify_one();
-        assert_eq!(pending.await.unwrap(), Admission::Delivered(1));
-        assert_eq!(second.recv().await.unwrap().message_id.as_str(), "$2");
     }
 
     #[test]
