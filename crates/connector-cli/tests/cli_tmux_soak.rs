@@ -79,6 +79,7 @@ fn server_pid(tmux: &Tmux) -> String {
 fn signal(child: &Child, signal: &str) {
     let _ = Command::new("kill")
         .args([signal, &child.id().to_string()])
+        .stderr(Stdio::null())
         .status();
 }
 
@@ -171,8 +172,34 @@ fn the_server_survives_one_shot_sends_and_killed_connectors() {
                 signal(&child, "-KILL");
             }
         }
-        let _ = child.wait();
+        // Every way of ending must end it: a connector that ignores Ctrl-C is a failure here.
+        let until = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break Some(status);
+            }
+            if Instant::now() >= until {
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        if status.is_none() {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("connector listen #{ended} did not end within 20 s of its signal");
+        }
         ended += 1;
+        // The next one starts once tmux has dropped this one's client, as a supervisor's
+        // restart delay does (`connector systemd` writes RestartSec=5s): tmux 3.3a announces a
+        // leaving client to every control client and crashes if one is still being set up at
+        // that moment, whoever's it is — a race between two processes that no connector can
+        // close from inside.
+        let until = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < until
+            && String::from_utf8_lossy(&tmux.run(&["list-clients"]).stdout).contains("control")
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
     for sender in senders {
         sender.join().expect("sender thread");

@@ -417,7 +417,7 @@ impl OrchestratorConnector for TmuxConnector {
         for task in &self.tasks {
             task.abort();
         }
-        self.session.close();
+        self.session.shutdown().await;
         self.inbox.close();
         Ok(())
     }

@@ -25,12 +25,16 @@
 //! (a one-shot command finishing, Ctrl-C, SIGKILL). A client that simply *dies* is safe: the
 //! server notices its socket closing and drops it with everything queued. So the client is
 //! started by [`guarded_command`] such that its stdin can never reach end-of-file while it
-//! lives: the tmux client process itself holds a second write end of its stdin pipe (fd 9),
-//! and on Linux it is killed when the thread that started it goes away
-//! (`setpriv --pdeathsig KILL`). [`ControlClient::kill`] ends it with SIGKILL. The socket is
-//! closed before fd 9 when the process dies (descriptors close in ascending order), so the
-//! server always sees the client gone before it could see end-of-file. One-shot work uses no
-//! control client at all (see [`crate::plain`]).
+//! lives: the tmux client process itself holds a second write end of its stdin pipe (fd 9), and
+//! on Linux it is killed when the thread that started it goes away (`setpriv --pdeathsig
+//! KILL`), so a connector that dies leaves no client behind. A client is ended by
+//! [`ControlClient::shutdown`]: pane output to it is turned off (tmux stops writing what it
+//! queued for it and queues no more), then it is killed, and tmux drops it when its socket closes. A connector killed with SIGKILL
+//! cannot turn output off first; then the client dies with it, and the server sees its socket
+//! close and its stdin end together — in the poll round where that happens, new pane output and
+//! a due write to the dead client would both have to follow the end of stdin for the old crash
+//! to come back (the soak test in `connector-cli` kills connectors mid-output to watch for it).
+//! One-shot work uses no control client at all (see [`crate::plain`]).
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -113,6 +117,8 @@ pub(crate) struct ControlClient {
     requests: mpsc::UnboundedSender<Request>,
     shared: Arc<Shared>,
     child: Mutex<Option<Child>>,
+    /// The tmux client process's id (`#{client_pid}`), while known.
+    pid: Option<u32>,
 }
 
 impl std::fmt::Debug for ControlClient {
@@ -168,12 +174,14 @@ impl ControlClient {
         tokio::spawn(write_stdin(stdin, request_rx, shared.clone()));
         tokio::spawn(read_stderr(BufReader::new(stderr), shared.clone()));
 
+        let pid = child.id();
         let client = Self {
             generation,
             timeout: settings.op_timeout,
             requests,
             shared,
             child: Mutex::new(Some(child)),
+            pid,
         };
         let first = match tokio::time::timeout(settings.op_timeout, handshake_rx).await {
             Err(_) => {
@@ -196,6 +204,11 @@ impl ControlClient {
             });
         }
         Ok((client, first.lines))
+    }
+
+    /// The tmux client process's id, as tmux's `#{client_pid}` shows it.
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.pid
     }
 
     /// The generation this client was started with.
@@ -245,6 +258,21 @@ impl ControlClient {
                 message: block.lines.join("\n"),
             })
         }
+    }
+
+    /// Ends the client the safe way: first turns pane output to it off (`refresh-client -f
+    /// no-output`: tmux stops writing what it queued for the client and queues no more),
+    /// waiting a moment for the answer, then kills it. Whatever order tmux then sees
+    /// the client's socket close and its stdin end in, nothing is left for it to write.
+    pub(crate) async fn shutdown(&self) {
+        if self.is_alive() {
+            let quiet = self.run_line(
+                "refresh-client".to_owned(),
+                "refresh-client -f no-output".to_owned(),
+            );
+            let _ = tokio::time::timeout(SHUTDOWN_GRACE, quiet).await;
+        }
+        self.kill();
     }
 
     /// Kills the client process (never the server) and fails waiting requests.
@@ -301,10 +329,19 @@ pub(crate) fn process_args(
     }
 }
 
+/// How long [`ControlClient::shutdown`] waits for tmux to stop pane output to the client.
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(250);
+
 /// The shell line that keeps a second write end of the client's stdin open in the client
-/// itself (fd 9, above the descriptors tmux opens, so it is closed after the client's socket),
-/// then becomes tmux: its stdin cannot reach end-of-file before the client is gone.
+/// itself (fd 9), then becomes tmux: its stdin cannot reach end-of-file before the client is
+/// gone.
 const HOLD_STDIN: &str = "exec 9<>/proc/self/fd/0 && exec \"$0\" \"$@\"";
+
+/// [`HOLD_STDIN`] after `setpriv --pdeathsig`: first makes sure the process that started it
+/// (`$1`) is still its parent. A parent killed before `setpriv` set the death signal would
+/// otherwise leave a client behind that nothing ever ends.
+const HOLD_STDIN_WHILE_PARENT_LIVES: &str =
+    "[ \"$PPID\" = \"$1\" ] || exit 70; shift; exec 9<>/proc/self/fd/0 && exec \"$0\" \"$@\"";
 
 /// The command that starts a control client: `tmux <args>` wrapped (where the platform has the
 /// tools) so that its stdin never reaches end-of-file while it lives and it dies with the thread
@@ -321,15 +358,23 @@ pub(crate) fn guarded_command(
     })?;
     let guard = guard_tools();
     let mut command = match guard {
-        Some(Guard { sh, setpriv }) => {
-            let mut command = match setpriv {
-                Some(setpriv) => {
-                    let mut command = Command::new(setpriv);
-                    command.args(["--pdeathsig", "KILL", "--"]).arg(sh);
-                    command
-                }
-                None => Command::new(sh),
-            };
+        Some(Guard {
+            sh,
+            setpriv: Some(setpriv),
+        }) => {
+            let mut command = Command::new(setpriv);
+            command
+                .args(["--pdeathsig", "KILL", "--"])
+                .arg(sh)
+                .arg("-c")
+                .arg(HOLD_STDIN_WHILE_PARENT_LIVES)
+                .arg(&resolved)
+                .arg(std::process::id().to_string())
+                .args(args);
+            command
+        }
+        Some(Guard { sh, setpriv: None }) => {
+            let mut command = Command::new(sh);
             command.arg("-c").arg(HOLD_STDIN).arg(&resolved).args(args);
             command
         }

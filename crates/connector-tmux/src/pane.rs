@@ -1,6 +1,6 @@
 //! Typing outbound text into an existing pane's program, literally.
 //!
-//! A send is three commands, on the control client or on plain clients ([`crate::link`]):
+//! A send is three commands, on the control client or on plain clients (see the `link` module):
 //!
 //! 1. `set-buffer -b <private name> -- "<text>"` on the control client — the text travels
 //!    quoted (see [`crate::quoting`]); `set-buffer` does not expand formats, and `--` keeps a

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tmux_interface::{
-    AttachSession, CapturePane, DeleteBuffer, DisplayMessage, ListPanes, ListWindows, NewSession,
-    NewWindow, SetOption, SwitchClient, TmuxCommand,
+    AttachSession, CapturePane, DeleteBuffer, DisplayMessage, ListClients, ListPanes, ListWindows,
+    NewSession, NewWindow, SetOption, SwitchClient, TmuxCommand,
 };
 use tokio::sync::mpsc;
 use tokio::sync::oneshot;
@@ -129,7 +129,7 @@ impl TmuxSession {
     /// Connects for commands only (starting the console session, and the server, if needed in
     /// console mode): every command runs in a short-lived plain tmux client, no control client
     /// is attached and no output is read until [`stream`](Self::stream) is called. What a
-    /// one-shot send uses: see [`crate::plain`] for why it must not be a control client.
+    /// one-shot send uses: see the `plain` module for why it must not be a control client.
     pub async fn open_without_output(settings: TmuxSettings) -> Result<Self, TmuxError> {
         let session = Self::new(settings, false)?;
         let link = Link::Plain(session.inner.plain.clone());
@@ -615,7 +615,8 @@ impl TmuxSession {
         self.inner.streaming.store(true, Ordering::SeqCst);
         let old = lock(&self.inner.client).take();
         if let Some(old) = old {
-            old.kill();
+            old.shutdown().await;
+            self.wait_until_dropped(old.pid()).await;
             let flushed = lock(&self.inner.state).router.closed(old.generation());
             for line in flushed {
                 let _ = self.inner.lines_tx.send(line).await;
@@ -634,12 +635,46 @@ impl TmuxSession {
         Ok(())
     }
 
-    /// Disconnects the control client (the server and its panes keep running). It is killed,
-    /// never told to exit: see [`crate::control`] for why that is the one safe way.
+    /// Disconnects the control client the safe way (the server and its panes keep running):
+    /// pane output to it is turned off, then it is killed — never told to exit; see the
+    /// `control` module for why.
+    pub async fn shutdown(&self) {
+        let client = lock(&self.inner.client).take();
+        if let Some(client) = client {
+            client.shutdown().await;
+        }
+    }
+
+    /// Disconnects the control client at once (the server and its panes keep running): it is
+    /// killed, never told to exit. Prefer [`shutdown`](Self::shutdown) where you can await.
     pub fn close(&self) {
         if let Some(client) = lock(&self.inner.client).take() {
             client.kill();
         }
+    }
+
+    /// Waits (up to the operation timeout) until the server has dropped the client with process
+    /// id `pid`. tmux 3.3a announces a leaving client to every control client, and crashes when
+    /// one of them is still being set up, so a new control client is started only once the old
+    /// one is gone. Asked through plain clients, which that announcement never reaches.
+    async fn wait_until_dropped(&self, pid: Option<u32>) {
+        let Some(pid) = pid.map(|pid| pid.to_string()) else {
+            return;
+        };
+        let deadline = tokio::time::Instant::now() + self.inner.settings.op_timeout;
+        while tokio::time::Instant::now() < deadline {
+            let clients = self
+                .inner
+                .plain
+                .run(ListClients::new().format("#{client_pid}").build())
+                .await;
+            match clients {
+                Ok(pids) if pids.contains(&pid) => {}
+                _ => return,
+            }
+            tokio::time::sleep(DROP_POLL).await;
+        }
+        tracing::debug!(%pid, "tmux still lists the old control client");
     }
 
     /// Console mode: creates the console's session (and, with `start_server`, the server) with
@@ -986,6 +1021,9 @@ fn not_found(target: &str, error: TmuxError) -> TmuxError {
         other => other,
     }
 }
+
+/// How often a reconnect looks whether tmux has dropped the old control client.
+const DROP_POLL: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// How a verified send looks for its text.
 enum Watch {

@@ -20,6 +20,10 @@ pub(crate) async fn run(
     let deadline =
         timeout.map(|secs| tokio::time::Instant::now() + Duration::from_secs_f64(secs.max(0.0)));
     let mut received = 0;
+    // One listener for the whole run: a fresh `ctrl_c()` per message would leave moments with
+    // nobody listening, and a Ctrl-C landing in one (easy while messages stream in) was lost.
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
     let exit = loop {
         if count.is_some_and(|n| received >= n) {
             break Exit::Ok;
@@ -41,7 +45,7 @@ pub(crate) async fn run(
                     received += 1;
                 }
             },
-            _ = tokio::signal::ctrl_c() => break Exit::Ok,
+            _ = &mut interrupted => break Exit::Ok,
         }
     };
     drop(subscription);
