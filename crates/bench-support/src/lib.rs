@@ -34,4 +34,4 @@ pub use format::{kib, ms};
 pub use machine::{Machine, tool};
 pub use memory::Rss;
 pub use report::{replace_section, write_section};
-pub use stats::{Burst, Measured, percentile, ratio};
+pub use stats::{Burst, Measured, delivered_in_order, percentile, ratio};

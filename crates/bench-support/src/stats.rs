@@ -53,6 +53,25 @@ impl Measured {
     }
 }
 
+/// How many of `sent` were delivered once each and in order: the length of the longest common
+/// prefix of `sent` and `received`, less every extra delivery (a duplicate, or something that
+/// was not sent). All of them exactly when `received == sent`. The one definition of "arrived
+/// in order" every bench reports.
+pub fn delivered_in_order<T: Eq + std::hash::Hash>(sent: &[T], received: &[T]) -> usize {
+    let prefix = sent
+        .iter()
+        .zip(received)
+        .take_while(|(sent, received)| sent == received)
+        .count();
+    let expected: std::collections::HashSet<&T> = sent.iter().collect();
+    let mut seen = std::collections::HashSet::new();
+    let extras = received
+        .iter()
+        .filter(|item| !expected.contains(item) || !seen.insert(*item))
+        .count();
+    prefix.saturating_sub(extras)
+}
+
 /// One burst of N messages posted back to back by the operator's side.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Burst {
@@ -99,6 +118,19 @@ impl Burst {
 
 #[cfg(test)]
 mod tests {
+    use super::delivered_in_order;
+
+    #[test]
+    fn in_order_means_exactly_what_was_sent() {
+        let sent = ["a", "b", "c"];
+        assert_eq!(delivered_in_order(&sent, &["a", "b", "c"]), 3);
+        assert_eq!(delivered_in_order(&sent, &["a", "c", "b"]), 1);
+        assert_eq!(delivered_in_order(&sent, &["a", "b"]), 2);
+        assert_eq!(delivered_in_order(&sent, &["a", "b", "b", "c"]), 1);
+        assert_eq!(delivered_in_order(&sent, &["a", "b", "c", "x"]), 2);
+        assert_eq!(delivered_in_order::<&str>(&sent, &[]), 0);
+    }
+
     use super::*;
 
     fn ms(n: u64) -> Duration {

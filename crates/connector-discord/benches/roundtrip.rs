@@ -565,27 +565,11 @@ async fn burst(
     result.ok = if received == texts {
         n
     } else {
-        in_order(&texts, &received)
+        bench_support::delivered_in_order(&texts, &received)
     };
     drain(subscription);
     reader.drain();
     Ok(result)
-}
-
-/// How many of `texts` arrived once each, in order (a prefix match of the longest run).
-fn in_order(texts: &[String], received: &[String]) -> usize {
-    let mut next = 0;
-    for text in received {
-        if texts.get(next) == Some(text) {
-            next += 1;
-        }
-    }
-    let unique: std::collections::HashSet<_> = received.iter().collect();
-    if unique.len() == received.len() {
-        next
-    } else {
-        next.min(unique.len())
-    }
 }
 
 // ----------------------------------------------------------------------------------------------

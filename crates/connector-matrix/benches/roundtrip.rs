@@ -393,7 +393,7 @@ impl Inbound<'_> {
         burst.posting = last_post.saturating_duration_since(started);
         let (received, finished) = received;
         burst.elapsed = finished.saturating_duration_since(started);
-        burst.ok = in_order(&texts, &received);
+        burst.ok = bench_support::delivered_in_order(&texts, &received);
         // Anything late or repeated shows up now.
         let mut extra = 0;
         while let Ok(Some(message)) =
@@ -424,7 +424,7 @@ impl Inbound<'_> {
             .map_err(|e| format!("the raw sync task failed: {e}"))?;
         *raw = resumed;
         burst.elapsed = finished.saturating_duration_since(started);
-        burst.ok = in_order(&texts, &received);
+        burst.ok = bench_support::delivered_in_order(&texts, &received);
         self.unpark(texts.last().map_or("", String::as_str)).await?;
         Ok(burst)
     }
@@ -513,18 +513,6 @@ async fn collect(subscription: &mut Subscription, last: String) -> (Vec<String>,
         }
     }
     (received, finished)
-}
-
-/// How many of `texts` arrived in `received`, in order and once each: all of them when
-/// `received` is exactly `texts`, otherwise the length of the longest correct prefix less
-/// the extras.
-fn in_order(texts: &[String], received: &[String]) -> usize {
-    let prefix = texts
-        .iter()
-        .zip(received)
-        .take_while(|(a, b)| a == b)
-        .count();
-    prefix.saturating_sub(received.len().saturating_sub(texts.len()))
 }
 
 // ----------------------------------------------------------------------------------------------
