@@ -25,8 +25,10 @@ use tokio::task::JoinHandle;
 use crate::access::Access;
 use crate::errors::{MISSING_ACCESS, UNKNOWN_CHANNEL};
 use crate::gateway::{Gateway, GatewayState, MESSAGE_CONTENT_HINT};
+use crate::health::InboundStatus;
+use crate::outbound::MAX_MESSAGE_CHARS;
 use crate::position::Positions;
-use crate::pump::{InboundStatus, Pump, SINCE_KEY};
+use crate::pump::{Pump, SINCE_KEY};
 use crate::reaction_state::ReactionState;
 use crate::reactions::ReactionLedger;
 use crate::rest::{Rest, Upload};
@@ -69,9 +71,6 @@ fn create(config: &ConnectorConfig, env: &dyn Environment) -> ConnectorFuture {
         Ok(connector)
     })
 }
-
-/// The longest message Discord lets a bot post, in characters.
-pub const MAX_MESSAGE_CHARS: usize = 2000;
 
 /// How long `open` waits for the gateway's READY.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);

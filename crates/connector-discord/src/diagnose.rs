@@ -20,8 +20,8 @@ use serde_json::Value;
 
 use crate::errors::{MISSING_ACCESS, UNKNOWN_CHANNEL};
 use crate::gateway::{GatewayState, MESSAGE_CONTENT_HINT};
+use crate::health::InboundStatus;
 use crate::permissions::{self, call};
-use crate::pump::InboundStatus;
 use crate::rest::{Refusal, Rest};
 
 /// GATEWAY_MESSAGE_CONTENT: a verified app with the intent approved.

@@ -6,7 +6,8 @@
 //! problem found is the detail. A bot without SEND_MESSAGES in its channel is muzzled: not
 //! healthy. Without the thread permissions it is healthy, with the missing ones in the detail.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use connector_core::{ConnectorHealth, Error};
@@ -15,7 +16,6 @@ use serenity_reqwest::Method;
 use crate::errors::MISSING_ACCESS;
 use crate::gateway::{GatewayState, MESSAGE_CONTENT_HINT};
 use crate::permissions;
-use crate::pump::InboundStatus;
 use crate::rest::Rest;
 
 /// The longest a health probe takes.
@@ -120,4 +120,27 @@ pub(crate) fn missing_detail(missing: &[&str], channel: u64) -> String {
         "permissions"
     };
     format!("missing {noun} {} in channel {channel}", missing.join(", "))
+}
+
+/// What the pump has noticed that health should report.
+#[derive(Debug, Default)]
+pub(crate) struct InboundStatus {
+    /// A message arrived with its content withheld (no Message Content intent).
+    pub(crate) content_withheld: AtomicBool,
+    /// The last backfill or thread-join failure, cleared by the next success.
+    pub(crate) problem: Mutex<Option<String>>,
+}
+
+impl InboundStatus {
+    pub(crate) fn set_problem(&self, problem: Option<String>) {
+        *self.problem.lock().unwrap_or_else(PoisonError::into_inner) = problem;
+    }
+
+    /// The last problem, if any.
+    pub(crate) fn problem(&self) -> Option<String> {
+        self.problem
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
 }

@@ -56,7 +56,8 @@ mod rest;
 mod settings;
 mod threads;
 
-pub use connector::{DESCRIPTOR, DiscordConnector, MAX_MESSAGE_CHARS};
+pub use connector::{DESCRIPTOR, DiscordConnector};
+pub use outbound::MAX_MESSAGE_CHARS;
 pub use settings::DISCORD_API_BASE_URL;
 
 /// The kind name of this connector.

@@ -6,9 +6,9 @@ use serde_json::json;
 use serenity::all::Message;
 use serenity_reqwest::Method;
 
-use crate::connector::MAX_MESSAGE_CHARS;
 use crate::inbound::{convert, is_conversation};
-use crate::rest::Rest;
+use crate::outbound::MAX_MESSAGE_CHARS;
+use crate::rest::{Rest, percent_encode};
 use crate::threads::{Place, Threads};
 
 /// The most messages one history call returns (Discord's page size).
@@ -125,29 +125,9 @@ pub(crate) async fn history(
         .collect())
 }
 
-/// `text` percent-encoded as one URL path segment (RFC 3986 unreserved characters kept), as
-/// Discord wants an emoji (or `name:id`) in a reaction's path.
-pub(crate) fn percent_encode(text: &str) -> String {
-    let mut encoded = String::with_capacity(text.len() * 3);
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn encodes_emoji_for_the_path() {
-        assert_eq!(percent_encode("👍"), "%F0%9F%91%8D");
-        assert_eq!(percent_encode("a:1"), "a%3A1");
-    }
 
     #[test]
     fn names_conversations() {

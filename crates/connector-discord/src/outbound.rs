@@ -15,6 +15,9 @@ use crate::errors::{MISSING_PERMISSIONS, THREAD_ALREADY_CREATED, UNKNOWN_CHANNEL
 use crate::rest::{Payload, Rest, Upload};
 use crate::threads::{Place, Threads};
 
+/// The longest message Discord lets a bot post, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 2000;
+
 /// The longest thread name Discord accepts, in characters.
 pub(crate) const MAX_THREAD_NAME: usize = 100;
 

@@ -47,8 +47,8 @@
 //! the state file, are not caught up (their live events still are delivered).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use connector_core::retry::RetryPolicy;
 use connector_core::{InboundMessage, Inbox, Timestamp};
@@ -60,12 +60,12 @@ use tokio::sync::{mpsc, watch};
 use crate::access::{Access, Verdict};
 use crate::errors::UNKNOWN_MEMBER;
 use crate::gateway::GatewayEvent;
+use crate::health::InboundStatus;
 use crate::inbound::{content_withheld, convert, is_conversation};
-use crate::optional::percent_encode;
 use crate::position::Positions;
 use crate::reaction_state::{Mark, ReactionState, Reactors, difference};
 use crate::reactions::{ReactionKey, ReactionLedger};
-use crate::rest::Rest;
+use crate::rest::{Rest, percent_encode};
 use crate::threads::{Place, Threads};
 
 /// The position key holding when the connector first started (a snowflake): threads without a
@@ -77,29 +77,6 @@ pub(crate) const SAVE_EVERY: usize = 256;
 
 /// A REST page's size when backfilling.
 const PAGE: usize = 100;
-
-/// What the pump has noticed that health should report.
-#[derive(Debug, Default)]
-pub(crate) struct InboundStatus {
-    /// A message arrived with its content withheld (no Message Content intent).
-    pub(crate) content_withheld: AtomicBool,
-    /// The last backfill or thread-join failure, cleared by the next success.
-    pub(crate) problem: Mutex<Option<String>>,
-}
-
-impl InboundStatus {
-    fn set_problem(&self, problem: Option<String>) {
-        *self.problem.lock().unwrap_or_else(PoisonError::into_inner) = problem;
-    }
-
-    /// The last problem, if any.
-    pub(crate) fn problem(&self) -> Option<String> {
-        self.problem
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-}
 
 /// The pump's state; [`run`](Self::run) consumes it in a task of its own.
 pub(crate) struct Pump {

@@ -249,3 +249,28 @@ impl From<Refusal> for Error {
         refusal.error
     }
 }
+
+/// `text` percent-encoded as one URL path segment (RFC 3986 unreserved characters kept), as
+/// Discord wants an emoji (or `name:id`) in a reaction's path.
+pub(crate) fn percent_encode(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len() * 3);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_emoji_for_the_path() {
+        assert_eq!(percent_encode("👍"), "%F0%9F%91%8D");
+        assert_eq!(percent_encode("a:1"), "a%3A1");
+    }
+}

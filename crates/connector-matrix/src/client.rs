@@ -4,31 +4,18 @@
 //! user and device; the user must be the configured `user_id`, and the device is what the
 //! session (and, with `e2e-encryption`, the crypto store) is restored with.
 
-use std::time::Duration;
 
 use connector_core::config::secrets::{ExposeSecret, SecretString};
 use connector_core::retry::RetryPolicy;
 use connector_core::{Error, Result};
 use matrix_sdk::authentication::matrix::MatrixSession;
-use matrix_sdk::config::RequestConfig;
 use matrix_sdk::ruma::{OwnedDeviceId, OwnedUserId};
 use matrix_sdk::{Client, SessionMeta, SessionTokens};
 
 use crate::errors::from_http;
+use crate::requests::request_config;
 use crate::settings::MatrixSettings;
 use crate::{KIND, errors};
-
-/// The time bound of one ordinary request (sync long-polls get their poll time on top).
-pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
-
-/// Request settings for every call: no retries inside matrix-sdk (its default retries
-/// transient errors for up to 15 minutes). The connector retries with `RetryPolicy`, where it
-/// controls the idempotency and the time bound.
-pub(crate) fn request_config() -> RequestConfig {
-    RequestConfig::new()
-        .disable_retry()
-        .timeout(REQUEST_TIMEOUT)
-}
 
 /// A logged-in client for `settings`, with the token's identity checked against the config.
 pub(crate) async fn connect(settings: &MatrixSettings, token: &SecretString) -> Result<Client> {

@@ -39,7 +39,7 @@ pub(crate) fn from_http(what: &str, error: HttpError) -> Error {
         if reqwest.is_timeout() {
             return Error::Timeout {
                 operation: format!("matrix {what}"),
-                after: crate::client::REQUEST_TIMEOUT,
+                after: crate::requests::REQUEST_TIMEOUT,
             };
         }
         return Error::Unreachable {

@@ -14,7 +14,7 @@ use matrix_sdk::ruma::api::Direction;
 use crate::inbound::{self, Parsed};
 use crate::inbound_files::InboundFiles;
 use crate::pages::{self, PageRequest};
-use crate::sync_loop::timeline_filter;
+use crate::timeline::timeline_filter;
 
 /// Events per `/messages` page.
 const PAGE: u32 = 100;

@@ -51,10 +51,12 @@ mod outbound;
 mod own_events;
 mod pages;
 mod position;
+mod requests;
 mod settings;
 mod state_lock;
 mod sync_loop;
 mod threads;
+mod timeline;
 #[cfg(feature = "e2e-encryption")]
 mod undecrypted;
 

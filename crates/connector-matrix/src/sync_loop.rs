@@ -39,7 +39,7 @@ use matrix_sdk::deserialized_responses::TimelineEvent;
 use matrix_sdk::ruma::api::Direction;
 use matrix_sdk::ruma::api::client::filter::{FilterDefinition, RoomEventFilter};
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
-use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId, UInt};
+use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId};
 use tokio::sync::watch;
 
 use crate::delivered_reactions::DeliveredReaction;
@@ -48,6 +48,7 @@ use crate::inbound::{self, Parsed};
 use crate::pages::{self, PageRequest};
 use crate::position::SavedPosition;
 use crate::threads::Threads;
+use crate::timeline::timeline_filter;
 
 /// How long one `/sync` long-poll waits for news.
 const LONG_POLL: Duration = Duration::from_secs(30);
@@ -66,23 +67,6 @@ pub(crate) const TOKEN_RETRY_INTERVAL: Duration = Duration::from_secs(30);
 
 /// No pause between failed attempts is shorter than this.
 const MIN_PAUSE: Duration = Duration::from_millis(250);
-
-/// Only messages, reactions and encrypted events (which may decrypt to either) matter, and
-/// the event that turns encryption on.
-pub(crate) fn timeline_filter(limit: u32) -> RoomEventFilter {
-    let mut filter = RoomEventFilter::empty();
-    filter.types = Some(vec![
-        "m.room.message".into(),
-        "m.room.encrypted".into(),
-        "m.reaction".into(),
-        // Taking a reaction back.
-        "m.room.redaction".into(),
-        // State, but the build without encryption must see it to stop sending in the clear.
-        "m.room.encryption".into(),
-    ]);
-    filter.limit = Some(UInt::from(limit));
-    filter
-}
 
 /// The `/sync` filter: the configured room's timeline and state, nothing else.
 fn sync_filter(room_id: &OwnedRoomId) -> FilterDefinition {
@@ -583,7 +567,7 @@ async fn fetch(
 ) -> Result<Batch> {
     use matrix_sdk::ruma::api::client::sync::sync_events::v3::Request;
 
-    use crate::client::{REQUEST_TIMEOUT, request_config};
+    use crate::requests::{REQUEST_TIMEOUT, request_config};
 
     let mut request = Request::new();
     request.filter = Some(Filter::FilterDefinition(sync_filter(room_id)));
