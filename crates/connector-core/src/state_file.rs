@@ -26,7 +26,8 @@
 //!   replay history or lose what it remembered.
 //!
 //! The calls block (they are short, except for large media): async code runs them on the
-//! blocking pool, e.g. with `tokio::task::spawn_blocking`.
+//! blocking pool through [`StateFile::on_blocking_pool`], given the runtime's
+//! `spawn_blocking` (core names no runtime of its own).
 //!
 //! ```
 //! use connector_core::state_file::{Durability, StateFile};
@@ -52,7 +53,7 @@ use std::io::{ErrorKind, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::{Error, Result};
+use crate::{BoxError, Error, Result};
 
 /// How far a write must get before it counts as done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -295,6 +296,43 @@ impl StateFile {
         }
     }
 
+    /// Runs `job` on this file through `spawn_blocking` (an async runtime's blocking pool,
+    /// e.g. `tokio::task::spawn_blocking`), so that async code does not wait on the disk. A
+    /// task that panicked or was cancelled is an error naming the file.
+    ///
+    /// ```ignore
+    /// let token = file.on_blocking_pool(tokio::task::spawn_blocking, |f| f.read()).await?;
+    /// ```
+    pub async fn on_blocking_pool<T, E, Task>(
+        &self,
+        spawn_blocking: impl FnOnce(Box<dyn FnOnce() -> Result<T> + Send>) -> Task,
+        job: impl FnOnce(&StateFile) -> Result<T> + Send + 'static,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        E: Into<BoxError>,
+        Task: std::future::Future<Output = std::result::Result<Result<T>, E>>,
+    {
+        let file = self.clone();
+        self.outcome_of_task(spawn_blocking(Box::new(move || job(&file))).await)
+    }
+
+    /// Flattens what a blocking pool answered: the work's own result, or an error naming the
+    /// file when the task itself failed.
+    fn outcome_of_task<T, E: Into<BoxError>>(
+        &self,
+        answer: std::result::Result<Result<T>, E>,
+    ) -> Result<T> {
+        answer.map_err(|e| {
+            let source = e.into();
+            Error::StateFile {
+                path: self.path.display().to_string(),
+                problem: format!("the task reading or writing it failed: {source}"),
+                source: Some(source),
+            }
+        })?
+    }
+
     fn failed(&self, problem: &str, source: std::io::Error) -> Error {
         Error::StateFile {
             path: self.path.display().to_string(),
@@ -308,25 +346,21 @@ impl StateFile {
 mod tests {
     use super::*;
 
-    /// A fresh directory under the system's temporary directory, removed when dropped.
+    /// A fresh directory under the system's temporary one, removed when dropped.
     struct Scratch(PathBuf);
-
-    impl Scratch {
-        fn new(name: &str) -> Self {
-            let dir = std::env::temp_dir().join(format!(
-                "connector-core-state-file-{name}-{}",
-                std::process::id()
-            ));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).unwrap();
-            Self(dir)
-        }
-    }
 
     impl Drop for Scratch {
         fn drop(&mut self) {
             let _ = std::fs::remove_dir_all(&self.0);
         }
+    }
+
+    fn scratch(test: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("state-file-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)
+            .map(|()| Scratch(dir))
+            .unwrap()
     }
 
     fn names(dir: &Path) -> Vec<String> {
@@ -355,7 +389,7 @@ mod tests {
 
     #[test]
     fn writes_replace_the_file_and_a_missing_file_is_none() {
-        let scratch = Scratch::new("replace");
+        let scratch = scratch("replace");
         let file = StateFile::new(scratch.0.join("nested").join("state.json"));
         assert_eq!(file.read().unwrap(), None);
         file.write(b"{\"a\":1}\n", Durability::Synced).unwrap();
@@ -366,7 +400,7 @@ mod tests {
 
     #[test]
     fn a_crash_between_write_and_rename_leaves_the_old_file() {
-        let scratch = Scratch::new("crash");
+        let scratch = scratch("crash");
         let file = positions(&scratch.0);
         file.write(b"{\"old\":1}\n", Durability::Synced).unwrap();
         // The process dies after writing the temporary file, before renaming it.
@@ -406,7 +440,7 @@ mod tests {
 
     #[test]
     fn a_truncated_file_is_a_clear_error() {
-        let scratch = Scratch::new("truncated");
+        let scratch = scratch("truncated");
         let file = positions(&scratch.0);
         std::fs::write(file.path(), "{\"1\": \"10\",\n").unwrap();
         let error = file.read_with(decode_json_ish).unwrap_err();
@@ -423,9 +457,9 @@ mod tests {
         insta::assert_snapshot!(message, @"state file <dir>/positions.json: it should hold the last delivered message of each conversation but is corrupt (it is empty, cut short by a crash or a full disk); move it aside to start without it (the connector then delivers only messages that arrive from now on), or restore it from a backup");
     }
 
-    #[test]
-    fn failures_name_the_file() {
-        let scratch = Scratch::new("failures");
+    #[tokio::test]
+    async fn failures_name_the_file() {
+        let scratch = scratch("failures");
         let blocker = scratch.0.join("a-file");
         std::fs::write(&blocker, "x").unwrap();
         // A file where the directory should be.
@@ -446,6 +480,28 @@ mod tests {
             error.contains("a-file/state.json: cannot read it"),
             "{error}"
         );
+
+        let lost = file
+            .on_blocking_pool(tokio::task::spawn_blocking, |_| -> Result<()> {
+                panic!("the disk caught fire")
+            })
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            lost.contains("a-file/state.json: the task reading or writing it failed: "),
+            "{lost}"
+        );
+        let on_the_pool = file.on_blocking_pool(tokio::task::spawn_blocking, |f| {
+            f.write(b"{}", Durability::Volatile)
+        });
+        assert!(
+            on_the_pool
+                .await
+                .unwrap_err()
+                .to_string()
+                .contains("cannot create its directory")
+        );
     }
 
     #[cfg(unix)]
@@ -453,7 +509,7 @@ mod tests {
     fn owner_only_files_are_0600_and_replacements_keep_the_mode() {
         use std::os::unix::fs::PermissionsExt as _;
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        let scratch = Scratch::new("modes");
+        let scratch = scratch("modes");
 
         let secret = StateFile::new(scratch.0.join("media").join("plain.txt")).owner_only();
         secret.write(b"plaintext", Durability::Synced).unwrap();

@@ -11,10 +11,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use connector_core::Result;
 use connector_core::state_file::{Durability, StateFile};
-use connector_core::{Error, Result};
-
-use crate::KIND;
+use tokio::task::spawn_blocking;
 
 /// The saved positions of one connector.
 #[derive(Debug)]
@@ -30,16 +29,10 @@ impl Positions {
         let file = StateFile::new(path)
             .holding("the last delivered message of each conversation")
             .without_it("the connector then delivers only messages that arrive from now on");
-        let reader = file.clone();
-        let last = on_blocking_pool(move || {
-            reader.read_with(|bytes| {
-                std::str::from_utf8(bytes)
-                    .map_err(|e| e.to_string())
-                    .and_then(parse)
-            })
-        })
-        .await?
-        .unwrap_or_default();
+        let last = file
+            .on_blocking_pool(spawn_blocking, |file| file.read_with(parse))
+            .await?
+            .unwrap_or_default();
         Ok(Self { file, last })
     }
 
@@ -88,28 +81,16 @@ impl Positions {
     async fn write(&self, durability: Durability) -> Result<()> {
         let mut text = render(&self.last);
         text.push('\n');
-        let file = self.file.clone();
-        on_blocking_pool(move || file.write(text.as_bytes(), durability)).await
+        self.file
+            .on_blocking_pool(spawn_blocking, move |file| {
+                file.write(text.as_bytes(), durability)
+            })
+            .await
     }
 }
 
-/// Runs the state-file work `job` on tokio's blocking pool.
-pub(crate) async fn on_blocking_pool<T, F>(job: F) -> Result<T>
-where
-    T: Send + 'static,
-    F: FnOnce() -> Result<T> + Send + 'static,
-{
-    tokio::task::spawn_blocking(job)
-        .await
-        .map_err(|e| Error::Backend {
-            kind: KIND.into(),
-            message: "the task reading or writing a state file failed".into(),
-            source: Some(Box::new(e)),
-        })?
-}
-
-fn parse(text: &str) -> std::result::Result<BTreeMap<u64, u64>, String> {
-    let raw: BTreeMap<String, String> = serde_json::from_str(text).map_err(|e| e.to_string())?;
+fn parse(bytes: &[u8]) -> std::result::Result<BTreeMap<u64, u64>, String> {
+    let raw: BTreeMap<String, String> = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     raw.into_iter()
         .map(|(k, v)| {
             let id = |s: String| s.parse().map_err(|_| format!("not an id: {s:?}"));

@@ -16,8 +16,8 @@ use std::path::PathBuf;
 use connector_core::Result;
 use connector_core::state_file::{Durability, StateFile};
 use serde::{Deserialize, Serialize};
+use tokio::task::spawn_blocking;
 
-use crate::position::on_blocking_pool;
 use crate::reactions::ReactionKey;
 
 /// How many of the bot's messages with reactions are remembered (the most recent ones).
@@ -83,15 +83,9 @@ impl ReactionState {
             .without_it(
                 "reactions given or taken back while the connector was away are not reported",
             );
-        let reader = file.clone();
-        let saved = on_blocking_pool(move || {
-            reader.read_with(|bytes| {
-                std::str::from_utf8(bytes)
-                    .map_err(|e| e.to_string())
-                    .and_then(parse)
-            })
-        })
-        .await?;
+        let saved = file
+            .on_blocking_pool(spawn_blocking, |file| file.read_with(parse))
+            .await?;
         match saved {
             Some((floor, messages)) => Ok(Self {
                 file,
@@ -173,15 +167,18 @@ impl ReactionState {
     pub(crate) async fn save(&self) -> Result<()> {
         let mut text = render(self.floor, &self.messages);
         text.push('\n');
-        let file = self.file.clone();
-        on_blocking_pool(move || file.write(text.as_bytes(), Durability::Synced)).await
+        self.file
+            .on_blocking_pool(spawn_blocking, move |file| {
+                file.write(text.as_bytes(), Durability::Synced)
+            })
+            .await
     }
 }
 
 type Messages = BTreeMap<u64, BTreeMap<(u64, String), Mark>>;
 
-fn parse(text: &str) -> std::result::Result<(u64, Messages), String> {
-    let file: File = serde_json::from_str(text).map_err(|e| e.to_string())?;
+fn parse(bytes: &[u8]) -> std::result::Result<(u64, Messages), String> {
+    let file: File = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     let id = |s: &str| s.parse::<u64>().map_err(|_| format!("not an id: {s:?}"));
     let mut messages = Messages::new();
     for (message, entries) in file.messages {

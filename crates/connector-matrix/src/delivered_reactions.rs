@@ -48,8 +48,7 @@ impl DeliveredReactions {
         let file = StateFile::new(path)
             .holding("the operator's reactions the connector delivered")
             .without_it("taking back a reaction delivered before is not reported");
-        let reader = file.clone();
-        let reactions = on_disk(move || reader.read_with(|bytes| serde_json::from_slice(bytes)))
+        let reactions = on_disk(&file, |file| file.read_with(|b| serde_json::from_slice(b)))
             .await?
             .unwrap_or_default();
         Ok(Self { file, reactions })
@@ -85,8 +84,10 @@ impl DeliveredReactions {
             message: format!("cannot encode the delivered reactions: {e}"),
             source: None,
         })?;
-        let file = self.file.clone();
-        on_disk(move || file.write(&bytes, Durability::Synced)).await
+        on_disk(&self.file, move |file| {
+            file.write(&bytes, Durability::Synced)
+        })
+        .await
     }
 }
 

@@ -1,21 +1,14 @@
 //! Running the state directory's file work (a `connector_core::state_file::StateFile`) off the
 //! async threads.
 
-use connector_core::{Error, Result};
+use connector_core::Result;
+use connector_core::state_file::StateFile;
 
-use crate::KIND;
-
-/// Runs the file work `job` on tokio's blocking pool.
-pub(crate) async fn on_disk<T, F>(job: F) -> Result<T>
-where
-    T: Send + 'static,
-    F: FnOnce() -> Result<T> + Send + 'static,
-{
-    tokio::task::spawn_blocking(job)
+/// Runs `job` on `file` on tokio's blocking pool.
+pub(crate) async fn on_disk<T: Send + 'static>(
+    file: &StateFile,
+    job: impl FnOnce(&StateFile) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    file.on_blocking_pool(tokio::task::spawn_blocking, job)
         .await
-        .map_err(|e| Error::Backend {
-            kind: KIND.into(),
-            message: "the task reading or writing the state directory failed".into(),
-            source: Some(Box::new(e)),
-        })?
 }

@@ -108,10 +108,9 @@ impl InboundFiles {
     /// The attachment of `file`, once its plaintext is on disk.
     async fn fetch(&self, event_id: &str, file: &EncryptedAttachment) -> Result<InboundAttachment> {
         let data = self.retry.run(|_| self.download(file)).await?;
-        let dir = self.dir.clone();
-        let name = media_file_name(event_id, &file.filename);
+        let stored = StateFile::new(self.dir.join(media_file_name(event_id, &file.filename)));
         let size = data.len();
-        let path = on_disk(move || store(&dir, &name, &data)).await?;
+        let path = on_disk(&stored.owner_only(), move |file| store(file, &data)).await?;
         let mut attachment = InboundAttachment::new(file_url(&path));
         attachment.filename = Some(file.filename.clone());
         attachment.content_type = file.content_type.clone();
@@ -188,10 +187,9 @@ pub(crate) fn media_file_name(event_id: &str, filename: &str) -> String {
     format!("{}-{name}", sanitise(event_id))
 }
 
-/// Writes `data` to `dir/name`, an [owner-only](StateFile::owner_only) state file (`0600`,
-/// `dir` created `0700`) replaced atomically; answers the file's absolute path.
-fn store(dir: &Path, name: &str, data: &[u8]) -> Result<PathBuf> {
-    let file = StateFile::new(dir.join(name)).owner_only();
+/// Writes `data` to `file`, [owner-only](StateFile::owner_only) (`0600`, its directory created
+/// `0700`), replaced atomically; answers the file's absolute path.
+fn store(file: &StateFile, data: &[u8]) -> Result<PathBuf> {
     file.write(data, Durability::Synced)?;
     std::fs::canonicalize(file.path()).map_err(|e| Error::StateFile {
         path: file.path().display().to_string(),
@@ -269,7 +267,8 @@ mod tests {
     fn files_are_private_and_their_urls_are_encoded() {
         let dir = tempfile::tempdir().unwrap();
         let media = dir.path().join("with space").join("media");
-        let path = store(&media, "_e-report.pdf", b"%PDF").unwrap();
+        let report = StateFile::new(media.join("_e-report.pdf")).owner_only();
+        let path = store(&report, b"%PDF").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"%PDF");
         assert!(path.is_absolute());
         #[cfg(unix)]
@@ -285,7 +284,7 @@ mod tests {
             .collect();
         assert_eq!(names, ["_e-report.pdf"], "no temporary file is left");
         // Written again (a replayed event): replaced, still private.
-        store(&media, "_e-report.pdf", b"%PDF-2").unwrap();
+        store(&report, b"%PDF-2").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"%PDF-2");
 
         assert_eq!(

@@ -36,15 +36,16 @@ impl SavedPosition {
     /// The saved token, or `None` before the first save; a corrupt file (empty, cut short, or
     /// not one token) is an error naming it.
     pub(crate) async fn load(&self) -> Result<Option<String>> {
-        let file = self.file.clone();
-        on_disk(move || file.read_with(parse)).await
+        on_disk(&self.file, |file| file.read_with(parse)).await
     }
 
     /// Replaces the saved token with `token`, durably.
     pub(crate) async fn save(&self, token: &str) -> Result<()> {
-        let file = self.file.clone();
         let contents = format!("{token}\n");
-        on_disk(move || file.write(contents.as_bytes(), Durability::Synced)).await
+        on_disk(&self.file, move |file| {
+            file.write(contents.as_bytes(), Durability::Synced)
+        })
+        .await
     }
 }
 

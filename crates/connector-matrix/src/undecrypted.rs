@@ -72,12 +72,12 @@ impl Undecrypted {
         let file = StateFile::new(path)
             .holding("encrypted messages waiting for their room keys")
             .without_it("the messages it waits for are lost");
-        let reader = file.clone();
-        let waiting =
-            on_disk(move || reader.read_with(|bytes| serde_json::from_slice::<Stored>(bytes)))
-                .await?
-                .unwrap_or_default()
-                .waiting;
+        let waiting = on_disk(&file, |file| {
+            file.read_with(|b| serde_json::from_slice::<Stored>(b))
+        })
+        .await?
+        .unwrap_or_default()
+        .waiting;
         if !waiting.is_empty() {
             tracing::info!(
                 waiting = waiting.len(),
@@ -162,8 +162,10 @@ impl Undecrypted {
             message: "cannot serialise the undecrypted events".into(),
             source: Some(Box::new(e)),
         })?;
-        let file = self.file.clone();
-        on_disk(move || file.write(&json, Durability::Synced)).await?;
+        on_disk(&self.file, move |file| {
+            file.write(&json, Durability::Synced)
+        })
+        .await?;
         self.dirty = false;
         Ok(())
     }
