@@ -142,6 +142,19 @@ pub enum Error {
         kind: String,
     },
 
+    /// A [state file](crate::state_file) could not be read or written, or is corrupt; the
+    /// message says what to do.
+    #[error("state file {path}: {problem}")]
+    StateFile {
+        /// The file.
+        path: String,
+        /// What went wrong and, for a corrupt file, what to do about it.
+        problem: String,
+        /// The underlying I/O error, if any.
+        #[source]
+        source: Option<BoxError>,
+    },
+
     /// Any other backend failure, boxed so that core names no platform SDK.
     #[error("{kind}: {message}")]
     Backend {

@@ -39,6 +39,7 @@ pub mod loopback;
 mod message;
 pub mod retry;
 pub mod sending;
+pub mod state_file;
 mod subscription;
 
 pub use allowlist::SenderPolicy;
@@ -59,4 +60,5 @@ pub use message::{
     Attachment, HistoryQuery, InboundAttachment, InboundMessage, InboundReaction, OutboundMessage,
     SendReceipt,
 };
+pub use state_file::StateFile;
 pub use subscription::Subscription;

@@ -5,40 +5,35 @@
 //! saves them whenever it has caught up with the gateway (and at least every
 //! [`SAVE_EVERY`](crate::pump::SAVE_EVERY) messages, and when it stops): one disk write per
 //! batch, not per message. The file (`positions.json`, ids as
-//! strings) is replaced atomically: write a temporary file, flush it, rename, flush the
-//! directory — a crash leaves the old positions or the new ones, never a torn file.
+//! strings) is a [`StateFile`]: replaced atomically (a temporary file renamed over it), so a
+//! crash leaves the old positions or the new ones, and a corrupt file is an error naming it.
 
 use std::collections::BTreeMap;
-use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use connector_core::{Error, Result};
-
-use crate::KIND;
+use connector_core::Result;
+use connector_core::state_file::{Durability, StateFile};
+use tokio::task::spawn_blocking;
 
 /// The saved positions of one connector.
 #[derive(Debug)]
 pub(crate) struct Positions {
-    path: PathBuf,
+    file: StateFile,
     last: BTreeMap<u64, u64>,
 }
 
 impl Positions {
-    /// Loads the positions kept at `path` (none before the first save).
+    /// Loads the positions kept at `path` (none before the first save); a corrupt file is an
+    /// error naming it.
     pub(crate) async fn load(path: PathBuf) -> Result<Self> {
-        let last = match tokio::fs::read_to_string(&path).await {
-            Ok(text) => parse(&text).map_err(|e| Error::Backend {
-                kind: KIND.into(),
-                message: format!(
-                    "the saved positions at {} are unreadable (delete the file to start afresh)",
-                    path.display()
-                ),
-                source: Some(e.into()),
-            })?,
-            Err(e) if e.kind() == ErrorKind::NotFound => BTreeMap::new(),
-            Err(e) => return Err(io_error("read the saved positions", &path, e)),
-        };
-        Ok(Self { path, last })
+        let file = StateFile::new(path)
+            .holding("the last delivered message of each conversation")
+            .without_it("the connector then delivers only messages that arrive from now on");
+        let last = file
+            .on_blocking_pool(spawn_blocking, |file| file.read_with(parse))
+            .await?
+            .unwrap_or_default();
+        Ok(Self { file, last })
     }
 
     /// The last delivered id in `conversation`.
@@ -71,37 +66,36 @@ impl Positions {
         true
     }
 
-    /// Writes every position to disk, atomically and durably (fsynced).
+    /// Writes every position to disk, atomically and durably ([`Durability::Synced`]).
     pub(crate) async fn save(&self) -> Result<()> {
         self.write(Durability::Synced).await
     }
 
-    /// Writes every position atomically but without fsync: cheap enough for every message, and
-    /// it survives the process being killed (the kernel still holds the write), though not a
-    /// power loss. [`save`](Self::save) then makes it durable.
+    /// Writes every position atomically but without fsync ([`Durability::Volatile`]): cheap
+    /// enough for every message, and it survives the process being killed (the kernel still
+    /// holds the write), though not a power loss. [`save`](Self::save) then makes it durable.
     pub(crate) async fn save_volatile(&self) -> Result<()> {
-        self.write(Durability::ProcessCrash).await
+        self.write(Durability::Volatile).await
     }
 
     async fn write(&self, durability: Durability) -> Result<()> {
-        let text = render(&self.last);
-        let path = self.path.clone();
-        tokio::task::spawn_blocking(move || {
-            write_atomically(&path, &text, durability, "save the positions")
-        })
-        .await
-        .map_err(|e| Error::Backend {
-            kind: KIND.into(),
-            message: "the task saving the positions failed".into(),
-            source: Some(Box::new(e)),
-        })?
+        let mut text = render(&self.last);
+        text.push('\n');
+        self.file
+            .on_blocking_pool(spawn_blocking, move |file| {
+                file.write(text.as_bytes(), durability)
+            })
+            .await
     }
 }
 
-fn parse(text: &str) -> std::result::Result<BTreeMap<u64, u64>, String> {
-    let raw: BTreeMap<String, String> = serde_json::from_str(text).map_err(|e| e.to_string())?;
+fn parse(bytes: &[u8]) -> std::result::Result<BTreeMap<u64, u64>, String> {
+    let raw: BTreeMap<String, String> = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     raw.into_iter()
-        .map(|(k, v)| Ok((k.parse().map_err(|_| k.clone())?, v.parse().map_err(|_| v)?)))
+        .map(|(k, v)| {
+            let id = |s: String| s.parse().map_err(|_| format!("not an id: {s:?}"));
+            Ok((id(k)?, id(v)?))
+        })
         .collect()
 }
 
@@ -111,53 +105,6 @@ fn render(last: &BTreeMap<u64, u64>) -> String {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     serde_json::to_string_pretty(&raw).unwrap_or_default()
-}
-
-/// How far a write of a state file must get before it counts as done.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Durability {
-    /// Written and renamed into place: survives the process, not the machine.
-    ProcessCrash,
-    /// Also fsynced, file and directory: survives a power loss.
-    Synced,
-}
-
-/// Replaces the file at `path` with `text` atomically (temporary file, rename), fsyncing file
-/// and directory when `durability` asks; a failure says it could not `what`.
-pub(crate) fn write_atomically(
-    path: &Path,
-    text: &str,
-    durability: Durability,
-    what: &str,
-) -> Result<()> {
-    use std::io::Write as _;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| io_error("create the state directory", dir, e))?;
-    let mut name = path.file_name().unwrap_or_default().to_owned();
-    name.push(".tmp");
-    let temporary = path.with_file_name(name);
-    let write = || -> std::io::Result<()> {
-        let mut file = std::fs::File::create(&temporary)?;
-        file.write_all(text.as_bytes())?;
-        file.write_all(b"\n")?;
-        if durability == Durability::Synced {
-            file.sync_all()?;
-        }
-        std::fs::rename(&temporary, path)?;
-        if durability == Durability::Synced {
-            std::fs::File::open(dir)?.sync_all()?;
-        }
-        Ok(())
-    };
-    write().map_err(|e| io_error(what, path, e))
-}
-
-pub(crate) fn io_error(what: &str, path: &Path, source: std::io::Error) -> Error {
-    Error::Backend {
-        kind: KIND.into(),
-        message: format!("cannot {what} at {}", path.display()),
-        source: Some(Box::new(source)),
-    }
 }
 
 #[cfg(test)]
@@ -180,5 +127,32 @@ mod tests {
         assert_eq!(Positions::load(path.clone()).await.unwrap().get(3), None);
         positions.save().await.unwrap();
         assert_eq!(Positions::load(path).await.unwrap().get(3), Some(9));
+    }
+
+    #[tokio::test]
+    async fn a_truncated_file_is_an_error_not_a_fresh_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("positions.json");
+        let mut positions = Positions::load(path.clone()).await.unwrap();
+        positions.advance(1, 10).await.unwrap();
+        positions.advance(2, 7).await.unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, &text[..text.len() / 2]).unwrap();
+        let error = Positions::load(path).await.unwrap_err().to_string();
+        let error = error.replace(&*dir.path().to_string_lossy(), "<dir>");
+        assert!(
+            error.starts_with(
+                "state file <dir>/positions.json: it should hold the last delivered message of \
+                 each conversation but is corrupt (EOF while parsing"
+            ),
+            "{error}"
+        );
+        assert!(
+            error.ends_with(
+                "move it aside to start without it (the connector then delivers only messages \
+                 that arrive from now on), or restore it from a backup"
+            ),
+            "{error}"
+        );
     }
 }

@@ -7,17 +7,17 @@
 //! the moment the file was first created (reactions older than the connector's memory are not
 //! news), and rises past the oldest message whenever more than [`TRACKED_MESSAGES`] messages
 //! hold reactions, which are then forgotten. A tracked message without an entry has no
-//! reactions. The file (`reactions.json`, ids as strings) is replaced atomically and fsynced.
+//! reactions. The file (`reactions.json`, ids as strings) is a `StateFile`, replaced atomically
+//! and fsynced.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::ErrorKind;
 use std::path::PathBuf;
 
-use connector_core::{Error, Result};
+use connector_core::Result;
+use connector_core::state_file::{Durability, StateFile};
 use serde::{Deserialize, Serialize};
+use tokio::task::spawn_blocking;
 
-use crate::KIND;
-use crate::position::{Durability, io_error, write_atomically};
 use crate::reactions::ReactionKey;
 
 /// How many of the bot's messages with reactions are remembered (the most recent ones).
@@ -38,7 +38,7 @@ pub(crate) type Reactors = BTreeSet<(u64, String)>;
 /// The saved reactions of the bot's recent messages.
 #[derive(Debug)]
 pub(crate) struct ReactionState {
-    path: PathBuf,
+    file: StateFile,
     floor: u64,
     messages: BTreeMap<u64, BTreeMap<(u64, String), Mark>>,
 }
@@ -78,33 +78,29 @@ impl ReactionState {
     /// Loads the state kept at `path`; without a file, starts one whose floor is `now` (a
     /// snowflake) and writes it, so later starts know where the connector's memory begins.
     pub(crate) async fn load(path: PathBuf, now: u64) -> Result<Self> {
-        match tokio::fs::read_to_string(&path).await {
-            Ok(text) => {
-                let (floor, messages) = parse(&text).map_err(|e| Error::Backend {
-                    kind: KIND.into(),
-                    message: format!(
-                        "the saved reactions at {} are unreadable (delete the file to start \
-                         afresh)",
-                        path.display()
-                    ),
-                    source: Some(e.into()),
-                })?;
-                Ok(Self {
-                    path,
-                    floor,
-                    messages,
-                })
-            }
-            Err(e) if e.kind() == ErrorKind::NotFound => {
+        let file = StateFile::new(path)
+            .holding("the reactions on the bot's recent messages")
+            .without_it(
+                "reactions given or taken back while the connector was away are not reported",
+            );
+        let saved = file
+            .on_blocking_pool(spawn_blocking, |file| file.read_with(parse))
+            .await?;
+        match saved {
+            Some((floor, messages)) => Ok(Self {
+                file,
+                floor,
+                messages,
+            }),
+            None => {
                 let state = Self {
-                    path,
+                    file,
                     floor: now,
                     messages: BTreeMap::new(),
                 };
                 state.save().await?;
                 Ok(state)
             }
-            Err(e) => Err(io_error("read the saved reactions", &path, e)),
         }
     }
 
@@ -169,24 +165,20 @@ impl ReactionState {
 
     /// Writes the state to disk, atomically and durably.
     pub(crate) async fn save(&self) -> Result<()> {
-        let text = render(self.floor, &self.messages);
-        let path = self.path.clone();
-        tokio::task::spawn_blocking(move || {
-            write_atomically(&path, &text, Durability::Synced, "save the reactions")
-        })
-        .await
-        .map_err(|e| Error::Backend {
-            kind: KIND.into(),
-            message: "the task saving the reactions failed".into(),
-            source: Some(Box::new(e)),
-        })?
+        let mut text = render(self.floor, &self.messages);
+        text.push('\n');
+        self.file
+            .on_blocking_pool(spawn_blocking, move |file| {
+                file.write(text.as_bytes(), Durability::Synced)
+            })
+            .await
     }
 }
 
 type Messages = BTreeMap<u64, BTreeMap<(u64, String), Mark>>;
 
-fn parse(text: &str) -> std::result::Result<(u64, Messages), String> {
-    let file: File = serde_json::from_str(text).map_err(|e| e.to_string())?;
+fn parse(bytes: &[u8]) -> std::result::Result<(u64, Messages), String> {
+    let file: File = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     let id = |s: &str| s.parse::<u64>().map_err(|_| format!("not an id: {s:?}"));
     let mut messages = Messages::new();
     for (message, entries) in file.messages {
@@ -312,7 +304,7 @@ mod tests {
 
         std::fs::write(&path, "{not json").unwrap();
         let error = ReactionState::load(path, 1).await.unwrap_err();
-        assert!(error.to_string().contains("unreadable"), "{error}");
+        assert!(error.to_string().contains("is corrupt"), "{error}");
     }
 
     #[tokio::test]

@@ -3,18 +3,19 @@
 //! Taking a reaction back in Matrix is redacting the `m.reaction` event, and a redacted event
 //! loses its content: the redaction alone no longer says which message or emoji it was. So each
 //! delivered reaction is remembered here — its event id, target, emoji and thread — in a small
-//! file in the state directory (`reactions-<room>.json`), kept across restarts. The file is
-//! replaced atomically after each change; at most [`REMEMBERED`] reactions are kept (the
+//! file in the state directory (`reactions-<room>.json`), kept across restarts. The file (a
+//! `StateFile`) is replaced atomically after each change; at most [`REMEMBERED`] reactions are kept (the
 //! oldest forgotten first), and a redaction of one forgotten is not reported.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
 
+use connector_core::state_file::{Durability, StateFile};
 use connector_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::KIND;
-use crate::disk::{on_disk, replace_file};
+use crate::disk::on_disk;
 
 /// How many delivered reactions are remembered.
 pub(crate) const REMEMBERED: usize = 1024;
@@ -36,7 +37,7 @@ pub(crate) struct DeliveredReaction {
 /// The remembered reactions of one room, and where they are kept.
 #[derive(Debug)]
 pub(crate) struct DeliveredReactions {
-    path: PathBuf,
+    file: StateFile,
     reactions: VecDeque<DeliveredReaction>,
 }
 
@@ -44,19 +45,13 @@ impl DeliveredReactions {
     /// Reads the file at `path`; a missing file is an empty ledger, an unreadable one an error
     /// naming it.
     pub(crate) async fn load(path: PathBuf) -> Result<Self> {
-        let reactions = match tokio::fs::read(&path).await {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Backend {
-                kind: KIND.into(),
-                message: format!(
-                    "the delivered-reactions file {} is not valid: {e}; remove it to start afresh",
-                    path.display()
-                ),
-                source: None,
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => VecDeque::new(),
-            Err(e) => return Err(io_error("read", &path, e)),
-        };
-        Ok(Self { path, reactions })
+        let file = StateFile::new(path)
+            .holding("the operator's reactions the connector delivered")
+            .without_it("taking back a reaction delivered before is not reported");
+        let reactions = on_disk(&file, |file| file.read_with(|b| serde_json::from_slice(b)))
+            .await?
+            .unwrap_or_default();
+        Ok(Self { file, reactions })
     }
 
     /// Remembers `reaction` (delivered) and saves.
@@ -84,28 +79,15 @@ impl DeliveredReactions {
     }
 
     async fn save(&self) -> Result<()> {
-        let path = self.path.clone();
         let bytes = serde_json::to_vec(&self.reactions).map_err(|e| Error::Backend {
             kind: KIND.into(),
             message: format!("cannot encode the delivered reactions: {e}"),
             source: None,
         })?;
-        on_disk(
-            format!("save the delivered reactions at {}", self.path.display()),
-            move || replace_file(&path, &bytes),
-        )
+        on_disk(&self.file, move |file| {
+            file.write(&bytes, Durability::Synced)
+        })
         .await
-    }
-}
-
-fn io_error(what: &str, path: &std::path::Path, source: std::io::Error) -> Error {
-    Error::Backend {
-        kind: KIND.into(),
-        message: format!(
-            "cannot {what} the delivered reactions at {}",
-            path.display()
-        ),
-        source: Some(Box::new(source)),
     }
 }
 
@@ -147,7 +129,8 @@ mod tests {
         let error = DeliveredReactions::load(path)
             .await
             .unwrap_err()
-            .to_string();
-        assert!(error.contains("reactions-room.json"), "{error}");
+            .to_string()
+            .replace(&*dir.path().to_string_lossy(), "<dir>");
+        insta::assert_snapshot!(error, @"state file <dir>/reactions-room.json: it should hold the operator's reactions the connector delivered but is corrupt (expected ident at line 1 column 2); move it aside to start without it (taking back a reaction delivered before is not reported), or restore it from a backup");
     }
 }

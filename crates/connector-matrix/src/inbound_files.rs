@@ -12,9 +12,9 @@
 //!    unreachable, rate limited, 5xx, an attempt over [`DOWNLOAD_TIMEOUT`]) are retried with
 //!    its backoff;
 //! 2. writes the plaintext to `<state_dir>/media/<event id>-<file name>` (both
-//!    [sanitised](media_file_name) into one harmless path component; the directory is `0700`,
-//!    the file `0600`, written to a `.part` file first and renamed, so a reader never sees half
-//!    a file);
+//!    [sanitised](media_file_name) into one harmless path component), an owner-only
+//!    `StateFile`: the directory is `0700`, the file `0600`, written to a temporary file first
+//!    and renamed, so a reader never sees half a file;
 //! 3. attaches it as an [`InboundAttachment`] with `url` = the file's `file://` URL and the
 //!    event's file name (unsanitised), MIME type, and the plaintext's size.
 //!
@@ -28,12 +28,12 @@
 //! messages anyway), so strangers cannot fill the state directory. Nothing here deletes old
 //! files: the orchestrator owns them once delivered.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use connector_core::allowlist::SenderVerdict;
 use connector_core::retry::RetryPolicy;
+use connector_core::state_file::{Durability, StateFile};
 use connector_core::{Error, InboundAttachment, InboundMessage, Result, SenderPolicy};
 use matrix_sdk::Client;
 #[cfg(doc)]
@@ -108,14 +108,9 @@ impl InboundFiles {
     /// The attachment of `file`, once its plaintext is on disk.
     async fn fetch(&self, event_id: &str, file: &EncryptedAttachment) -> Result<InboundAttachment> {
         let data = self.retry.run(|_| self.download(file)).await?;
-        let dir = self.dir.clone();
-        let name = media_file_name(event_id, &file.filename);
+        let stored = StateFile::new(self.dir.join(media_file_name(event_id, &file.filename)));
         let size = data.len();
-        let path = on_disk(
-            format!("write the decrypted file under {}", self.dir.display()),
-            move || store(&dir, &name, &data),
-        )
-        .await?;
+        let path = on_disk(&stored.owner_only(), move |file| store(file, &data)).await?;
         let mut attachment = InboundAttachment::new(file_url(&path));
         attachment.filename = Some(file.filename.clone());
         attachment.content_type = file.content_type.clone();
@@ -192,29 +187,15 @@ pub(crate) fn media_file_name(event_id: &str, filename: &str) -> String {
     format!("{}-{name}", sanitise(event_id))
 }
 
-/// Writes `data` to `dir/name` (`0600`, `dir` created `0700`), through a `.part` file renamed
-/// into place; answers the file's absolute path.
-fn store(dir: &Path, name: &str, data: &[u8]) -> std::io::Result<PathBuf> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)?;
-    let dir = std::fs::canonicalize(dir)?;
-    let path = dir.join(name);
-    let part = dir.join(format!("{name}.part"));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&part)?;
-    // A `.part` file left by an earlier attempt keeps its mode through `open`.
-    #[cfg(unix)]
-    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
-    file.write_all(data)?;
-    file.sync_all()?;
-    std::fs::rename(&part, &path)?;
-    Ok(path)
+/// Writes `data` to `file`, [owner-only](StateFile::owner_only) (`0600`, its directory created
+/// `0700`), replaced atomically; answers the file's absolute path.
+fn store(file: &StateFile, data: &[u8]) -> Result<PathBuf> {
+    file.write(data, Durability::Synced)?;
+    std::fs::canonicalize(file.path()).map_err(|e| Error::StateFile {
+        path: file.path().display().to_string(),
+        problem: format!("cannot find its absolute path: {e}"),
+        source: Some(Box::new(e)),
+    })
 }
 
 /// The `file://` URL of the absolute `path`, percent-encoded (RFC 8089).
@@ -263,7 +244,8 @@ mod tests {
             assert!(name.starts_with("_AbC-d_e_example.org-"), "{name}");
             assert!(!name.contains('/') && !name.contains('\\'), "{name}");
             assert!(!name.contains('\0') && !name.contains(".."), "{name}");
-            assert!(name.len() < 255 - ".part".len(), "{}", name.len());
+            // Room for the temporary file's `.` and `.<pid>-<n>.tmp`.
+            assert!(name.len() + 40 < 255, "{}", name.len());
             assert!(
                 name.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_')),
@@ -285,7 +267,8 @@ mod tests {
     fn files_are_private_and_their_urls_are_encoded() {
         let dir = tempfile::tempdir().unwrap();
         let media = dir.path().join("with space").join("media");
-        let path = store(&media, "_e-report.pdf", b"%PDF").unwrap();
+        let report = StateFile::new(media.join("_e-report.pdf")).owner_only();
+        let path = store(&report, b"%PDF").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"%PDF");
         assert!(path.is_absolute());
         #[cfg(unix)]
@@ -295,9 +278,13 @@ mod tests {
             assert_eq!(mode(&path), 0o600);
             assert_eq!(mode(&media), 0o700);
         }
-        assert!(!media.join("_e-report.pdf.part").exists());
+        let names: Vec<_> = std::fs::read_dir(&media)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["_e-report.pdf"], "no temporary file is left");
         // Written again (a replayed event): replaced, still private.
-        store(&media, "_e-report.pdf", b"%PDF-2").unwrap();
+        store(&report, b"%PDF-2").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"%PDF-2");
 
         assert_eq!(

@@ -1,64 +1,65 @@
 //! The saved sync position (`next_batch`), so a restart resumes where delivery stopped.
 //!
 //! The file holds the token of the last `/sync` batch whose events were all handed to the
-//! inbox. It is replaced atomically (write a temporary file, flush it to disk, rename), so a
-//! crash leaves either the old position or the new one, never a torn file.
+//! inbox, and a line break. It is a [`StateFile`], replaced atomically and durably, so a crash
+//! leaves either the old position or the new one, never a torn file; a corrupt one (empty,
+//! cut short) is an error naming it, not a fresh start that would skip what arrived meanwhile.
 
-use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
-use connector_core::{Error, Result};
+use connector_core::Result;
+use connector_core::state_file::{Durability, StateFile};
 
-use crate::KIND;
-use crate::disk::{on_disk, replace_file};
+use crate::disk::on_disk;
 
 /// The sync position file of one room.
 #[derive(Debug, Clone)]
 pub(crate) struct SavedPosition {
-    path: PathBuf,
+    file: StateFile,
 }
 
 impl SavedPosition {
     /// The position kept at `path` (its directory is created on the first save).
     pub(crate) fn new(path: PathBuf) -> Self {
-        Self { path }
+        Self {
+            file: StateFile::new(path)
+                .holding("the sync position")
+                .without_it("the connector then delivers only messages that arrive from now on"),
+        }
     }
 
     /// Where the position is kept.
     pub(crate) fn path(&self) -> &Path {
-        &self.path
+        self.file.path()
     }
 
-    /// The saved token, or `None` before the first save.
+    /// The saved token, or `None` before the first save; a corrupt file (empty, cut short, or
+    /// not one token) is an error naming it.
     pub(crate) async fn load(&self) -> Result<Option<String>> {
-        match tokio::fs::read_to_string(&self.path).await {
-            Ok(text) => {
-                let token = text.trim();
-                Ok((!token.is_empty()).then(|| token.to_owned()))
-            }
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_error("read the sync position", &self.path, e)),
-        }
+        on_disk(&self.file, |file| file.read_with(parse)).await
     }
 
     /// Replaces the saved token with `token`, durably.
     pub(crate) async fn save(&self, token: &str) -> Result<()> {
-        let path = self.path.clone();
         let contents = format!("{token}\n");
-        on_disk(
-            format!("save the sync position at {}", self.path.display()),
-            move || replace_file(&path, contents.as_bytes()),
-        )
+        on_disk(&self.file, move |file| {
+            file.write(contents.as_bytes(), Durability::Synced)
+        })
         .await
     }
 }
 
-fn io_error(what: &str, path: &Path, source: std::io::Error) -> Error {
-    Error::Backend {
-        kind: KIND.into(),
-        message: format!("cannot {what} at {}", path.display()),
-        source: Some(Box::new(source)),
+/// The token in a position file: one line, ended by a line break (without it the file was cut
+/// short).
+fn parse(bytes: &[u8]) -> std::result::Result<String, &'static str> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "it is not UTF-8")?;
+    let token = text
+        .strip_suffix('\n')
+        .ok_or("the token does not end with a line break: the file was cut short")?;
+    if token.is_empty() || token.contains(char::is_whitespace) {
+        return Err("it does not hold one sync token");
     }
+    Ok(token.to_owned())
 }
 
 #[cfg(test)]
@@ -67,7 +68,8 @@ mod tests {
 
     #[tokio::test]
     async fn saves_and_loads_atomically() {
-        let dir = std::env::temp_dir().join(format!("connector-matrix-pos-{}", std::process::id()));
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path();
         let position = SavedPosition::new(dir.join("nested").join("next_batch-room"));
         assert_eq!(position.load().await.unwrap(), None);
         position.save("s72594_4483_1934").await.unwrap();
@@ -76,7 +78,38 @@ mod tests {
             position.load().await.unwrap().as_deref(),
             Some("s72595_4483_1934")
         );
-        assert!(!dir.join("nested").join("next_batch-room.tmp").exists());
-        std::fs::remove_dir_all(&dir).unwrap();
+        let names: Vec<_> = std::fs::read_dir(dir.join("nested"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["next_batch-room"], "no temporary file is left");
+    }
+
+    #[tokio::test]
+    async fn a_truncated_or_empty_position_is_an_error_not_a_fresh_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let position = SavedPosition::new(dir.path().join("next_batch-room"));
+        for (contents, reason) in [
+            (
+                "s72594_44",
+                "the token does not end with a line break: the file was cut short",
+            ),
+            ("", "it is empty, cut short by a crash or a full disk"),
+            ("\n", "it does not hold one sync token"),
+        ] {
+            std::fs::write(position.path(), contents).unwrap();
+            let error = position.load().await.unwrap_err().to_string();
+            assert!(
+                error.contains("next_batch-room: it should hold the sync position"),
+                "{error}"
+            );
+            assert!(error.contains(&format!("is corrupt ({reason})")), "{error}");
+        }
+        std::fs::write(position.path(), "s72594_44").unwrap();
+        let error = position.load().await.unwrap_err().to_string();
+        insta::assert_snapshot!(
+            error.replace(&*dir.path().to_string_lossy(), "<dir>"),
+            @"state file <dir>/next_batch-room: it should hold the sync position but is corrupt (the token does not end with a line break: the file was cut short); move it aside to start without it (the connector then delivers only messages that arrive from now on), or restore it from a backup"
+        );
     }
 }

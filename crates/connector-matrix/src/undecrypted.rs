@@ -16,20 +16,20 @@
 //! 3. gives up on an event after [`MAX_WAIT`] (24 h) with a warning naming it, and keeps at most
 //!    [`MAX_WAITING`] events (the oldest goes first, with the same warning).
 //!
-//! How many events wait is shown in health's detail. The file is replaced atomically, like
-//! the sync position.
+//! How many events wait is shown in health's detail. The file is a `StateFile`, replaced
+//! atomically like the sync position; a corrupt one is an error naming it.
 
-use std::io::ErrorKind;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use connector_core::state_file::{Durability, StateFile};
 use connector_core::{Error, Result, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::KIND;
-use crate::disk::{on_disk, replace_file};
+use crate::disk::on_disk;
 
 /// How long an event waits for its key before the connector gives up on it.
 pub(crate) const MAX_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
@@ -57,7 +57,7 @@ struct Stored {
 /// The events of one room waiting for their keys, and the file they are kept in.
 #[derive(Debug)]
 pub(crate) struct Undecrypted {
-    path: PathBuf,
+    file: StateFile,
     waiting: Vec<Waiting>,
     /// Changed since the last save.
     dirty: bool,
@@ -69,28 +69,15 @@ impl Undecrypted {
     /// The list kept at `path` (empty if there is no file yet); its length is published in
     /// `count`.
     pub(crate) async fn load(path: PathBuf, count: Arc<AtomicUsize>) -> Result<Self> {
-        let waiting =
-            match tokio::fs::read(&path).await {
-                Ok(bytes) => serde_json::from_slice::<Stored>(&bytes)
-                    .map_err(|e| Error::Backend {
-                        kind: KIND.into(),
-                        message: format!(
-                            "{} is not a list of undecrypted events (remove it to start afresh, \
-                             losing the messages it waits for)",
-                            path.display()
-                        ),
-                        source: Some(Box::new(e)),
-                    })?
-                    .waiting,
-                Err(e) if e.kind() == ErrorKind::NotFound => Vec::new(),
-                Err(e) => {
-                    return Err(Error::Backend {
-                        kind: KIND.into(),
-                        message: format!("cannot read {}", path.display()),
-                        source: Some(Box::new(e)),
-                    });
-                }
-            };
+        let file = StateFile::new(path)
+            .holding("encrypted messages waiting for their room keys")
+            .without_it("the messages it waits for are lost");
+        let waiting = on_disk(&file, |file| {
+            file.read_with(|b| serde_json::from_slice::<Stored>(b))
+        })
+        .await?
+        .unwrap_or_default()
+        .waiting;
         if !waiting.is_empty() {
             tracing::info!(
                 waiting = waiting.len(),
@@ -99,7 +86,7 @@ impl Undecrypted {
         }
         count.store(waiting.len(), Ordering::Relaxed);
         Ok(Self {
-            path,
+            file,
             waiting,
             dirty: false,
             count,
@@ -175,11 +162,9 @@ impl Undecrypted {
             message: "cannot serialise the undecrypted events".into(),
             source: Some(Box::new(e)),
         })?;
-        let path = self.path.clone();
-        on_disk(
-            format!("save the undecrypted events at {}", self.path.display()),
-            move || replace_file(&path, &json),
-        )
+        on_disk(&self.file, move |file| {
+            file.write(&json, Durability::Synced)
+        })
         .await?;
         self.dirty = false;
         Ok(())
@@ -276,9 +261,9 @@ mod tests {
             .await
             .unwrap_err();
         assert!(
-            error
-                .to_string()
-                .contains("not a list of undecrypted events"),
+            error.to_string().contains(
+                "it should hold encrypted messages waiting for their room keys but is corrupt"
+            ),
             "{error}"
         );
         assert_eq!(detail(0), None);

@@ -5,7 +5,8 @@
 //! that starts at column 0 with something other than a comment) and replaced by the new block,
 //! or the block is appended when there is none. The result is checked before it is written:
 //! the project's config loader must accept it, and every other top-level key must parse to the
-//! same value as before. It is then written atomically (a file beside it, renamed over it).
+//! same value as before. It is then written atomically (a `StateFile`: a file beside it,
+//! renamed over it, keeping the roster's mode).
 //! Secrets never go in: token-like flags and values are refused, and the variables to set
 //! are printed instead.
 
@@ -13,8 +14,9 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use connector_core::ConnectorConfig;
 use connector_core::config::TmuxMode;
+use connector_core::state_file::Durability;
+use connector_core::{ConnectorConfig, StateFile};
 use serde::Serialize;
 
 use crate::cli::{Common, InitArgs};
@@ -612,33 +614,10 @@ fn updated(old: &str, block: &str) -> Result<(String, &'static str), Error> {
     Ok((new, action))
 }
 
-/// Writes `text` to a file beside `path`, then renames it over `path` (keeping its mode).
+/// Replaces the roster at `path` with `text`: a [`StateFile`] written beside it and renamed over
+/// it, durably, keeping the roster's mode.
 fn write_atomically(path: &Path, text: &str) -> Result<(), Error> {
-    let io = |what: &'static str| move |source| Error::Io { what, source };
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "roster".into());
-    let temp = dir.join(format!(".{name}.connector-init.{}", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temp).map_err(io("creating the new roster"))?;
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.sync_all())
-            .map_err(io("writing the new roster"))?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            std::fs::set_permissions(&temp, meta.permissions())
-                .map_err(io("keeping the roster's permissions"))?;
-        }
-        std::fs::rename(&temp, path).map_err(io("replacing the roster"))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
+    Ok(StateFile::new(path).write(text.as_bytes(), Durability::Synced)?)
 }
 
 #[cfg(test)]

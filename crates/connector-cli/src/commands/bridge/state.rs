@@ -1,12 +1,15 @@
 //! The bridge's small persisted state: which operator thread the agent's output goes to, the
 //! thread pairs mapped both ways, and the ids of operator messages already handed to the agent.
 //!
-//! It is one JSON file, rewritten atomically (temporary file + rename) whenever it changes, so a
-//! restarted bridge answers into the same thread and never hands the same message over twice.
+//! It is one JSON file, a `connector_core::StateFile` rewritten atomically and durably whenever
+//! it changes, so a restarted bridge answers into the same thread and never hands the same
+//! message over twice; a corrupt one is an error naming it, never a fresh start.
 
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use connector_core::StateFile;
+use connector_core::state_file::Durability;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
@@ -39,38 +42,20 @@ pub(crate) struct BridgeState {
 }
 
 impl BridgeState {
-    /// Reads the state at `path`; a missing file is a fresh state.
+    /// Reads the state at `path`; a missing file is a fresh state, a corrupt one an error
+    /// naming it.
     pub(crate) fn load(path: &Path) -> Result<Self, Error> {
-        match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Io {
-                what: "reading the bridge state file",
-                source: std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!("{}: {e}", path.display()),
-                ),
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
-            Err(source) => Err(Error::Io {
-                what: "reading the bridge state file",
-                source,
-            }),
-        }
+        let state = file(path).read_with(|bytes| serde_json::from_slice(bytes))?;
+        Ok(state.unwrap_or_default())
     }
 
-    /// Writes the state to `path` atomically, creating its directory.
+    /// Writes the state to `path` atomically and durably, creating its directory.
     pub(crate) fn save(&self, path: &Path) -> Result<(), Error> {
-        let io = |source| Error::Io {
-            what: "writing the bridge state file",
-            source,
-        };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        let bytes = serde_json::to_vec_pretty(self).map_err(|e| io(e.into()))?;
-        let mut tmp = PathBuf::from(path);
-        tmp.as_mut_os_string().push(".tmp");
-        std::fs::write(&tmp, bytes).map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)
+        let bytes = serde_json::to_vec_pretty(self).map_err(|e| Error::Io {
+            what: "encoding the bridge state",
+            source: e.into(),
+        })?;
+        Ok(file(path).write(&bytes, Durability::Synced)?)
     }
 
     /// Whether the operator message `id` was already handed to the agent.
@@ -111,6 +96,16 @@ impl BridgeState {
             .map(|pair| Some(pair.operator.clone()))
             .unwrap_or_else(|| self.reply_thread.clone())
     }
+}
+
+/// The bridge's state file at `path`.
+fn file(path: &Path) -> StateFile {
+    StateFile::new(path)
+        .holding("the bridge's thread map and the operator messages it handed over")
+        .without_it(
+            "replies go to the main conversation until the operator writes again, and a message \
+             the operator's side delivers again is handed over again",
+        )
 }
 
 #[cfg(test)]
@@ -171,7 +166,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bridge.json");
         std::fs::write(&path, "{not json").unwrap();
-        let error = BridgeState::load(&path).unwrap_err().to_string();
-        assert!(error.contains("bridge.json"), "{error}");
+        let error = BridgeState::load(&path)
+            .unwrap_err()
+            .to_string()
+            .replace(&*dir.path().to_string_lossy(), "<dir>");
+        insta::assert_snapshot!(error, @"state file <dir>/bridge.json: it should hold the bridge's thread map and the operator messages it handed over but is corrupt (key must be a string at line 1 column 2); move it aside to start without it (replies go to the main conversation until the operator writes again, and a message the operator's side delivers again is handed over again), or restore it from a backup");
     }
 }
