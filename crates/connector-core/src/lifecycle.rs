@@ -1,12 +1,13 @@
 //! [`Lifecycle`]: the open/closed state every connector shares — the shutdown signal, the
-//! background tasks, `ensure_open`, a bounded `close` and abort on drop.
+//! background tasks, `ensure_open`, a bounded `close`, the end of the subscriptions and abort on
+//! drop.
 //!
 //! A backend keeps one `Lifecycle` and adds only what is its own: stopping its platform's
-//! client, releasing its state directory, closing its [`Inbox`](crate::Inbox).
+//! client, releasing its state directory.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -14,40 +15,51 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result};
+use crate::health::ConnectorHealth;
+use crate::inbox::Inbox;
+use crate::subscription::Subscription;
 
 /// How long [`Lifecycle::close`] usually gives the background tasks to finish what they are
 /// doing (a delivery, a batch, a position saved) before they are aborted.
 pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The lifecycle of one connector: open until [`close`](Self::close) (or drop), with the
-/// background tasks that run while it is open.
+/// background tasks that run while it is open and the [`Inbox`] its subscriptions read.
 ///
 /// - Tasks that have something to finish watch the [`shutdown_signal`](Self::shutdown_signal)
 ///   and are started with [`spawn`](Self::spawn) (or [`adopt`](Self::adopt)ed when they run
 ///   elsewhere); tasks with nothing to finish use [`spawn_until_closed`](Self::spawn_until_closed).
 /// - Every operation of the connector starts with [`ensure_open`](Self::ensure_open), which
-///   answers [`Error::Closed`] once closing began.
+///   answers [`Error::Closed`] once closing began; [`subscribe`](Self::subscribe) is the
+///   inbox's subscription behind that check.
 /// - [`close`](Self::close) raises the signal, waits for the tasks up to a bound, aborts those
-///   still running, and answers `true` to the one call that closed it: that caller then does
-///   the backend's own steps.
-/// - Dropping it raises the signal and aborts the tasks at once.
+///   still running, runs the backend's own steps, then ends the subscriptions — once, however
+///   often it is called.
+/// - Dropping it raises the signal, aborts the tasks and ends the subscriptions at once.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> connector_core::Result<()> {
+/// use std::sync::Arc;
 /// use std::time::Duration;
 /// use connector_core::lifecycle::Lifecycle;
+/// use connector_core::{Inbox, SenderPolicy};
 ///
-/// let lifecycle = Lifecycle::new("example");
+/// let inbox = Arc::new(Inbox::new(SenderPolicy::allow_any()));
+/// let lifecycle = Lifecycle::new("example", Arc::clone(&inbox));
 /// let mut shutdown = lifecycle.shutdown_signal();
 /// lifecycle.spawn("poller", async move {
-///     // … poll the platform until asked to stop, then save the position …
+///     // … poll the platform into the inbox until asked to stop, then save the position …
 ///     let _ = shutdown.wait_for(|closing| *closing).await;
 /// });
-/// lifecycle.ensure_open()?;
+/// let mut messages = lifecycle.subscribe()?;
 ///
-/// assert!(lifecycle.close(Duration::from_secs(5)).await, "this call closed it");
-/// assert!(!lifecycle.close(Duration::from_secs(5)).await, "closed already");
+/// lifecycle
+///     .close(Duration::from_secs(5), async {
+///         // … the backend's own steps: log the client off, release the state directory …
+///     })
+///     .await;
+/// assert!(messages.recv().await.is_none(), "the subscription ended");
 /// assert_eq!(
 ///     lifecycle.ensure_open().unwrap_err().to_string(),
 ///     "the example connector is closed"
@@ -56,6 +68,7 @@ pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// ```
 pub struct Lifecycle {
     kind: &'static str,
+    inbox: Arc<Inbox>,
     shutdown: watch::Sender<bool>,
     tasks: Mutex<Vec<Task>>,
     closed: AtomicBool,
@@ -68,10 +81,12 @@ struct Task {
 }
 
 impl Lifecycle {
-    /// An open lifecycle for a connector of `kind` (named in [`Error::Closed`]), with no task.
-    pub fn new(kind: &'static str) -> Self {
+    /// An open lifecycle for a connector of `kind` (named in [`Error::Closed`]) whose
+    /// subscriptions read `inbox`, with no task yet.
+    pub fn new(kind: &'static str, inbox: Arc<Inbox>) -> Self {
         Self {
             kind,
+            inbox,
             shutdown: watch::Sender::new(false),
             tasks: Mutex::new(Vec::new()),
             closed: AtomicBool::new(false),
@@ -153,17 +168,32 @@ impl Lifecycle {
         }
     }
 
+    /// A subscription to the inbox's messages, or [`Error::Closed`] once closing began.
+    pub fn subscribe(&self) -> Result<Subscription> {
+        self.ensure_open()?;
+        Ok(self.inbox.subscribe())
+    }
+
+    /// What health reports once closing began (unreachable: "the connector is closed"), or
+    /// `None` while the connector is open.
+    pub fn closed_health(&self) -> Option<ConnectorHealth> {
+        self.is_closed()
+            .then(|| ConnectorHealth::unreachable("the connector is closed"))
+    }
+
     /// Closes: marks the connector closed, raises the shutdown signal and waits for the
     /// background tasks, all of them within `timeout`; a task still running then is aborted
     /// (with a warning) and waited for until it is gone, so nothing it holds outlives `close`.
+    /// Then runs `backend_steps` (stopping the platform's client, releasing a state directory)
+    /// and ends the subscriptions.
     ///
-    /// Answers `true` to the call that closed it, `false` when closing had begun already (that
-    /// call returns at once): the backend does its own steps only on `true`.
-    pub async fn close(&self, timeout: Duration) -> bool {
+    /// Only the first call does all this; a later or concurrent one returns at once, without
+    /// running its `backend_steps`.
+    pub async fn close(&self, timeout: Duration, backend_steps: impl Future<Output = ()>) {
         let tasks = {
             let mut tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
             if self.closed.swap(true, Ordering::AcqRel) {
-                return false;
+                return;
             }
             std::mem::take(&mut *tasks)
         };
@@ -187,12 +217,14 @@ impl Lifecycle {
                 tracing::debug!(kind = self.kind, "the {name} had panicked: {error}");
             }
         }
-        true
+        backend_steps.await;
+        self.inbox.close();
     }
 
-    /// Stops at once: marks the connector closed, raises the shutdown signal and aborts the
-    /// background tasks without waiting for them. What [`Drop`] does; a backend whose own
-    /// `Drop` has steps that must come after the tasks are stopped calls it first.
+    /// Stops at once: marks the connector closed, raises the shutdown signal, aborts the
+    /// background tasks without waiting for them and ends the subscriptions. What [`Drop`]
+    /// does; a backend whose own `Drop` has steps that must come after the tasks are stopped
+    /// calls it first.
     pub fn abort(&self) {
         let tasks = {
             let mut tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
@@ -203,6 +235,7 @@ impl Lifecycle {
         for task in tasks {
             task.handle.abort();
         }
+        self.inbox.close();
     }
 }
 
@@ -228,14 +261,18 @@ impl std::fmt::Debug for Lifecycle {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
     use std::sync::atomic::AtomicUsize;
 
     use super::*;
+    use crate::allowlist::SenderPolicy;
+
+    fn lifecycle() -> Lifecycle {
+        Lifecycle::new("test", Arc::new(Inbox::new(SenderPolicy::allow_any())))
+    }
 
     #[tokio::test(flavor = "current_thread")]
     async fn close_waits_for_a_task_that_finishes_after_the_signal() {
-        let lifecycle = Lifecycle::new("test");
+        let lifecycle = lifecycle();
         let saved = Arc::new(AtomicBool::new(false));
         let mut shutdown = lifecycle.shutdown_signal();
         let done = Arc::clone(&saved);
@@ -245,18 +282,23 @@ mod tests {
             done.store(true, Ordering::SeqCst);
         });
         assert!(lifecycle.ensure_open().is_ok());
-        assert!(lifecycle.close(Duration::from_secs(5)).await);
+        assert!(lifecycle.closed_health().is_none());
+        lifecycle.close(Duration::from_secs(5), async {}).await;
         assert!(saved.load(Ordering::SeqCst), "the task finished its work");
         assert!(lifecycle.is_closed());
         assert!(matches!(
             lifecycle.ensure_open(),
             Err(Error::Closed { kind }) if kind == "test"
         ));
+        assert!(matches!(lifecycle.subscribe(), Err(Error::Closed { .. })));
+        let health = lifecycle.closed_health().expect("closed");
+        assert!(!health.reachable);
+        assert_eq!(health.detail.as_deref(), Some("the connector is closed"));
     }
 
     #[tokio::test(flavor = "current_thread", start_paused = true)]
     async fn close_aborts_a_task_that_ignores_the_signal_after_the_timeout() {
-        let lifecycle = Lifecycle::new("test");
+        let lifecycle = lifecycle();
         let held = Arc::new(());
         let inside = Arc::clone(&held);
         lifecycle.spawn("stubborn", async move {
@@ -264,7 +306,7 @@ mod tests {
             std::future::pending::<()>().await;
         });
         let started = tokio::time::Instant::now();
-        assert!(lifecycle.close(Duration::from_secs(2)).await);
+        lifecycle.close(Duration::from_secs(2), async {}).await;
         assert_eq!(started.elapsed(), Duration::from_secs(2));
         assert_eq!(
             Arc::strong_count(&held),
@@ -274,15 +316,34 @@ mod tests {
     }
 
     #[tokio::test(flavor = "current_thread")]
-    async fn only_the_first_close_closes() {
-        let lifecycle = Lifecycle::new("test");
-        assert!(lifecycle.close(Duration::ZERO).await);
-        assert!(!lifecycle.close(Duration::ZERO).await);
+    async fn the_backend_steps_run_once_after_the_tasks_and_before_the_subscriptions_end() {
+        let lifecycle = lifecycle();
+        let mut subscription = lifecycle.subscribe().expect("open");
+        let steps = AtomicUsize::new(0);
+        let mut shutdown = lifecycle.shutdown_signal();
+        let stopped = Arc::new(AtomicBool::new(false));
+        let task_stopped = Arc::clone(&stopped);
+        lifecycle.spawn("pump", async move {
+            let _ = shutdown.wait_for(|closing| *closing).await;
+            task_stopped.store(true, Ordering::SeqCst);
+        });
+        let step = || async {
+            assert!(stopped.load(Ordering::SeqCst), "after the tasks");
+            assert!(!lifecycle.inbox.is_closed(), "before the subscriptions end");
+            steps.fetch_add(1, Ordering::SeqCst);
+        };
+        lifecycle.close(Duration::ZERO, step()).await;
+        lifecycle.close(Duration::ZERO, step()).await;
+        assert_eq!(steps.load(Ordering::SeqCst), 1);
+        assert!(
+            subscription.recv().await.is_none(),
+            "the subscription ended"
+        );
     }
 
     #[tokio::test(flavor = "current_thread")]
     async fn a_task_spawned_until_closed_is_dropped_on_close() {
-        let lifecycle = Lifecycle::new("test");
+        let lifecycle = lifecycle();
         let held = Arc::new(());
         let inside = Arc::clone(&held);
         lifecycle.spawn_until_closed("reader", async move {
@@ -291,14 +352,14 @@ mod tests {
         });
         tokio::task::yield_now().await;
         assert_eq!(Arc::strong_count(&held), 2);
-        assert!(lifecycle.close(Duration::from_secs(3600)).await);
+        lifecycle.close(Duration::from_secs(3600), async {}).await;
         assert_eq!(Arc::strong_count(&held), 1);
     }
 
     #[tokio::test(flavor = "current_thread")]
     async fn a_task_adopted_after_close_is_aborted() {
-        let lifecycle = Lifecycle::new("test");
-        assert!(lifecycle.close(Duration::ZERO).await);
+        let lifecycle = lifecycle();
+        lifecycle.close(Duration::ZERO, async {}).await;
         let runs = Arc::new(AtomicUsize::new(0));
         let counted = Arc::clone(&runs);
         let handle = tokio::spawn(async move {
@@ -310,8 +371,9 @@ mod tests {
     }
 
     #[tokio::test(flavor = "current_thread")]
-    async fn drop_raises_the_signal_and_aborts_the_tasks() {
-        let lifecycle = Lifecycle::new("test");
+    async fn drop_raises_the_signal_aborts_the_tasks_and_ends_the_subscriptions() {
+        let lifecycle = lifecycle();
+        let mut subscription = lifecycle.subscribe().expect("open");
         let held = Arc::new(());
         let inside = Arc::clone(&held);
         let shutdown = lifecycle.shutdown_signal();
@@ -324,5 +386,6 @@ mod tests {
         assert!(*shutdown.borrow());
         tokio::task::yield_now().await;
         assert_eq!(Arc::strong_count(&held), 1);
+        assert!(subscription.recv().await.is_none());
     }
 }

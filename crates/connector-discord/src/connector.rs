@@ -118,7 +118,8 @@ pub struct DiscordConnector {
     threads: Arc<Threads>,
     gateway_state: watch::Receiver<GatewayState>,
     inbound_status: Arc<InboundStatus>,
-    /// The shutdown signal and the inbound pump (on the gateway thread).
+    /// The shutdown signal, the inbound pump (on the gateway thread) and the subscriptions.
+    /// Declared before `gateway`: on drop, the pump stops before the gateway does.
     lifecycle: Lifecycle,
     gateway: tokio::sync::Mutex<Gateway>,
     chunker: Chunker,
@@ -132,14 +133,6 @@ impl std::fmt::Debug for DiscordConnector {
             .field("own_id", &self.own_id)
             .field("closed", &self.lifecycle.is_closed())
             .finish_non_exhaustive()
-    }
-}
-
-impl Drop for DiscordConnector {
-    fn drop(&mut self) {
-        // The pump first, then the subscribers; the gateway stops as its field drops.
-        self.lifecycle.abort();
-        self.inbox.close();
     }
 }
 
@@ -266,7 +259,7 @@ impl DiscordConnector {
 
         let threads = Arc::new(Threads::new(settings.channel_id));
         let inbound_status = Arc::new(InboundStatus::default());
-        let lifecycle = Lifecycle::new(KIND);
+        let lifecycle = Lifecycle::new(KIND, Arc::clone(&inbox));
         let pump = Pump {
             // A client (and connection pool) of its own: hyper drives a connection from the
             // runtime that opened it, and the pump runs on the gateway thread, so sharing the
@@ -459,13 +452,12 @@ impl OrchestratorConnector for DiscordConnector {
     }
 
     async fn subscribe(&self) -> Result<Subscription> {
-        self.lifecycle.ensure_open()?;
-        Ok(self.inbox.subscribe())
+        self.lifecycle.subscribe()
     }
 
     async fn health(&self) -> ConnectorHealth {
-        if self.lifecycle.is_closed() {
-            return ConnectorHealth::unreachable("the connector is closed");
+        if let Some(closed) = self.lifecycle.closed_health() {
+            return closed;
         }
         let gateway = self.gateway_state.borrow().clone();
         health::probe(
@@ -521,10 +513,10 @@ impl OrchestratorConnector for DiscordConnector {
     /// Lets the pump finish its delivery (up to [`DEFAULT_CLOSE_TIMEOUT`]), then logs the
     /// gateway off and ends the subscriptions.
     async fn close(&self) -> Result<()> {
-        if self.lifecycle.close(DEFAULT_CLOSE_TIMEOUT).await {
-            self.gateway.lock().await.stop().await;
-            self.inbox.close();
-        }
+        let stop_gateway = async { self.gateway.lock().await.stop().await };
+        self.lifecycle
+            .close(DEFAULT_CLOSE_TIMEOUT, stop_gateway)
+            .await;
         Ok(())
     }
 }

@@ -126,7 +126,7 @@ pub struct MatrixConnector {
     threads: Arc<Threads>,
     own_events: Arc<OwnEvents>,
     status: Arc<SyncStatus>,
-    /// The shutdown signal and the sync loop.
+    /// The shutdown signal, the sync loop and the subscriptions.
     lifecycle: Lifecycle,
     chunker: Chunker,
     retry: RetryPolicy,
@@ -153,14 +153,6 @@ impl std::fmt::Debug for MatrixConnector {
             .field("settings", &self.settings)
             .field("closed", &self.lifecycle.is_closed())
             .finish_non_exhaustive()
-    }
-}
-
-impl Drop for MatrixConnector {
-    fn drop(&mut self) {
-        // The sync loop first (it lets go of the state lock once gone), then the subscribers.
-        self.lifecycle.abort();
-        self.inbox.close();
     }
 }
 
@@ -212,7 +204,7 @@ impl MatrixConnector {
         let status = Arc::new(SyncStatus::default());
         #[cfg(feature = "e2e-encryption")]
         let waiting_for_keys = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let lifecycle = Lifecycle::new(KIND);
+        let lifecycle = Lifecycle::new(KIND, Arc::clone(&inbox));
         let sync = SyncLoop {
             client: client.clone(),
             room_id: settings.room_id.clone(),
@@ -606,13 +598,12 @@ impl OrchestratorConnector for MatrixConnector {
     }
 
     async fn subscribe(&self) -> Result<Subscription> {
-        self.lifecycle.ensure_open()?;
-        Ok(self.inbox.subscribe())
+        self.lifecycle.subscribe()
     }
 
     async fn health(&self) -> ConnectorHealth {
-        if self.lifecycle.is_closed() {
-            return ConnectorHealth::unreachable("the connector is closed");
+        if let Some(closed) = self.lifecycle.closed_health() {
+            return closed;
         }
         let mut health = health::probe(
             &self.client,
@@ -732,16 +723,18 @@ impl OrchestratorConnector for MatrixConnector {
     }
 
     /// Lets the sync loop finish its batch (up to [`DEFAULT_CLOSE_TIMEOUT`]; an aborted loop is
-    /// waited for until it is gone, as it holds the state directory lock), ends the
-    /// subscriptions and frees the state directory for the next connector.
+    /// waited for until it is gone, as it holds the state directory lock), frees the state
+    /// directory for the next connector and ends the subscriptions.
     async fn close(&self) -> Result<()> {
-        if self.lifecycle.close(DEFAULT_CLOSE_TIMEOUT).await {
-            self.inbox.close();
+        let release_state_dir = async {
             self.state_lock
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .take();
-        }
+        };
+        self.lifecycle
+            .close(DEFAULT_CLOSE_TIMEOUT, release_state_dir)
+            .await;
         Ok(())
     }
 }

@@ -81,8 +81,8 @@ pub struct TmuxConnector {
     /// One send at a time: a paste and its Enter must not interleave with another's.
     send_lock: tokio::sync::Mutex<()>,
     last_seen: Mutex<Option<Timestamp>>,
-    /// The reader and the supervisor; closed by `close`: no control client is attached after
-    /// it.
+    /// The reader, the supervisor and the subscriptions; closed by `close`: no control client
+    /// is attached after it.
     lifecycle: Lifecycle,
 }
 
@@ -176,7 +176,7 @@ impl TmuxConnector {
             Mode::Pane { target } => format!("tmux:{target}"),
             _ => CONSOLE_SENDER.to_owned(),
         };
-        let lifecycle = Lifecycle::new(KIND);
+        let lifecycle = Lifecycle::new(KIND, Arc::clone(&inbox));
         lifecycle.spawn_until_closed(
             "reader",
             read_lines(lines, Arc::clone(&inbox), Arc::clone(&echoes), sender),
@@ -413,10 +413,8 @@ impl OrchestratorConnector for TmuxConnector {
     /// Stops the reader and the supervisor, then detaches the control client and ends the
     /// subscriptions.
     async fn close(&self) -> Result<()> {
-        if self.lifecycle.close(CLOSE_TIMEOUT).await {
-            self.session.close();
-            self.inbox.close();
-        }
+        let detach = async { self.session.close() };
+        self.lifecycle.close(CLOSE_TIMEOUT, detach).await;
         Ok(())
     }
 }
