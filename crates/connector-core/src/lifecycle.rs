@@ -270,6 +270,15 @@ mod tests {
         Lifecycle::new("test", Arc::new(Inbox::new(SenderPolicy::allow_any())))
     }
 
+    /// A task that never ends by itself and holds a clone of `held` while it lives.
+    fn forever_holding(held: &Arc<()>) -> impl Future<Output = ()> + Send + 'static {
+        let inside = Arc::clone(held);
+        async move {
+            let _held = inside;
+            std::future::pending::<()>().await;
+        }
+    }
+
     #[tokio::test(flavor = "current_thread")]
     async fn close_waits_for_a_task_that_finishes_after_the_signal() {
         let lifecycle = lifecycle();
@@ -300,11 +309,7 @@ mod tests {
     async fn close_aborts_a_task_that_ignores_the_signal_after_the_timeout() {
         let lifecycle = lifecycle();
         let held = Arc::new(());
-        let inside = Arc::clone(&held);
-        lifecycle.spawn("stubborn", async move {
-            let _held = inside;
-            std::future::pending::<()>().await;
-        });
+        lifecycle.spawn("stubborn", forever_holding(&held));
         let started = tokio::time::Instant::now();
         lifecycle.close(Duration::from_secs(2), async {}).await;
         assert_eq!(started.elapsed(), Duration::from_secs(2));
@@ -345,11 +350,7 @@ mod tests {
     async fn a_task_spawned_until_closed_is_dropped_on_close() {
         let lifecycle = lifecycle();
         let held = Arc::new(());
-        let inside = Arc::clone(&held);
-        lifecycle.spawn_until_closed("reader", async move {
-            let _held = inside;
-            std::future::pending::<()>().await;
-        });
+        lifecycle.spawn_until_closed("reader", forever_holding(&held));
         tokio::task::yield_now().await;
         assert_eq!(Arc::strong_count(&held), 2);
         lifecycle.close(Duration::from_secs(3600), async {}).await;
@@ -375,12 +376,8 @@ mod tests {
         let lifecycle = lifecycle();
         let mut subscription = lifecycle.subscribe().expect("open");
         let held = Arc::new(());
-        let inside = Arc::clone(&held);
         let shutdown = lifecycle.shutdown_signal();
-        lifecycle.spawn("stubborn", async move {
-            let _held = inside;
-            std::future::pending::<()>().await;
-        });
+        lifecycle.spawn("stubborn", forever_holding(&held));
         tokio::task::yield_now().await;
         drop(lifecycle);
         assert!(*shutdown.borrow());
