@@ -35,6 +35,7 @@ pub mod fanout;
 mod health;
 mod ids;
 pub mod inbox;
+pub mod lifecycle;
 pub mod loopback;
 mod message;
 pub mod retry;
@@ -55,6 +56,7 @@ pub use health::ConnectorHealth;
 pub use ids::{IdempotencyKey, MessageId, SenderId, ThreadId};
 pub use inbox::Inbox;
 pub use jiff::Timestamp;
+pub use lifecycle::Lifecycle;
 pub use loopback::{LoopbackConnector, LoopbackOperator};
 pub use message::{
     Attachment, HistoryQuery, InboundAttachment, InboundMessage, InboundReaction, OutboundMessage,

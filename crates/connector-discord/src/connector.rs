@@ -1,14 +1,14 @@
 //! [`DiscordConnector`]: connector-core's `OrchestratorConnector` over Discord's REST API and
 //! gateway.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use connector_core::chunking::{Chunker, LengthUnit};
 use connector_core::config::ConnectorConfig;
 use connector_core::config::secrets::{DISCORD_BOT_TOKEN, Environment, SecretString, require};
+use connector_core::lifecycle::{DEFAULT_CLOSE_TIMEOUT, Lifecycle};
 use connector_core::retry::RetryPolicy;
 use connector_core::sending::send_in_parts;
 use connector_core::{
@@ -20,7 +20,6 @@ use connector_core::{
 use serde_json::Value;
 use serenity_reqwest::Method;
 use tokio::sync::{mpsc, watch};
-use tokio::task::JoinHandle;
 
 use crate::access::Access;
 use crate::errors::{MISSING_ACCESS, UNKNOWN_CHANNEL};
@@ -75,9 +74,6 @@ fn create(config: &ConnectorConfig, env: &dyn Environment) -> ConnectorFuture {
 /// How long `open` waits for the gateway's READY.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// How long `close` waits for the pump to finish a delivery before stopping it.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// Discord's epoch (2015-01-01), in Unix milliseconds.
 const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
 
@@ -121,12 +117,12 @@ pub struct DiscordConnector {
     threads: Arc<Threads>,
     gateway_state: watch::Receiver<GatewayState>,
     inbound_status: Arc<InboundStatus>,
-    shutdown: watch::Sender<bool>,
-    pump: Mutex<Option<JoinHandle<()>>>,
+    /// The shutdown signal, the inbound pump (on the gateway thread) and the subscriptions.
+    /// Declared before `gateway`: on drop, the pump stops before the gateway does.
+    lifecycle: Lifecycle,
     gateway: tokio::sync::Mutex<Gateway>,
     chunker: Chunker,
     retry: RetryPolicy,
-    closed: AtomicBool,
 }
 
 impl std::fmt::Debug for DiscordConnector {
@@ -134,23 +130,8 @@ impl std::fmt::Debug for DiscordConnector {
         f.debug_struct("DiscordConnector")
             .field("settings", &self.settings)
             .field("own_id", &self.own_id)
-            .field("closed", &self.closed)
+            .field("closed", &self.lifecycle.is_closed())
             .finish_non_exhaustive()
-    }
-}
-
-impl Drop for DiscordConnector {
-    fn drop(&mut self) {
-        self.shutdown.send_replace(true);
-        if let Some(task) = self
-            .pump
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        {
-            task.abort();
-        }
-        self.inbox.close();
     }
 }
 
@@ -277,7 +258,7 @@ impl DiscordConnector {
 
         let threads = Arc::new(Threads::new(settings.channel_id));
         let inbound_status = Arc::new(InboundStatus::default());
-        let (shutdown, shutdown_rx) = watch::channel(false);
+        let lifecycle = Lifecycle::new(KIND, Arc::clone(&inbox));
         let pump = Pump {
             // A client (and connection pool) of its own: hyper drives a connection from the
             // runtime that opened it, and the pump runs on the gateway thread, so sharing the
@@ -292,13 +273,13 @@ impl DiscordConnector {
             positions,
             own_id,
             status: Arc::clone(&inbound_status),
-            shutdown: shutdown_rx,
+            shutdown: lifecycle.shutdown_signal(),
             unsaved: 0,
             reactions,
             saved_reactions,
             reactions_unsaved: false,
         };
-        let pump = gateway.spawn(pump.run(events));
+        lifecycle.adopt("inbound pump", gateway.spawn(pump.run(events)));
         Ok(Self {
             settings,
             rest,
@@ -308,12 +289,10 @@ impl DiscordConnector {
             threads,
             gateway_state,
             inbound_status,
-            shutdown,
-            pump: Mutex::new(Some(pump)),
+            lifecycle,
             gateway: tokio::sync::Mutex::new(gateway),
             chunker: Chunker::new(MAX_MESSAGE_CHARS, LengthUnit::Chars)?,
             retry,
-            closed: AtomicBool::new(false),
         })
     }
 
@@ -330,14 +309,6 @@ impl DiscordConnector {
     /// Where the delivery positions are kept.
     pub fn state_dir(&self) -> &std::path::Path {
         &self.settings.state_dir
-    }
-
-    fn ensure_open(&self) -> Result<()> {
-        if self.closed.load(Ordering::Acquire) {
-            Err(Error::Closed { kind: KIND.into() })
-        } else {
-            Ok(())
-        }
     }
 
     async fn send_part(
@@ -443,7 +414,7 @@ impl OrchestratorConnector for DiscordConnector {
 
     async fn send(&self, message: OutboundMessage) -> Result<SendReceipt> {
         check_outbound(KIND, self.capabilities(), &message)?;
-        self.ensure_open()?;
+        self.lifecycle.ensure_open()?;
         // Files are read (and refused) before anything is posted.
         let attachments = outbound::prepare_attachments(&message.attachments).await?;
         let text = attachments.text_with_links(&message.text, outbound::LINK_GAP);
@@ -480,13 +451,12 @@ impl OrchestratorConnector for DiscordConnector {
     }
 
     async fn subscribe(&self) -> Result<Subscription> {
-        self.ensure_open()?;
-        Ok(self.inbox.subscribe())
+        self.lifecycle.subscribe()
     }
 
     async fn health(&self) -> ConnectorHealth {
-        if self.closed.load(Ordering::Acquire) {
-            return ConnectorHealth::unreachable("the connector is closed");
+        if let Some(closed) = self.lifecycle.closed_health() {
+            return closed;
         }
         let gateway = self.gateway_state.borrow().clone();
         health::probe(
@@ -517,48 +487,35 @@ impl OrchestratorConnector for DiscordConnector {
         thread: Option<&ThreadId>,
         emoji: &str,
     ) -> Result<()> {
-        self.ensure_open()?;
+        self.lifecycle.ensure_open()?;
         let conversation = optional::conversation(&self.threads, thread)?;
         optional::react(&self.rest, &self.retry, conversation, message, emoji).await
     }
 
     async fn edit(&self, message: &MessageId, thread: Option<&ThreadId>, text: &str) -> Result<()> {
-        self.ensure_open()?;
+        self.lifecycle.ensure_open()?;
         let conversation = optional::conversation(&self.threads, thread)?;
         optional::edit(&self.rest, &self.retry, conversation, message, text).await
     }
 
     async fn typing(&self, thread: Option<&ThreadId>) -> Result<()> {
-        self.ensure_open()?;
+        self.lifecycle.ensure_open()?;
         let conversation = optional::conversation(&self.threads, thread)?;
         optional::typing(&self.rest, &self.retry, conversation).await
     }
 
     async fn history(&self, query: HistoryQuery) -> Result<Vec<InboundMessage>> {
-        self.ensure_open()?;
+        self.lifecycle.ensure_open()?;
         optional::history(&self.rest, &self.retry, &self.threads, &query).await
     }
 
+    /// Lets the pump finish its delivery (up to [`DEFAULT_CLOSE_TIMEOUT`]), then logs the
+    /// gateway off and ends the subscriptions.
     async fn close(&self) -> Result<()> {
-        if self.closed.swap(true, Ordering::AcqRel) {
-            return Ok(());
-        }
-        self.shutdown.send_replace(true);
-        let task = self
-            .pump
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(mut task) = task
-            && tokio::time::timeout(CLOSE_TIMEOUT, &mut task)
-                .await
-                .is_err()
-        {
-            tracing::warn!("the inbound pump did not stop within {CLOSE_TIMEOUT:?}; aborting it");
-            task.abort();
-        }
-        self.gateway.lock().await.stop().await;
-        self.inbox.close();
+        let stop_gateway = async { self.gateway.lock().await.stop().await };
+        self.lifecycle
+            .close(DEFAULT_CLOSE_TIMEOUT, stop_gateway)
+            .await;
         Ok(())
     }
 }

@@ -4,7 +4,6 @@
 //! user and device; the user must be the configured `user_id`, and the device is what the
 //! session (and, with `e2e-encryption`, the crypto store) is restored with.
 
-
 use connector_core::config::secrets::{ExposeSecret, SecretString};
 use connector_core::retry::RetryPolicy;
 use connector_core::{Error, Result};

@@ -6,7 +6,7 @@
 //! never posts twice. Inbound, one sync loop ([`crate::sync_loop`]) feeds the shared [`Inbox`].
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use connector_core::chunking::{Chunker, LengthUnit};
 use connector_core::config::ConnectorConfig;
 use connector_core::config::secrets::{Environment, MATRIX_ACCESS_TOKEN, SecretString, require};
+use connector_core::lifecycle::{DEFAULT_CLOSE_TIMEOUT, Lifecycle};
 use connector_core::retry::RetryPolicy;
 use connector_core::sending::send_in_parts;
 use connector_core::{
@@ -32,8 +33,6 @@ use matrix_sdk::ruma::events::MessageLikeEventContent;
 use matrix_sdk::ruma::events::room::MediaSource;
 use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
 use matrix_sdk::ruma::{OwnedEventId, OwnedTransactionId, TransactionId};
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 use crate::attachments::{self, LocalFile, Uploads};
 use crate::inbound_files::InboundFiles;
@@ -84,9 +83,6 @@ fn create(config: &ConnectorConfig, env: &dyn Environment) -> ConnectorFuture {
 /// event's envelope, so a part stays well under a quarter of that.
 pub const MAX_PART_BYTES: usize = 16_000;
 
-/// How long `close` waits for the sync loop to finish its batch before stopping it.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// How long a typing notice lasts unless renewed.
 const TYPING_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -130,8 +126,8 @@ pub struct MatrixConnector {
     threads: Arc<Threads>,
     own_events: Arc<OwnEvents>,
     status: Arc<SyncStatus>,
-    shutdown: watch::Sender<bool>,
-    sync_task: Mutex<Option<JoinHandle<()>>>,
+    /// The shutdown signal, the sync loop and the subscriptions.
+    lifecycle: Lifecycle,
     chunker: Chunker,
     retry: RetryPolicy,
     /// Downloads and decrypts inbound encrypted files (for `history`; the sync loop has its own).
@@ -149,30 +145,14 @@ pub struct MatrixConnector {
     /// The lock on the state directory, shared with the sync loop: released once both the
     /// connector is closed (or dropped) and the loop has stopped.
     state_lock: Mutex<Option<Arc<StateLock>>>,
-    closed: AtomicBool,
 }
 
 impl std::fmt::Debug for MatrixConnector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MatrixConnector")
             .field("settings", &self.settings)
-            .field("closed", &self.closed)
+            .field("closed", &self.lifecycle.is_closed())
             .finish_non_exhaustive()
-    }
-}
-
-impl Drop for MatrixConnector {
-    fn drop(&mut self) {
-        self.shutdown.send_replace(true);
-        if let Some(task) = self
-            .sync_task
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        {
-            task.abort();
-        }
-        self.inbox.close();
     }
 }
 
@@ -224,7 +204,7 @@ impl MatrixConnector {
         let status = Arc::new(SyncStatus::default());
         #[cfg(feature = "e2e-encryption")]
         let waiting_for_keys = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let (shutdown, shutdown_rx) = watch::channel(false);
+        let lifecycle = Lifecycle::new(KIND, Arc::clone(&inbox));
         let sync = SyncLoop {
             client: client.clone(),
             room_id: settings.room_id.clone(),
@@ -234,7 +214,7 @@ impl MatrixConnector {
             position: SavedPosition::new(settings.sync_token_path()),
             threads: Arc::clone(&threads),
             status: Arc::clone(&status),
-            shutdown: shutdown_rx,
+            shutdown: lifecycle.shutdown_signal(),
             own_events: Arc::clone(&own_events),
             reactions: crate::delivered_reactions::DeliveredReactions::load(
                 settings.delivered_reactions_path(),
@@ -251,7 +231,7 @@ impl MatrixConnector {
             _state_lock: Arc::clone(&state_lock),
         };
         let since = sync.start_position().await?;
-        let task = tokio::spawn(sync.run(since));
+        lifecycle.spawn("sync loop", sync.run(since));
         Ok(Self {
             client,
             settings,
@@ -260,8 +240,7 @@ impl MatrixConnector {
             threads,
             own_events,
             status,
-            shutdown,
-            sync_task: Mutex::new(Some(task)),
+            lifecycle,
             chunker: Chunker::new(MAX_PART_BYTES, LengthUnit::Bytes)?,
             retry: RetryPolicy::default(),
             uploads: Mutex::default(),
@@ -271,7 +250,6 @@ impl MatrixConnector {
             #[cfg(not(feature = "e2e-encryption"))]
             encrypted,
             state_lock: Mutex::new(Some(state_lock)),
-            closed: AtomicBool::new(false),
         })
     }
 
@@ -302,14 +280,6 @@ impl MatrixConnector {
     /// Where the sync position is kept.
     pub fn state_dir(&self) -> &Path {
         &self.settings.state_dir
-    }
-
-    fn ensure_open(&self) -> Result<()> {
-        if self.closed.load(Ordering::Acquire) {
-            Err(Error::Closed { kind: KIND.into() })
-        } else {
-            Ok(())
-        }
     }
 
     /// Refuses to send into an encrypted room from a build that cannot encrypt.
@@ -550,7 +520,7 @@ impl OrchestratorConnector for MatrixConnector {
     /// posted, so a bad file posts nothing.
     async fn send(&self, message: OutboundMessage) -> Result<SendReceipt> {
         check_outbound(KIND, self.capabilities(), &message)?;
-        self.ensure_open()?;
+        self.lifecycle.ensure_open()?;
         // Before any upload: a file must not go up in the clear either.
         #[cfg(not(feature = "e2e-encryption"))]
         self.refuse_clear_text()?;
@@ -628,13 +598,12 @@ impl OrchestratorConnector for MatrixConnector {
     }
 
     async fn subscribe(&self) -> Result<Subscription> {
-        self.ensure_open()?;
-        Ok(self.inbox.subscribe())
+        self.lifecycle.subscribe()
     }
 
     async fn health(&self) -> ConnectorHealth {
-        if self.closed.load(Ordering::Acquire) {
-            return ConnectorHealth::unreachable("the connector is closed");
+        if let Some(closed) = self.lifecycle.closed_health() {
+            return closed;
         }
         let mut health = health::probe(
             &self.client,
@@ -663,7 +632,7 @@ impl OrchestratorConnector for MatrixConnector {
     /// Homeserver reachable, token accepted, identity, room joined, permission to post,
     /// encryption vs. the build, state directory (see the crate's `diagnosis` module).
     async fn diagnose(&self) -> Vec<Probe> {
-        if self.closed.load(Ordering::Acquire) {
+        if self.lifecycle.is_closed() {
             return vec![
                 Probe::fail("connector open", "the connector is closed")
                     .with_fix("open the connector again"),
@@ -680,7 +649,7 @@ impl OrchestratorConnector for MatrixConnector {
         _thread: Option<&ThreadId>,
         emoji: &str,
     ) -> Result<()> {
-        self.ensure_open()?;
+        self.lifecycle.ensure_open()?;
         if emoji.trim().is_empty() {
             return Err(Error::InvalidInput {
                 field: "emoji",
@@ -703,7 +672,7 @@ impl OrchestratorConnector for MatrixConnector {
         _thread: Option<&ThreadId>,
         text: &str,
     ) -> Result<()> {
-        self.ensure_open()?;
+        self.lifecycle.ensure_open()?;
         if text.trim().is_empty() {
             return Err(Error::InvalidInput {
                 field: "text",
@@ -723,7 +692,7 @@ impl OrchestratorConnector for MatrixConnector {
     }
 
     async fn typing(&self, _thread: Option<&ThreadId>) -> Result<()> {
-        self.ensure_open()?;
+        self.lifecycle.ensure_open()?;
         let request = TypingRequest::new(
             self.settings.user_id.clone(),
             self.settings.room_id.clone(),
@@ -741,7 +710,7 @@ impl OrchestratorConnector for MatrixConnector {
     }
 
     async fn history(&self, query: HistoryQuery) -> Result<Vec<InboundMessage>> {
-        self.ensure_open()?;
+        self.lifecycle.ensure_open()?;
         history::fetch(
             &self.client,
             &self.inbound_files,
@@ -753,32 +722,19 @@ impl OrchestratorConnector for MatrixConnector {
         .await
     }
 
+    /// Lets the sync loop finish its batch (up to [`DEFAULT_CLOSE_TIMEOUT`]; an aborted loop is
+    /// waited for until it is gone, as it holds the state directory lock), frees the state
+    /// directory for the next connector and ends the subscriptions.
     async fn close(&self) -> Result<()> {
-        if self.closed.swap(true, Ordering::AcqRel) {
-            return Ok(());
-        }
-        self.shutdown.send_replace(true);
-        let task = self
-            .sync_task
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(mut task) = task
-            && tokio::time::timeout(CLOSE_TIMEOUT, &mut task)
-                .await
-                .is_err()
-        {
-            tracing::warn!("the sync loop did not stop within {CLOSE_TIMEOUT:?}; aborting it");
-            task.abort();
-            // Until the aborted task is gone it holds the state directory lock.
-            let _ = task.await;
-        }
-        self.inbox.close();
-        // The state directory is free for the next connector.
-        self.state_lock
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        let release_state_dir = async {
+            self.state_lock
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+        };
+        self.lifecycle
+            .close(DEFAULT_CLOSE_TIMEOUT, release_state_dir)
+            .await;
         Ok(())
     }
 }

@@ -15,12 +15,12 @@ use connector_core::config::{
     ConnectorConfig, TmuxConfig, TmuxLineBreaks, TmuxMode, secrets::Environment,
 };
 use connector_core::dedupe::Dedupe;
+use connector_core::lifecycle::Lifecycle;
 use connector_core::{
     Capabilities, Capability, ConnectorDescriptor, ConnectorFuture, ConnectorHealth, Error,
     IdempotencyKey, InboundMessage, Inbox, MessageId, OrchestratorConnector, OutboundMessage,
     Probe, Result, SendReceipt, SenderPolicy, Subscription, ThreadId, Timestamp, check_outbound,
 };
-use tokio::task::JoinHandle;
 
 use crate::error::TmuxError;
 use crate::router::PaneLine;
@@ -56,6 +56,9 @@ fn create(config: &ConnectorConfig, _env: &dyn Environment) -> ConnectorFuture {
 /// How often the supervisor checks whether a lost server is back.
 const RECONNECT_INTERVAL: Duration = Duration::from_millis(250);
 
+/// How long `close` waits for the reader and the supervisor; both stop at their next await.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// How long an echo of our own text in pane mode is recognised as ours.
 const ECHO_WINDOW: Duration = Duration::from_secs(10);
 
@@ -78,16 +81,15 @@ pub struct TmuxConnector {
     /// One send at a time: a paste and its Enter must not interleave with another's.
     send_lock: tokio::sync::Mutex<()>,
     last_seen: Mutex<Option<Timestamp>>,
-    /// Set by `close`: no control client is attached after it.
-    closed: std::sync::atomic::AtomicBool,
-    tasks: Vec<JoinHandle<()>>,
+    /// The reader, the supervisor and the subscriptions; closed by `close`: no control client
+    /// is attached after it.
+    lifecycle: Lifecycle,
 }
 
 impl Drop for TmuxConnector {
     fn drop(&mut self) {
-        for task in &self.tasks {
-            task.abort();
-        }
+        // The supervisor first, so that it re-attaches no client once the session is closed.
+        self.lifecycle.abort();
         self.session.close();
     }
 }
@@ -174,13 +176,12 @@ impl TmuxConnector {
             Mode::Pane { target } => format!("tmux:{target}"),
             _ => CONSOLE_SENDER.to_owned(),
         };
-        let reader = tokio::spawn(read_lines(
-            lines,
-            Arc::clone(&inbox),
-            Arc::clone(&echoes),
-            sender,
-        ));
-        let supervisor = tokio::spawn(supervise(session.clone()));
+        let lifecycle = Lifecycle::new(KIND, Arc::clone(&inbox));
+        lifecycle.spawn_until_closed(
+            "reader",
+            read_lines(lines, Arc::clone(&inbox), Arc::clone(&echoes), sender),
+        );
+        lifecycle.spawn_until_closed("supervisor", supervise(session.clone()));
         Ok(Self {
             session,
             inbox,
@@ -188,8 +189,7 @@ impl TmuxConnector {
             sent_keys: Mutex::new(Dedupe::new(4096)),
             send_lock: tokio::sync::Mutex::new(()),
             last_seen: Mutex::new(None),
-            closed: std::sync::atomic::AtomicBool::new(false),
-            tasks: vec![reader, supervisor],
+            lifecycle,
         })
     }
 
@@ -380,9 +380,7 @@ impl OrchestratorConnector for TmuxConnector {
     /// Subscribing starts reading the panes' output (a control client attaches); lines the
     /// program printed before that are not delivered.
     async fn subscribe(&self) -> Result<Subscription> {
-        if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(Error::Closed { kind: KIND.into() });
-        }
+        self.lifecycle.ensure_open()?;
         self.session.stream().await.map_err(to_core)?;
         Ok(self.inbox.subscribe())
     }
@@ -412,13 +410,11 @@ impl OrchestratorConnector for TmuxConnector {
         crate::diagnosis::diagnose(&self.session).await
     }
 
+    /// Stops the reader and the supervisor, then detaches the control client and ends the
+    /// subscriptions.
     async fn close(&self) -> Result<()> {
-        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
-        for task in &self.tasks {
-            task.abort();
-        }
-        self.session.shutdown().await;
-        self.inbox.close();
+        let detach = self.session.shutdown();
+        self.lifecycle.close(CLOSE_TIMEOUT, detach).await;
         Ok(())
     }
 }

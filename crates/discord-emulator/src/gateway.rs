@@ -58,6 +58,8 @@ pub mod close_code {
 /// Payloads an app may send per connection per minute (docs, gateway, "Rate Limiting").
 const SEND_LIMIT: usize = 120;
 const SEND_WINDOW: Duration = Duration::from_secs(60);
+/// How long the answer to a client's close frame may take to go out.
+const CLOSE_REPLY_WINDOW: Duration = Duration::from_secs(5);
 /// Largest payload an app may send.
 const MAX_PAYLOAD: usize = 4096;
 
@@ -137,6 +139,10 @@ pub(crate) async fn run(
                     if code == 1000 || code == 1001 {
                         shared.lock().gateway.detach(conn, false, Instant::now());
                     }
+                    // Answer the close frame, as Discord (and RFC 6455, 5.5.1) does: tungstenite
+                    // queued the echo on reading it, closing the sink sends it. A client that
+                    // gets none logs an error (serenity: "error awaiting close frame").
+                    let _ = tokio::time::timeout(CLOSE_REPLY_WINDOW, sink.close()).await;
                     break;
                 }
                 Some(Ok(_)) => {}

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use common::{Api, Gateway, Read, eventually, spec};
 use discord_emulator::{Config, Emulator, Intents, RateLimits, close_code};
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message as Frame;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, frame::coding::CloseCode};
 
 const GUILDS: u64 = 1;
@@ -318,6 +319,34 @@ async fn a_clean_close_invalidates_the_session() {
     gw.send(json!({"op": 6, "d": {"token": emu.bot_token(), "session_id": session_id, "seq": 2}}))
         .await;
     assert_eq!(gw.next().await["op"], 9);
+}
+
+/// The closing handshake completes: the client's close frame is answered with one (RFC 6455,
+/// 5.5.1), not with a dropped socket, which clients report as an error.
+#[tokio::test]
+async fn a_client_close_frame_is_answered() {
+    let emu = start(Config::default());
+    let (mut gw, _) = ready(&emu, BOT_INTENTS).await;
+    let normal = CloseFrame {
+        code: CloseCode::Normal,
+        reason: "".into(),
+    };
+    gw.ws.close(Some(normal)).await.unwrap();
+    let answer = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match gw.ws.next().await {
+                // Dispatches sent before the emulator read the close frame.
+                Some(Ok(Frame::Text(_))) => continue,
+                other => return other,
+            }
+        }
+    })
+    .await
+    .expect("an answer within 5 s");
+    match answer {
+        Some(Ok(Frame::Close(Some(frame)))) => assert_eq!(frame.code, CloseCode::Normal),
+        other => panic!("expected the close frame echoed, got {other:?}"),
+    }
 }
 
 #[tokio::test]
