@@ -184,6 +184,29 @@ impl Error {
         }
     }
 
+    /// An [`Error::Backend`] error: the connector of `kind` failed while `message` (what it
+    /// was doing), because of its own `source` error.
+    pub fn backend(
+        kind: impl Into<String>,
+        message: impl Into<String>,
+        source: impl Into<BoxError>,
+    ) -> Self {
+        Self::Backend {
+            kind: kind.into(),
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// An [`Error::Backend`] error with no underlying error of the backend's to carry.
+    pub fn backend_message(kind: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Backend {
+            kind: kind.into(),
+            message: message.into(),
+            source: None,
+        }
+    }
+
     /// An [`Error::Unsupported`] error for a connector of `kind`.
     pub fn unsupported(kind: impl Into<String>, capability: Capability) -> Self {
         Self::Unsupported {
@@ -213,6 +236,20 @@ impl Error {
             _ => None,
         }
     }
+}
+
+/// What actually went wrong behind `error`: the message of the innermost error in its
+/// [`source`](std::error::Error::source) chain, or `None` when it has no source. Transport
+/// errors (reqwest's, hyper's) say little themselves; their innermost cause ("Connection
+/// refused", "dns error: …") is what an operator can act on.
+pub fn innermost_cause(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut cause = error.source();
+    let mut innermost = None;
+    while let Some(next) = cause {
+        innermost = Some(next.to_string());
+        cause = next.source();
+    }
+    innermost
 }
 
 /// One problem in a configuration: the dotted path of the offending key and what is wrong.

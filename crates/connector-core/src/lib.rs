@@ -30,7 +30,7 @@ mod connector;
 pub mod dedupe;
 pub mod descriptor;
 pub mod diagnosis;
-mod error;
+pub mod error;
 pub mod fanout;
 mod health;
 mod ids;

@@ -387,11 +387,7 @@ fn snowflake(json: &Value, what: &str) -> Result<u64> {
     json.get("id")
         .and_then(Value::as_str)
         .and_then(|id| id.parse().ok())
-        .ok_or_else(|| Error::Backend {
-            kind: KIND.into(),
-            message: format!("{what}: Discord's answer has no id"),
-            source: None,
-        })
+        .ok_or_else(|| Error::backend_message(KIND, format!("{what}: Discord's answer has no id")))
 }
 
 #[async_trait]

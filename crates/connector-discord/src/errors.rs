@@ -122,19 +122,12 @@ pub(crate) fn from_transport(
 
 /// A transport error with its innermost cause, which says what happened.
 fn describe(error: &serenity_reqwest::Error) -> String {
-    use std::error::Error as _;
     let mut text = if error.is_connect() {
         "cannot connect to Discord".to_owned()
     } else {
         "the connection to Discord failed".to_owned()
     };
-    let mut cause = error.source();
-    let mut innermost = None;
-    while let Some(c) = cause {
-        innermost = Some(c.to_string());
-        cause = c.source();
-    }
-    if let Some(innermost) = innermost {
+    if let Some(innermost) = connector_core::error::innermost_cause(error) {
         text.push_str(" (");
         text.push_str(&innermost);
         text.push(')');

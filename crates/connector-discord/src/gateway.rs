@@ -96,11 +96,7 @@ impl Gateway {
         let thread = std::thread::Builder::new()
             .name("discord-gateway".into())
             .spawn(move || run(token, proxy, events, state, shutdown_rx, handle_tx))
-            .map_err(|e| Error::Backend {
-                kind: KIND.into(),
-                message: "cannot start the gateway thread".into(),
-                source: Some(Box::new(e)),
-            })?;
+            .map_err(|e| Error::backend(KIND, "cannot start the gateway thread", e))?;
         Ok(Self {
             shutdown: Some(shutdown),
             thread: Some(thread),

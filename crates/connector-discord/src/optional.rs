@@ -111,10 +111,12 @@ pub(crate) async fn history(
     let page = rest
         .call_retried(retry, Method::GET, &path, None, "history")
         .await?;
-    let mut messages: Vec<Message> = serde_json::from_value(page).map_err(|e| Error::Backend {
-        kind: crate::KIND.into(),
-        message: "history: Discord answered with messages we cannot read".into(),
-        source: Some(Box::new(e)),
+    let mut messages: Vec<Message> = serde_json::from_value(page).map_err(|e| {
+        Error::backend(
+            crate::KIND,
+            "history: Discord answered with messages we cannot read",
+            e,
+        )
     })?;
     messages.sort_by_key(|m| m.id.get());
     let thread = (conversation != threads.channel()).then_some(conversation);

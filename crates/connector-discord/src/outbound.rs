@@ -243,10 +243,8 @@ fn id_of(answer: &Value, what: &str) -> Result<String> {
         .get("id")
         .and_then(Value::as_str)
         .map(str::to_owned)
-        .ok_or_else(|| Error::Backend {
-            kind: crate::KIND.into(),
-            message: format!("{what}: Discord's answer has no id"),
-            source: None,
+        .ok_or_else(|| {
+            Error::backend_message(crate::KIND, format!("{what}: Discord's answer has no id"))
         })
 }
 

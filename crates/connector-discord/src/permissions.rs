@@ -91,11 +91,10 @@ fn bits(value: &Value) -> u64 {
 }
 
 fn unreadable(what: &str) -> Error {
-    Error::Backend {
-        kind: KIND.into(),
-        message: format!("{what}: Discord's answer lacks what the permission check needs"),
-        source: None,
-    }
+    Error::backend_message(
+        KIND,
+        format!("{what}: Discord's answer lacks what the permission check needs"),
+    )
 }
 
 impl ChannelAccess {

@@ -633,12 +633,13 @@ impl Pump {
                 }
                 Err(refusal) => return Err(refusal.error),
             };
-            let mut messages: Vec<Message> =
-                serde_json::from_value(page).map_err(|e| connector_core::Error::Backend {
-                    kind: crate::KIND.into(),
-                    message: "backfill: Discord answered with messages we cannot read".into(),
-                    source: Some(Box::new(e)),
-                })?;
+            let mut messages: Vec<Message> = serde_json::from_value(page).map_err(|e| {
+                connector_core::Error::backend(
+                    crate::KIND,
+                    "backfill: Discord answered with messages we cannot read",
+                    e,
+                )
+            })?;
             messages.sort_by_key(|m| m.id.get());
             let full = messages.len() >= PAGE;
             for message in &messages {

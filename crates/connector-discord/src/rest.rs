@@ -118,11 +118,7 @@ impl Rest {
                 ")"
             ))
             .build()
-            .map_err(|e| Error::Backend {
-                kind: KIND.into(),
-                message: "cannot build the HTTP client".into(),
-                source: Some(Box::new(e)),
-            })?;
+            .map_err(|e| Error::backend(KIND, "cannot build the HTTP client", e))?;
         Ok(Self {
             client,
             api: format!("{}/api/v10", base_url.trim_end_matches('/')),
@@ -172,11 +168,11 @@ impl Rest {
             return Ok(Value::Null);
         }
         serde_json::from_slice(&bytes).map_err(|e| {
-            Failure::Transport(Error::Backend {
-                kind: KIND.into(),
-                message: format!("{path}: Discord answered with invalid JSON"),
-                source: Some(Box::new(e)),
-            })
+            Failure::Transport(Error::backend(
+                KIND,
+                format!("{path}: Discord answered with invalid JSON"),
+                e,
+            ))
         })
     }
 

@@ -44,11 +44,7 @@ impl DiscordPeer {
 }
 
 fn emulator_error(e: discord_emulator::Error) -> Error {
-    Error::Backend {
-        kind: "discord-emulator".into(),
-        message: e.to_string(),
-        source: None,
-    }
+    Error::backend_message("discord-emulator", e.to_string())
 }
 
 #[async_trait]

@@ -94,13 +94,13 @@ async fn builder(settings: &MatrixSettings) -> Result<matrix_sdk::ClientBuilder>
     #[cfg(feature = "e2e-encryption")]
     let builder = {
         let dir = settings.crypto_store_dir();
-        tokio::fs::create_dir_all(&dir)
-            .await
-            .map_err(|e| Error::Backend {
-                kind: KIND.into(),
-                message: format!("cannot create the crypto store {}", dir.display()),
-                source: Some(Box::new(e)),
-            })?;
+        tokio::fs::create_dir_all(&dir).await.map_err(|e| {
+            Error::backend(
+                KIND,
+                format!("cannot create the crypto store {}", dir.display()),
+                e,
+            )
+        })?;
         builder.sqlite_store(dir, None)
     };
     Ok(builder)

@@ -325,11 +325,7 @@ impl MatrixConnector {
             txn.to_owned(),
             content,
         )
-        .map_err(|e| Error::Backend {
-            kind: KIND.into(),
-            message: "cannot serialise the event".into(),
-            source: Some(Box::new(e)),
-        })?;
+        .map_err(|e| Error::backend(KIND, "cannot serialise the event", e))?;
         let response = self
             .client
             .send(request)

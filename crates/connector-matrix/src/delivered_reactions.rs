@@ -79,10 +79,8 @@ impl DeliveredReactions {
     }
 
     async fn save(&self) -> Result<()> {
-        let bytes = serde_json::to_vec(&self.reactions).map_err(|e| Error::Backend {
-            kind: KIND.into(),
-            message: format!("cannot encode the delivered reactions: {e}"),
-            source: None,
+        let bytes = serde_json::to_vec(&self.reactions).map_err(|e| {
+            Error::backend_message(KIND, format!("cannot encode the delivered reactions: {e}"))
         })?;
         on_disk(&self.file, move |file| {
             file.write(&bytes, Durability::Synced)

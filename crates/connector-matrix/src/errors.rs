@@ -24,11 +24,7 @@ pub(crate) const TOKEN_REJECTED: &str = "token rejected";
 pub(crate) fn from_sdk(what: &str, error: matrix_sdk::Error) -> Error {
     match error {
         matrix_sdk::Error::Http(http) => from_http(what, *http),
-        other => Error::Backend {
-            kind: KIND.into(),
-            message: format!("{what} failed: {other}"),
-            source: Some(Box::new(other)),
-        },
+        other => Error::backend(KIND, format!("{what} failed: {other}"), other),
     }
 }
 
@@ -49,11 +45,7 @@ pub(crate) fn from_http(what: &str, error: HttpError) -> Error {
         };
     }
     let Some(api) = error.as_client_api_error() else {
-        return Error::Backend {
-            kind: KIND.into(),
-            message: format!("{what} failed: {error}"),
-            source: Some(Box::new(error)),
-        };
+        return Error::backend(KIND, format!("{what} failed: {error}"), error);
     };
     let status = api.status_code.as_u16();
     match api.error_kind() {
@@ -100,7 +92,6 @@ fn wait_of(retry_after: &RetryAfter) -> Duration {
 
 /// A network failure in words an operator can act on.
 fn describe_network(error: &matrix_sdk::reqwest::Error) -> String {
-    use std::error::Error as _;
     let mut text = if error.is_connect() {
         "cannot connect to the homeserver".to_owned()
     } else if error.is_timeout() {
@@ -108,14 +99,7 @@ fn describe_network(error: &matrix_sdk::reqwest::Error) -> String {
     } else {
         "the connection to the homeserver failed".to_owned()
     };
-    // reqwest's own message says little; its innermost cause says what happened.
-    let mut cause = error.source();
-    let mut innermost = None;
-    while let Some(c) = cause {
-        innermost = Some(c.to_string());
-        cause = c.source();
-    }
-    if let Some(innermost) = innermost {
+    if let Some(innermost) = connector_core::error::innermost_cause(error) {
         text.push_str(" (");
         text.push_str(&innermost);
         text.push(')');

@@ -124,12 +124,9 @@ impl InboundFiles {
         use matrix_sdk::media::{MediaFormat, MediaRequestParameters};
         use matrix_sdk::ruma::events::room::{EncryptedFile, MediaSource};
 
-        let encrypted: EncryptedFile =
-            serde_json::from_value(file.file.clone()).map_err(|e| Error::Backend {
-                kind: KIND.into(),
-                message: format!("the event's file key is malformed: {e}"),
-                source: None,
-            })?;
+        let encrypted: EncryptedFile = serde_json::from_value(file.file.clone()).map_err(|e| {
+            Error::backend_message(KIND, format!("the event's file key is malformed: {e}"))
+        })?;
         let request = MediaRequestParameters {
             source: MediaSource::Encrypted(Box::new(encrypted)),
             format: MediaFormat::File,
@@ -300,11 +297,8 @@ mod tests {
 
     #[test]
     fn the_problem_is_stated_in_the_text() {
-        let error = Error::Backend {
-            kind: KIND.into(),
-            message: "download the encrypted file failed: hash mismatch".into(),
-            source: None,
-        };
+        let error =
+            Error::backend_message(KIND, "download the encrypted file failed: hash mismatch");
         insta::assert_snapshot!(
             problem_note("chart.png", &error),
             @r#"[attachment "chart.png" could not be downloaded and decrypted: matrix: download the encrypted file failed: hash mismatch]"#

@@ -142,14 +142,14 @@ fn hostname() -> String {
 }
 
 fn io_error(path: &Path, what: &str, source: std::io::Error) -> Error {
-    Error::Backend {
-        kind: KIND.into(),
-        message: format!(
+    Error::backend(
+        KIND,
+        format!(
             "cannot {what} the state directory lock at {}",
             path.display()
         ),
-        source: Some(Box::new(source)),
-    }
+        source,
+    )
 }
 
 #[cfg(test)]

@@ -157,11 +157,7 @@ impl Undecrypted {
         let json = serde_json::to_vec(&Stored {
             waiting: self.waiting.clone(),
         })
-        .map_err(|e| Error::Backend {
-            kind: KIND.into(),
-            message: "cannot serialise the undecrypted events".into(),
-            source: Some(Box::new(e)),
-        })?;
+        .map_err(|e| Error::backend(KIND, "cannot serialise the undecrypted events", e))?;
         on_disk(&self.file, move |file| {
             file.write(&json, Durability::Synced)
         })

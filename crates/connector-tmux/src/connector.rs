@@ -161,10 +161,8 @@ impl TmuxConnector {
         let session = TmuxSession::open_without_output(settings)
             .await
             .map_err(to_core)?;
-        let lines = session.lines().ok_or_else(|| Error::Backend {
-            kind: KIND.into(),
-            message: "the session's lines were already taken".into(),
-            source: None,
+        let lines = session.lines().ok_or_else(|| {
+            Error::backend_message(KIND, "the session's lines were already taken")
         })?;
         let inbox = Arc::new(Inbox::with_capacities(
             policy,
@@ -297,11 +295,7 @@ fn to_core(error: TmuxError) -> Error {
             reason,
         },
         TmuxError::InvalidSettings(message) => Error::config("connector.tmux", message),
-        other => Error::Backend {
-            kind: KIND.into(),
-            message: reason,
-            source: Some(Box::new(other)),
-        },
+        other => Error::backend(KIND, reason, other),
     }
 }
 
