@@ -37,7 +37,7 @@ use crate::{KIND, diagnose, health, optional, outbound};
 /// How `connector-registry` builds this backend.
 pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
     kind: KIND,
-    secrets: &[DISCORD_BOT_TOKEN],
+    secrets: connector_core::config::kinds::BuiltInKind::DISCORD.secrets,
     create,
     diagnose_setup: Some(diagnose_setup),
 };

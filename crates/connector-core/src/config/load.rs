@@ -5,7 +5,7 @@ use std::path::Path;
 use serde_norway::Value;
 
 use super::{ConnectorConfig, validate};
-use crate::config::secrets::{DISCORD_BOT_TOKEN, MATRIX_ACCESS_TOKEN};
+use crate::config::kinds;
 use crate::error::{ConfigProblem, Error, Result};
 
 /// The roster key that holds the connector block.
@@ -118,16 +118,17 @@ fn secret_keys(value: &Value, path: &str, kind: Option<&str>) -> Vec<ConfigProbl
         let Some(key) = key.as_str() else { continue };
         let child_path = format!("{path}.{key}");
         if SECRET_KEYS.contains(&key.to_ascii_lowercase().as_str()) {
-            let scope = if path.ends_with(".matrix") || path.ends_with(".discord") {
-                path.rsplit('.').next()
-            } else {
-                kind
-            };
-            let variable = match scope {
-                Some("matrix") => format!("{MATRIX_ACCESS_TOKEN} (or {MATRIX_ACCESS_TOKEN}_FILE)"),
-                Some("discord") => format!("{DISCORD_BOT_TOKEN} (or {DISCORD_BOT_TOKEN}_FILE)"),
+            // Inside a kind's own block (`connector.matrix.token`), that kind's secret.
+            let block = path
+                .rsplit('.')
+                .next()
+                .filter(|b| kinds::built_in(b).is_some_and(|k| !k.secrets.is_empty()));
+            let scope = block.or(kind);
+            let variable = match scope.and_then(kinds::built_in).map(|k| k.secrets) {
+                Some([secret]) => format!("{secret} (or {secret}_FILE)"),
                 _ => format!(
-                    "{MATRIX_ACCESS_TOKEN} or {DISCORD_BOT_TOKEN} (or their _FILE variants)"
+                    "{} (or their _FILE variants)",
+                    kinds::all_secrets().collect::<Vec<_>>().join(" or ")
                 ),
             };
             problems.push(ConfigProblem::new(
