@@ -264,6 +264,10 @@ fn resolved(config: &ConnectorConfig, env: &dyn Environment) -> Value {
         }
         _ => {}
     }
+    if let Some(block) = config.kind_block() {
+        // A kind registered at run time: its own block, as its factory will read it.
+        map.insert(text(config.kind.as_str()), block.clone());
+    }
     if !map.contains_key("queue_capacity") {
         map.insert(
             text("queue_capacity"),
@@ -416,6 +420,31 @@ mod tests {
         insta::assert_snapshot!(problem.message, @"unknown connector kind `irc`: known kinds are tmux, matrix, discord");
         let known = missing_backend("discord");
         assert!(known.contains("enable the `discord` feature"), "{known}");
+    }
+
+    #[test]
+    fn a_run_time_kind_shows_its_own_block_and_is_not_compiled_in() {
+        let path = roster(
+            "custom.yaml",
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../examples/rosters/valid/custom-kind.yaml"
+            ))
+            .unwrap(),
+        );
+        let inspection = inspect(Some(&path), &HashMap::new());
+        std::fs::remove_file(&path).unwrap();
+        assert!(!inspection.compiled_in && inspection.secrets.is_empty());
+        let lines = render(&inspection);
+        insta::assert_snapshot!(lines[2..lines.len() - 2].join("\n"), @r"
+        resolved configuration (defaults filled in):
+          connector:
+            kind: my-echo
+            allow_any_sender: true
+            queue_capacity: 64
+            my-echo:
+              greeting: hello
+        ");
     }
 
     #[test]

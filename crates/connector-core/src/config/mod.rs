@@ -60,6 +60,11 @@ pub struct ConnectorConfig {
     /// Discord settings (required for kind `discord`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discord: Option<DiscordConfig>,
+    /// The block of a kind registered at run time (`connector.<kind>`), kept as written for
+    /// that kind's factory to parse: see [`kind_block`](Self::kind_block).
+    #[serde(skip)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
+    kind_block: Option<serde_norway::Value>,
 }
 
 impl Default for ConnectorConfig {
@@ -80,6 +85,7 @@ impl ConnectorConfig {
             tmux: None,
             matrix: None,
             discord: None,
+            kind_block: None,
         }
     }
 
@@ -87,6 +93,49 @@ impl ConnectorConfig {
     pub fn queue_capacity(&self) -> usize {
         self.queue_capacity
             .map_or(crate::fanout::DEFAULT_QUEUE_CAPACITY, |c| c as usize)
+    }
+
+    /// The block of a kind registered at run time, as written: the key named after the kind
+    /// (`connector.my-echo` for kind `my-echo`), the way `matrix` and `discord` have theirs.
+    ///
+    /// Like sqlx's `ExternalDriverConfig`, core keeps the block as a value and the kind's
+    /// factory parses it, with [`parse_kind_block`](Self::parse_kind_block). The loader takes
+    /// the key only for a kind that is not built in; any other unknown key is still an error.
+    pub fn kind_block(&self) -> Option<&serde_norway::Value> {
+        self.kind_block.as_ref()
+    }
+
+    /// This configuration with `block` as the kind's own block (see
+    /// [`kind_block`](Self::kind_block)), for building a configuration in code.
+    #[must_use]
+    pub fn with_kind_block(mut self, block: serde_norway::Value) -> Self {
+        self.kind_block = Some(block);
+        self
+    }
+
+    /// Parses the kind's own block as `T`: `None` when the roster gives none; a problem in it
+    /// is an [`Error::Config`](crate::Error::Config) naming its path
+    /// (`connector.my-echo.greeting`), like the built-in blocks' problems.
+    ///
+    /// ```
+    /// use connector_core::config::ConnectorConfig;
+    /// #[derive(serde::Deserialize)]
+    /// struct Echo { greeting: String }
+    /// let config = ConnectorConfig::from_roster_str(
+    ///     "connector: {kind: my-echo, allow_any_sender: true, my-echo: {greeting: hi}}",
+    /// )?;
+    /// let echo: Echo = config.parse_kind_block()?.expect("the roster gives one");
+    /// assert_eq!(echo.greeting, "hi");
+    /// # Ok::<(), connector_core::Error>(())
+    /// ```
+    pub fn parse_kind_block<T: serde::de::DeserializeOwned>(&self) -> crate::Result<Option<T>> {
+        let Some(block) = &self.kind_block else {
+            return Ok(None);
+        };
+        let root = format!("{}.{}", load::ROSTER_KEY, self.kind);
+        serde_path_to_error::deserialize(block.clone())
+            .map(Some)
+            .map_err(|e| load::path_error(&root, &e))
     }
 
     /// The sender policy this configuration asks for (own identities are added by the backend).
