@@ -41,7 +41,7 @@ pub mod retry;
 pub mod sending;
 mod subscription;
 
-pub use allowlist::SenderPolicy;
+pub use allowlist::{SenderPolicy, SenderRule};
 pub use capability::{Capabilities, Capability};
 pub use config::ConnectorConfig;
 pub use connector::{OrchestratorConnector, check_outbound};

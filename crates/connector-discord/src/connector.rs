@@ -118,7 +118,6 @@ pub struct DiscordConnector {
     rest: Rest,
     own_id: u64,
     inbox: Arc<Inbox>,
-    access: Arc<Access>,
     threads: Arc<Threads>,
     gateway_state: watch::Receiver<GatewayState>,
     inbound_status: Arc<InboundStatus>,
@@ -227,8 +226,8 @@ impl DiscordConnector {
             reactions.restore(key, mark.on, mark.generation);
         }
 
-        // The allow-list (user ids or roles) is applied by the pump (`access`); the inbox drops
-        // the bot's own messages and repeats.
+        // The inbox decides on senders (user ids, or roles the pump learns: `access`), counts
+        // the refused, and drops the bot's own messages and repeats.
         let access = Arc::new(Access::new(
             policy,
             settings.allowed_roles.iter().copied(),
@@ -236,7 +235,7 @@ impl DiscordConnector {
             own_id,
         ));
         let inbox = Arc::new(Inbox::with_capacities(
-            SenderPolicy::allow_any(),
+            access.inbox_policy(),
             queue_capacity,
             connector_core::dedupe::DEFAULT_DEDUPE_CAPACITY,
         ));
@@ -286,7 +285,7 @@ impl DiscordConnector {
             rest: Rest::new(&settings.base_url, &token)?,
             retry,
             inbox: Arc::clone(&inbox),
-            access: Arc::clone(&access),
+            access,
             guild_id,
             roles: std::collections::HashMap::new(),
             threads: Arc::clone(&threads),
@@ -305,7 +304,6 @@ impl DiscordConnector {
             rest,
             own_id,
             inbox,
-            access,
             threads,
             gateway_state,
             inbound_status,
@@ -498,7 +496,7 @@ impl OrchestratorConnector for DiscordConnector {
             &self.inbound_status,
         )
         .await
-        .with_rejected_senders(self.access.rejected())
+        .with_rejected_senders(self.inbox.stats().rejected_senders)
     }
 
     async fn diagnose(&self) -> Vec<Probe> {
