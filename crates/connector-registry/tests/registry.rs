@@ -314,3 +314,32 @@ async fn a_backend_can_be_diagnosed_without_being_built() {
     let irc = self::config("connector: {kind: irc}");
     assert!(registry.diagnose_setup_with_env(&irc, &env).await.is_none());
 }
+
+#[test]
+fn secrets_come_from_the_descriptor_or_cores_table_of_kinds() {
+    let mut registry = Registry::empty();
+    // Not registered (nor, maybe, compiled in): core's table still names what the kind needs.
+    assert_eq!(registry.secrets_of("matrix"), ["MATRIX_ACCESS_TOKEN"]);
+    assert_eq!(registry.secrets_of("discord"), ["DISCORD_BOT_TOKEN"]);
+    assert!(registry.secrets_of("tmux").is_empty());
+    assert!(registry.secrets_of("irc").is_empty());
+    registry
+        .register(ConnectorDescriptor {
+            kind: "my-guarded",
+            secrets: &["MY_GUARDED_TOKEN"],
+            create: refuse,
+            diagnose_setup: None,
+        })
+        .unwrap();
+    assert_eq!(registry.secrets_of("my-guarded"), ["MY_GUARDED_TOKEN"]);
+    // The backends compiled in declare the same secrets as the table.
+    let compiled = Registry::new();
+    for known in connector_registry::KNOWN_KINDS {
+        assert_eq!(
+            compiled.secrets_of(known.kind),
+            known.secrets,
+            "{}",
+            known.kind
+        );
+    }
+}
