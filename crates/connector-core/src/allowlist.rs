@@ -1,6 +1,12 @@
-//! Which senders may reach the orchestrator: the allow-list and the connector's own identities.
+//! Which senders may reach the orchestrator: the allow-list, the connector's own identities,
+//! and a backend's own [`SenderRule`] (Discord's allowed roles).
+//!
+//! The [`Inbox`](crate::Inbox) holds the policy, decides on every sender with it and counts
+//! the ones refused, for every backend alike.
 
 use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
 
 use crate::ids::SenderId;
 
@@ -15,16 +21,47 @@ pub enum SenderVerdict {
     NotAllowed,
 }
 
+/// A backend's own way of admitting a sender the allow-list does not name, consulted by
+/// [`SenderPolicy::check`] after the list: Discord admits members holding one of
+/// `discord.allowed_roles`.
+///
+/// The rule only widens the list; the connector's own identities stay refused. It answers
+/// from what it already knows (the backend learns what it needs, say a member's roles, before
+/// handing the message to the inbox), so a refusal is still decided and counted by the inbox.
+///
+/// ```
+/// use std::sync::Arc;
+/// use connector_core::allowlist::{SenderRule, SenderVerdict};
+/// use connector_core::{SenderId, SenderPolicy};
+///
+/// #[derive(Debug)]
+/// struct Staff;
+/// impl SenderRule for Staff {
+///     fn admits(&self, sender: &SenderId) -> bool {
+///         sender.as_str().starts_with("staff-")
+///     }
+/// }
+/// let policy = SenderPolicy::allow_list(["op"]).with_rule(Arc::new(Staff));
+/// assert_eq!(policy.check(&"staff-ann".into()), SenderVerdict::Allowed);
+/// assert_eq!(policy.check(&"eve".into()), SenderVerdict::NotAllowed);
+/// ```
+pub trait SenderRule: Send + Sync + fmt::Debug {
+    /// Whether `sender`, not on the allow-list, is admitted all the same.
+    fn admits(&self, sender: &SenderId) -> bool;
+}
+
 /// Who may talk to the orchestrator.
 ///
 /// Secure by default: only senders on the allow-list are admitted, unless the config says
-/// `allow_any_sender: true`. The connector's own identities are always refused, so its own
-/// messages never come back as operator messages.
+/// `allow_any_sender: true`; a backend may admit more with a [`SenderRule`]. The connector's
+/// own identities are always refused, so its own messages never come back as operator
+/// messages.
 #[derive(Debug, Clone, Default)]
 pub struct SenderPolicy {
     allowed: HashSet<SenderId>,
     allow_any: bool,
     own: HashSet<SenderId>,
+    rule: Option<Arc<dyn SenderRule>>,
 }
 
 impl SenderPolicy {
@@ -51,6 +88,13 @@ impl SenderPolicy {
         self
     }
 
+    /// This policy, also admitting the senders `rule` admits (see [`SenderRule`]).
+    #[must_use]
+    pub fn with_rule(mut self, rule: Arc<dyn SenderRule>) -> Self {
+        self.rule = Some(rule);
+        self
+    }
+
     /// Adds an identity of the connector itself (learnt at run time, e.g. from a whoami call).
     pub fn add_own_identity(&mut self, own: impl Into<SenderId>) {
         self.own.insert(own.into());
@@ -65,7 +109,10 @@ impl SenderPolicy {
     pub fn check(&self, sender: &SenderId) -> SenderVerdict {
         if self.own.contains(sender) {
             SenderVerdict::Own
-        } else if self.allow_any || self.allowed.contains(sender) {
+        } else if self.allow_any
+            || self.allowed.contains(sender)
+            || self.rule.as_ref().is_some_and(|rule| rule.admits(sender))
+        {
             SenderVerdict::Allowed
         } else {
             SenderVerdict::NotAllowed
@@ -90,5 +137,25 @@ mod tests {
             SenderPolicy::default().check(&"@op:x".into()),
             SenderVerdict::NotAllowed
         );
+    }
+
+    #[derive(Debug)]
+    struct Vips;
+
+    impl SenderRule for Vips {
+        fn admits(&self, sender: &SenderId) -> bool {
+            sender.as_str().starts_with("vip")
+        }
+    }
+
+    #[test]
+    fn a_rule_widens_the_list_but_never_admits_the_connector_itself() {
+        let policy = SenderPolicy::allow_list(["op"])
+            .with_own_identity("vip-bot")
+            .with_rule(Arc::new(Vips));
+        assert_eq!(policy.check(&"op".into()), SenderVerdict::Allowed);
+        assert_eq!(policy.check(&"vip-ann".into()), SenderVerdict::Allowed);
+        assert_eq!(policy.check(&"eve".into()), SenderVerdict::NotAllowed);
+        assert_eq!(policy.check(&"vip-bot".into()), SenderVerdict::Own);
     }
 }

@@ -222,18 +222,9 @@ impl Inbox {
     ///
     /// Records the id, so a second call with the same id answers [`Admission::Duplicate`].
     pub fn admit(&self, sender: &SenderId, id: &MessageId) -> Option<Admission> {
-        match self
-            .policy
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .check(sender)
-        {
+        match self.check_sender(sender) {
             SenderVerdict::Own => return Some(Admission::Own),
-            SenderVerdict::NotAllowed => {
-                self.rejected.fetch_add(1, Ordering::Relaxed);
-                tracing::debug!(%sender, "inbound message dropped: sender not in allowed_senders");
-                return Some(Admission::SenderNotAllowed);
-            }
+            SenderVerdict::NotAllowed => return Some(Admission::SenderNotAllowed),
             SenderVerdict::Allowed => {}
         }
         if !self
@@ -246,6 +237,26 @@ impl Inbox {
             return Some(Admission::Duplicate);
         }
         None
+    }
+
+    /// The sender policy's verdict on `sender` (the allow-list and the backend's
+    /// [`SenderRule`](crate::allowlist::SenderRule)); a refusal is counted in
+    /// [`InboxStats::rejected_senders`].
+    ///
+    /// Every delivery asks it first. A backend that must know the verdict before it builds the
+    /// message (Discord, before it numbers a reaction) asks it too and, if allowed, delivers;
+    /// a refused sender is never delivered, so it is counted once.
+    pub fn check_sender(&self, sender: &SenderId) -> SenderVerdict {
+        let verdict = self
+            .policy
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .check(sender);
+        if verdict == SenderVerdict::NotAllowed {
+            self.rejected.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(%sender, "inbound message dropped: sender not in allowed_senders");
+        }
+        verdict
     }
 
     /// Remembers the id of a message the connector sent, so its echo is never delivered.
@@ -396,6 +407,47 @@ mod tests {
                 delivered: 1,
                 duplicates: 2,
                 rejected_senders: 1
+            }
+        );
+    }
+
+    #[derive(Debug)]
+    struct Moderators;
+
+    impl crate::allowlist::SenderRule for Moderators {
+        fn admits(&self, sender: &SenderId) -> bool {
+            sender.as_str() == "mod"
+        }
+    }
+
+    #[tokio::test]
+    async fn a_backend_rule_admits_and_every_refusal_is_counted_once() {
+        let policy = SenderPolicy::allow_list(["op"]).with_rule(Arc::new(Moderators));
+        let inbox = Inbox::new(policy);
+        let mut sub = inbox.subscribe();
+        assert_eq!(
+            inbox.deliver(msg("1", "mod")).await,
+            Admission::Delivered(1)
+        );
+        // Asked first (as Discord does), then delivered: one decision, one count.
+        assert_eq!(inbox.check_sender(&"eve".into()), SenderVerdict::NotAllowed);
+        assert_eq!(inbox.check_sender(&"mod".into()), SenderVerdict::Allowed);
+        assert_eq!(
+            inbox.deliver(msg("2", "mod")).await,
+            Admission::Delivered(1)
+        );
+        assert_eq!(
+            inbox.deliver(msg("3", "eve")).await,
+            Admission::SenderNotAllowed
+        );
+        assert_eq!(sub.recv().await.unwrap().message_id.as_str(), "1");
+        assert_eq!(sub.recv().await.unwrap().message_id.as_str(), "2");
+        assert_eq!(
+            inbox.stats(),
+            InboxStats {
+                delivered: 2,
+                duplicates: 0,
+                rejected_senders: 2
             }
         );
     }

@@ -43,7 +43,7 @@ pub mod sending;
 pub mod state_file;
 mod subscription;
 
-pub use allowlist::SenderPolicy;
+pub use allowlist::{SenderPolicy, SenderRule};
 pub use capability::{Capabilities, Capability};
 pub use config::ConnectorConfig;
 pub use connector::{OrchestratorConnector, check_outbound};

@@ -38,7 +38,7 @@ use crate::{KIND, diagnose, health, optional, outbound};
 /// How `connector-registry` builds this backend.
 pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
     kind: KIND,
-    secrets: &[DISCORD_BOT_TOKEN],
+    secrets: connector_core::config::kinds::BuiltInKind::DISCORD.secrets,
     create,
     diagnose_setup: Some(diagnose_setup),
 };
@@ -113,7 +113,6 @@ pub struct DiscordConnector {
     rest: Rest,
     own_id: u64,
     inbox: Arc<Inbox>,
-    access: Arc<Access>,
     threads: Arc<Threads>,
     gateway_state: watch::Receiver<GatewayState>,
     inbound_status: Arc<InboundStatus>,
@@ -207,8 +206,8 @@ impl DiscordConnector {
             reactions.restore(key, mark.on, mark.generation);
         }
 
-        // The allow-list (user ids or roles) is applied by the pump (`access`); the inbox drops
-        // the bot's own messages and repeats.
+        // The inbox decides on senders (user ids, or roles the pump learns: `access`), counts
+        // the refused, and drops the bot's own messages and repeats.
         let access = Arc::new(Access::new(
             policy,
             settings.allowed_roles.iter().copied(),
@@ -216,7 +215,7 @@ impl DiscordConnector {
             own_id,
         ));
         let inbox = Arc::new(Inbox::with_capacities(
-            SenderPolicy::allow_any(),
+            access.inbox_policy(),
             queue_capacity,
             connector_core::dedupe::DEFAULT_DEDUPE_CAPACITY,
         ));
@@ -266,7 +265,7 @@ impl DiscordConnector {
             rest: Rest::new(&settings.base_url, &token)?,
             retry,
             inbox: Arc::clone(&inbox),
-            access: Arc::clone(&access),
+            access,
             guild_id,
             roles: std::collections::HashMap::new(),
             threads: Arc::clone(&threads),
@@ -285,7 +284,6 @@ impl DiscordConnector {
             rest,
             own_id,
             inbox,
-            access,
             threads,
             gateway_state,
             inbound_status,
@@ -463,7 +461,7 @@ impl OrchestratorConnector for DiscordConnector {
             &self.inbound_status,
         )
         .await
-        .with_rejected_senders(self.access.rejected())
+        .with_rejected_senders(self.inbox.stats().rejected_senders)
     }
 
     async fn diagnose(&self) -> Vec<Probe> {

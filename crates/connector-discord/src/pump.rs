@@ -3,7 +3,8 @@
 //! For each message in the channel or one of its threads the pump
 //! 1. skips system notices (anything but DEFAULT and REPLY), the bot's own messages and ids at
 //!    or below the conversation's saved position (already delivered before a restart);
-//! 2. drops senders neither in `allowed_senders` nor holding an allowed role (counted), and,
+//! 2. drops senders neither in `allowed_senders` nor holding an allowed role (the inbox decides
+//!    and counts), and,
 //!    with `require_mention`, messages that do not mention the bot (see `access`);
 //! 3. hands it to the [`Inbox`] with [`Inbox::deliver_when_subscribed`], which drops repeats (a
 //!    resumed session may replay events; backfill and live events overlap), waits while nobody
@@ -211,7 +212,7 @@ impl Pump {
             }
         }
         self.access
-            .check(user, self.roles.get(&user).map(Vec::as_slice))
+            .check(&self.inbox, user, self.roles.get(&user).map(Vec::as_slice))
     }
 
     /// Delivers the operator's reaction to one of the bot's messages, or its removal (see the

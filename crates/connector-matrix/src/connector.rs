@@ -48,7 +48,7 @@ use crate::{KIND, client, diagnosis, errors, health, history};
 /// How `connector-registry` builds this backend.
 pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
     kind: KIND,
-    secrets: &[MATRIX_ACCESS_TOKEN],
+    secrets: connector_core::config::kinds::BuiltInKind::MATRIX.secrets,
     create,
     diagnose_setup: Some(diagnose_setup),
 };

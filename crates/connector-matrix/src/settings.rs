@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use connector_core::config::secrets::Environment;
-use connector_core::config::state_dir::default_state_dir;
 use connector_core::config::{ConnectorConfig, MatrixConfig};
 use connector_core::{Error, Result};
 use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId};
@@ -44,10 +43,7 @@ impl MatrixSettings {
                 format!("{:?} is not a Matrix room id: {e}", matrix.room_id),
             )
         })?;
-        let state_dir = match &matrix.state_dir {
-            Some(dir) => dir.clone(),
-            None => default_state_dir(env, "matrix", &sanitise(user_id.as_str()))?,
-        };
+        let state_dir = matrix.state_dir_or_default(env)?;
         Ok(Self {
             homeserver_url: matrix.homeserver_url.clone(),
             user_id,
@@ -91,22 +87,9 @@ impl MatrixSettings {
     }
 }
 
-/// An id made safe as one path component: anything but ASCII letters, digits, `.`, `-` and `_`
-/// becomes `_` (`@bot:example.org` → `_bot_example.org`).
-pub(crate) fn sanitise(id: &str) -> String {
-    let cleaned: String = id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    // Never `.` or `..`, which would climb out of the directory.
-    cleaned.replace("..", "__")
-}
+/// An id made safe as one path component (`@bot:example.org` → `_bot_example.org`); core's
+/// [`path_component`](connector_core::config::state_dir::path_component), which `connector check` uses too.
+pub(crate) use connector_core::config::state_dir::path_component as sanitise;
 
 #[cfg(test)]
 mod tests {

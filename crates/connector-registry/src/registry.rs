@@ -25,6 +25,7 @@ pub type DynFactory =
 pub struct Registry {
     factories: BTreeMap<String, DynFactory>,
     setup_diagnoses: BTreeMap<String, SetupDiagnosis>,
+    secrets: BTreeMap<String, &'static [&'static str]>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -68,6 +69,7 @@ impl Registry {
         Self {
             factories: BTreeMap::new(),
             setup_diagnoses: BTreeMap::new(),
+            secrets: BTreeMap::new(),
         }
     }
 
@@ -75,6 +77,8 @@ impl Registry {
     pub fn register(&mut self, descriptor: ConnectorDescriptor) -> Result<(), Error> {
         let create = descriptor.create;
         self.register_fn(descriptor.kind, move |config, env| create(config, env))?;
+        self.secrets
+            .insert(descriptor.kind.to_owned(), descriptor.secrets);
         if let Some(diagnose) = descriptor.diagnose_setup {
             self.setup_diagnoses
                 .insert(descriptor.kind.to_owned(), diagnose);
@@ -104,6 +108,22 @@ impl Registry {
     /// The registered kinds, sorted.
     pub fn kinds(&self) -> impl Iterator<Item = &str> {
         self.factories.keys().map(String::as_str)
+    }
+
+    /// The environment variables the backend of `kind` reads secrets from: its descriptor's
+    /// list when registered by one, else core's table for a kind of this project (compiled in
+    /// or not), else none.
+    pub fn secrets_of(&self, kind: &str) -> &'static [&'static str] {
+        self.secrets
+            .get(kind)
+            .copied()
+            .or_else(|| {
+                KNOWN_KINDS
+                    .iter()
+                    .find(|k| k.kind == kind)
+                    .map(|k| k.secrets)
+            })
+            .unwrap_or_default()
     }
 
     /// Builds the connector `config` names, reading secrets from the process environment.

@@ -1,4 +1,5 @@
-//! The registry: third-party kinds at run time, and clear errors for kinds it cannot build.
+//! The registry: third-party kinds at run time (with config blocks of their own), and clear
+//! errors for kinds it cannot build.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -36,6 +37,78 @@ impl OrchestratorConnector for EchoConnector {
 
 fn config(yaml: &str) -> ConnectorConfig {
     ConnectorConfig::from_roster_str(yaml).unwrap()
+}
+
+/// The third-party kind's own block, `connector.my-echo`, which only its crate knows.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EchoSettings {
+    greeting: String,
+    #[serde(default)]
+    suffix: Option<String>,
+}
+
+/// The third-party crate's factory: parses its own block (a problem in it fails the build of
+/// the connector, naming its path) and greets with it.
+fn create_echo(config: &ConnectorConfig, _env: &dyn Environment) -> ConnectorFuture {
+    let settings = config.parse_kind_block::<EchoSettings>();
+    Box::pin(async move {
+        let settings = settings?.ok_or_else(|| {
+            connector_core::Error::config("connector.my-echo", "required for kind my-echo")
+        })?;
+        let (connector, _operator) = LoopbackConnector::pair();
+        let detail = format!(
+            "{}{}",
+            settings.greeting,
+            settings.suffix.unwrap_or_default()
+        );
+        let connector: Arc<dyn OrchestratorConnector> = Arc::new(EchoConnector(connector, detail));
+        Ok(connector)
+    })
+}
+
+#[tokio::test]
+async fn a_registered_kind_reads_its_own_config_block() {
+    let mut registry = Registry::new();
+    registry
+        .register(ConnectorDescriptor {
+            kind: "my-echo",
+            secrets: &[],
+            create: create_echo,
+            diagnose_setup: None,
+        })
+        .unwrap();
+    let roster = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/rosters/valid/custom-kind.yaml"
+    ))
+    .unwrap();
+    let connector = registry
+        .create(&ConnectorConfig::from_roster_str(&roster).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(connector.kind(), "my-echo");
+    assert_eq!(connector.health().await.detail.as_deref(), Some("hello"));
+
+    let errors = [
+        "connector: {kind: my-echo, allow_any_sender: true, my-echo: {greeting: [hi]}}",
+        "connector: {kind: my-echo, allow_any_sender: true, my-echo: {greeting: hi, sufix: '!'}}",
+        "connector: {kind: my-echo, allow_any_sender: true}",
+    ];
+    let mut messages = Vec::new();
+    for roster in errors {
+        let error = registry.create(&config(roster)).await.err().unwrap();
+        let Error::Connector(core) = &error else {
+            panic!("not a configuration error: {error}");
+        };
+        assert!(!core.config_problems().is_empty(), "{error}");
+        messages.push(error.to_string());
+    }
+    insta::assert_snapshot!(messages.join("\n"), @r"
+    connector.my-echo.greeting: invalid type: sequence, expected a string
+    connector.my-echo.sufix: unknown field `sufix`, expected `greeting` or `suffix`
+    connector.my-echo: required for kind my-echo
+    ");
 }
 
 #[tokio::test]
@@ -240,4 +313,33 @@ async fn a_backend_can_be_diagnosed_without_being_built() {
     );
     let irc = self::config("connector: {kind: irc}");
     assert!(registry.diagnose_setup_with_env(&irc, &env).await.is_none());
+}
+
+#[test]
+fn secrets_come_from_the_descriptor_or_cores_table_of_kinds() {
+    let mut registry = Registry::empty();
+    // Not registered (nor, maybe, compiled in): core's table still names what the kind needs.
+    assert_eq!(registry.secrets_of("matrix"), ["MATRIX_ACCESS_TOKEN"]);
+    assert_eq!(registry.secrets_of("discord"), ["DISCORD_BOT_TOKEN"]);
+    assert!(registry.secrets_of("tmux").is_empty());
+    assert!(registry.secrets_of("irc").is_empty());
+    registry
+        .register(ConnectorDescriptor {
+            kind: "my-guarded",
+            secrets: &["MY_GUARDED_TOKEN"],
+            create: refuse,
+            diagnose_setup: None,
+        })
+        .unwrap();
+    assert_eq!(registry.secrets_of("my-guarded"), ["MY_GUARDED_TOKEN"]);
+    // The backends compiled in declare the same secrets as the table.
+    let compiled = Registry::new();
+    for known in connector_registry::KNOWN_KINDS {
+        assert_eq!(
+            compiled.secrets_of(known.kind),
+            known.secrets,
+            "{}",
+            known.kind
+        );
+    }
 }

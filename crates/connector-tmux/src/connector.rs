@@ -38,7 +38,7 @@ pub const CONSOLE_SENDER: &str = "tmux:operator";
 /// How `connector-registry` builds this backend.
 pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
     kind: KIND,
-    secrets: &[],
+    secrets: connector_core::config::kinds::BuiltInKind::TMUX.secrets,
     create,
     // Opening the connector is the check: a console it cannot open is what diagnose() reports.
     diagnose_setup: None,

@@ -3,11 +3,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use connector_core::config::TmuxConfig;
+
 use crate::error::TmuxError;
 use crate::socket::Socket;
 
-/// Default name of the operator console session.
-pub const DEFAULT_CONSOLE_SESSION: &str = "orchestrator";
+/// Default name of the operator console session (the roster's default, from connector-core).
+pub const DEFAULT_CONSOLE_SESSION: &str = TmuxConfig::DEFAULT_SESSION;
 
 /// Which of the two ways of talking through tmux to use.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,7 +116,7 @@ impl TmuxSettings {
             mode,
             op_timeout: Duration::from_secs(5),
             verify_timeout: Duration::from_secs(2),
-            submit_delay: Duration::from_millis(50),
+            submit_delay: Duration::from_millis(u64::from(TmuxConfig::DEFAULT_SUBMIT_DELAY_MS)),
             line_capacity: 1024,
             thread_command: None,
             console_prompt: "> ".to_owned(),

@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
+use connector_core::config::ConnectorKind;
 use connector_core::config::secrets::{self, Environment, ProcessEnv};
-use connector_core::config::state_dir::default_state_dir;
 use connector_core::{ConfigProblem, ConnectorConfig};
 use connector_registry::{KNOWN_KINDS, Registry};
 use serde::Serialize;
@@ -85,15 +85,6 @@ impl From<ConfigProblem> for Problem {
     }
 }
 
-/// The secrets each of our kinds reads (the backends' descriptors list the same).
-fn secrets_of(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "matrix" => &[secrets::MATRIX_ACCESS_TOKEN],
-        "discord" => &[secrets::DISCORD_BOT_TOKEN],
-        _ => &[],
-    }
-}
-
 /// Inspects the roster at `roster` (none: the default) and the environment `env`.
 pub(crate) fn inspect(roster: Option<&Path>, env: &dyn Environment) -> Inspection {
     let mut problems: Vec<Problem> = Vec::new();
@@ -130,7 +121,8 @@ pub(crate) fn inspect(roster: Option<&Path>, env: &dyn Environment) -> Inspectio
         }
     };
 
-    let compiled_in = Registry::new().has(&kind);
+    let registry = Registry::new();
+    let compiled_in = registry.has(&kind);
     if !compiled_in {
         problems.push(Problem {
             path: "connector.kind".into(),
@@ -139,7 +131,7 @@ pub(crate) fn inspect(roster: Option<&Path>, env: &dyn Environment) -> Inspectio
     }
 
     let mut secret_reports = Vec::new();
-    for variable in secrets_of(&kind) {
+    for variable in registry.secrets_of(&kind) {
         let (report, problem) = secret(env, variable);
         secret_reports.push(report);
         problems.extend(problem);
@@ -236,64 +228,45 @@ fn secret(env: &dyn Environment, variable: &'static str) -> (SecretReport, Optio
 }
 
 /// The block as the connector will use it: defaults it applies written out (in the block's
-/// own key order, the defaults after the keys given).
+/// own key order, the defaults after the keys given). The defaults are the config types' own
+/// (`TmuxConfig::with_defaults`, `*Config::state_dir_or_default`), the ones the backends use.
 fn resolved(config: &ConnectorConfig, env: &dyn Environment) -> Value {
     let mut value = serde_norway::to_value(config).unwrap_or(Value::Null);
     let Value::Mapping(map) = &mut value else {
         return value;
     };
     let text = |s: &str| Value::String(s.to_owned());
-    let path = |p: &Path| Value::String(p.display().to_string());
-    let section = |map: &mut Mapping, key: &str| -> Option<Mapping> {
-        match map.get(key) {
-            Some(Value::Mapping(inner)) => Some(inner.clone()),
-            _ => None,
+    let state_dir = |dir: connector_core::Result<PathBuf>| {
+        let mut defaults = Mapping::new();
+        if let Ok(dir) = dir {
+            defaults.insert(text("state_dir"), text(&dir.display().to_string()));
         }
+        Value::Mapping(defaults)
     };
-    let mut tmux_defaults = None;
     match config.kind.as_str() {
-        "tmux" => {
-            let mut tmux = section(map, "tmux").unwrap_or_default();
-            if !tmux.contains_key("socket_name") && !tmux.contains_key("socket_path") {
-                tmux.insert(text("socket_name"), text("default"));
-            }
-            if !tmux.contains_key("mode") {
-                tmux.insert(text("mode"), text("console"));
-            }
-            if tmux.get("mode") == Some(&text("console")) && !tmux.contains_key("session") {
-                tmux.insert(text("session"), text("orchestrator"));
-            }
-            if !tmux.contains_key("submit_delay_ms") {
-                tmux.insert(text("submit_delay_ms"), Value::Number(50.into()));
-            }
-            tmux_defaults = Some(tmux);
+        ConnectorKind::TMUX => {
+            let tmux = config.tmux.clone().unwrap_or_default().with_defaults();
+            fill(
+                map,
+                "tmux",
+                serde_norway::to_value(tmux).unwrap_or(Value::Null),
+            );
         }
-        "matrix" => {
-            if let (Some(mut matrix), Some(user)) = (
-                section(map, "matrix"),
-                config.matrix.as_ref().map(|m| m.user_id.as_str()),
-            ) && !matrix.contains_key("state_dir")
-                && let Ok(dir) = default_state_dir(env, "matrix", &path_component(user))
-            {
-                matrix.insert(text("state_dir"), path(&dir));
-                map.insert(text("matrix"), Value::Mapping(matrix));
+        ConnectorKind::MATRIX => {
+            if let Some(matrix) = &config.matrix {
+                fill(map, "matrix", state_dir(matrix.state_dir_or_default(env)));
             }
         }
-        "discord" => {
-            if let (Some(mut discord), Some(channel)) = (
-                section(map, "discord"),
-                config.discord.as_ref().map(|d| d.channel_id.to_string()),
-            ) && !discord.contains_key("state_dir")
-                && let Ok(dir) = default_state_dir(env, "discord", &channel)
-            {
-                discord.insert(text("state_dir"), path(&dir));
-                map.insert(text("discord"), Value::Mapping(discord));
+        ConnectorKind::DISCORD => {
+            if let Some(discord) = &config.discord {
+                fill(map, "discord", state_dir(discord.state_dir_or_default(env)));
             }
         }
         _ => {}
     }
-    if let Some(tmux) = tmux_defaults {
-        map.insert(text("tmux"), Value::Mapping(tmux));
+    if let Some(block) = config.kind_block() {
+        // A kind registered at run time: its own block, as its factory will read it.
+        map.insert(text(config.kind.as_str()), block.clone());
     }
     if !map.contains_key("queue_capacity") {
         map.insert(
@@ -308,19 +281,23 @@ fn resolved(config: &ConnectorConfig, env: &dyn Environment) -> Value {
     value
 }
 
-/// An id as one path component, the way connector-matrix names its state directory.
-fn path_component(id: &str) -> String {
-    let cleaned: String = id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    cleaned.replace("..", "__")
+/// Adds to `map[key]` (created if missing) each key of `defaults` it does not have, after the
+/// keys it has.
+fn fill(map: &mut Mapping, key: &str, defaults: Value) {
+    let Value::Mapping(defaults) = defaults else {
+        return;
+    };
+    let key = Value::String(key.to_owned());
+    let mut section = match map.get(&key) {
+        Some(Value::Mapping(section)) => section.clone(),
+        _ => Mapping::new(),
+    };
+    for (name, default) in defaults {
+        if !section.contains_key(&name) {
+            section.insert(name, default);
+        }
+    }
+    map.insert(key, Value::Mapping(section));
 }
 
 /// Runs `connector check`.
@@ -443,6 +420,31 @@ mod tests {
         insta::assert_snapshot!(problem.message, @"unknown connector kind `irc`: known kinds are tmux, matrix, discord");
         let known = missing_backend("discord");
         assert!(known.contains("enable the `discord` feature"), "{known}");
+    }
+
+    #[test]
+    fn a_run_time_kind_shows_its_own_block_and_is_not_compiled_in() {
+        let path = roster(
+            "custom.yaml",
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../examples/rosters/valid/custom-kind.yaml"
+            ))
+            .unwrap(),
+        );
+        let inspection = inspect(Some(&path), &HashMap::new());
+        std::fs::remove_file(&path).unwrap();
+        assert!(!inspection.compiled_in && inspection.secrets.is_empty());
+        let lines = render(&inspection);
+        insta::assert_snapshot!(lines[2..lines.len() - 2].join("\n"), @r"
+        resolved configuration (defaults filled in):
+          connector:
+            kind: my-echo
+            allow_any_sender: true
+            queue_capacity: 64
+            my-echo:
+              greeting: hello
+        ");
     }
 
     #[test]

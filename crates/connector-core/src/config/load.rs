@@ -5,7 +5,7 @@ use std::path::Path;
 use serde_norway::Value;
 
 use super::{ConnectorConfig, validate};
-use crate::config::secrets::{DISCORD_BOT_TOKEN, MATRIX_ACCESS_TOKEN};
+use crate::config::kinds;
 use crate::error::{ConfigProblem, Error, Result};
 
 /// The roster key that holds the connector block.
@@ -83,15 +83,11 @@ impl ConnectorConfig {
         if !secrets.is_empty() {
             return Err(Error::Config { problems: secrets });
         }
-        let config: Self = serde_path_to_error::deserialize(block).map_err(|e| {
-            let inner = e.path().to_string();
-            let path = if inner == "." {
-                ROSTER_KEY.to_owned()
-            } else {
-                format!("{ROSTER_KEY}.{inner}")
-            };
-            Error::config(path, yaml_message(e.inner()))
-        })?;
+        let mut block = block;
+        let kind_block = take_kind_block(&mut block);
+        let mut config: Self =
+            serde_path_to_error::deserialize(block).map_err(|e| path_error(ROSTER_KEY, &e))?;
+        config.kind_block = kind_block;
         config.validate()?;
         Ok(config)
     }
@@ -107,6 +103,41 @@ impl ConnectorConfig {
     }
 }
 
+/// The keys of the `connector` block itself; a kind named like one has no block of its own.
+const BLOCK_KEYS: &[&str] = &[
+    "kind",
+    "allowed_senders",
+    "allow_any_sender",
+    "queue_capacity",
+];
+
+/// Removes and returns the block named after a kind that is not built in (`connector.my-echo`
+/// for kind `my-echo`), which its factory parses; see [`ConnectorConfig::kind_block`].
+fn take_kind_block(block: &mut Value) -> Option<Value> {
+    let kind = block.get("kind").and_then(Value::as_str)?.to_owned();
+    if kinds::built_in(&kind).is_some()
+        || BLOCK_KEYS.contains(&kind.as_str())
+        || !validate::is_kind_name(&kind)
+    {
+        return None;
+    }
+    block.as_mapping_mut()?.remove(kind.as_str())
+}
+
+/// A deserialization error at a path below `root` (`connector`, `connector.my-echo`).
+pub(super) fn path_error(
+    root: &str,
+    error: &serde_path_to_error::Error<serde_norway::Error>,
+) -> Error {
+    let inner = error.path().to_string();
+    let path = if inner == "." {
+        root.to_owned()
+    } else {
+        format!("{root}.{inner}")
+    };
+    Error::config(path, yaml_message(error.inner()))
+}
+
 /// Problems for every token-like key in `value`, naming the environment variable to use.
 fn secret_keys(value: &Value, path: &str, kind: Option<&str>) -> Vec<ConfigProblem> {
     let Value::Mapping(map) = value else {
@@ -118,16 +149,17 @@ fn secret_keys(value: &Value, path: &str, kind: Option<&str>) -> Vec<ConfigProbl
         let Some(key) = key.as_str() else { continue };
         let child_path = format!("{path}.{key}");
         if SECRET_KEYS.contains(&key.to_ascii_lowercase().as_str()) {
-            let scope = if path.ends_with(".matrix") || path.ends_with(".discord") {
-                path.rsplit('.').next()
-            } else {
-                kind
-            };
-            let variable = match scope {
-                Some("matrix") => format!("{MATRIX_ACCESS_TOKEN} (or {MATRIX_ACCESS_TOKEN}_FILE)"),
-                Some("discord") => format!("{DISCORD_BOT_TOKEN} (or {DISCORD_BOT_TOKEN}_FILE)"),
+            // Inside a kind's own block (`connector.matrix.token`), that kind's secret.
+            let block = path
+                .rsplit('.')
+                .next()
+                .filter(|b| kinds::built_in(b).is_some_and(|k| !k.secrets.is_empty()));
+            let scope = block.or(kind);
+            let variable = match scope.and_then(kinds::built_in).map(|k| k.secrets) {
+                Some([secret]) => format!("{secret} (or {secret}_FILE)"),
                 _ => format!(
-                    "{MATRIX_ACCESS_TOKEN} or {DISCORD_BOT_TOKEN} (or their _FILE variants)"
+                    "{} (or their _FILE variants)",
+                    kinds::all_secrets().collect::<Vec<_>>().join(" or ")
                 ),
             };
             problems.push(ConfigProblem::new(
@@ -156,4 +188,79 @@ fn type_name(value: &Value) -> &'static str {
 /// The YAML error's message without serde_norway's location suffix noise.
 fn yaml_message(error: &impl std::fmt::Display) -> String {
     error.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Echo {
+        greeting: String,
+        #[serde(default)]
+        repeat: u8,
+    }
+
+    #[test]
+    fn a_registered_kind_keeps_its_own_block_for_its_factory() {
+        let config = ConnectorConfig::from_roster_str(
+            "connector: {kind: my-echo, allow_any_sender: true, my-echo: {greeting: hi, repeat: 2}}",
+        )
+        .unwrap();
+        let echo: Echo = config.parse_kind_block().unwrap().unwrap();
+        assert_eq!((echo.greeting.as_str(), echo.repeat), ("hi", 2));
+        // The block is the kind's alone: it is not part of the serialized connector block.
+        let serialized = serde_norway::to_string(&config).unwrap();
+        assert!(!serialized.contains("greeting"), "{serialized}");
+        let without = ConnectorConfig::from_roster_str("connector: {kind: my-echo}").unwrap();
+        assert!(without.kind_block().is_none());
+        assert!(without.parse_kind_block::<Echo>().unwrap().is_none());
+    }
+
+    #[test]
+    fn problems_in_a_kind_block_name_their_path() {
+        let messages: Vec<String> = [
+            "connector: {kind: my-echo, my-echo: {greeting: hi, repeat: many}}",
+            "connector: {kind: my-echo, my-echo: {greting: hi}}",
+            "connector: {kind: my-echo, my-echo: hello}",
+        ]
+        .iter()
+        .map(|roster| {
+            let config = ConnectorConfig::from_roster_str(roster).unwrap();
+            config.parse_kind_block::<Echo>().unwrap_err().to_string()
+        })
+        .collect();
+        insta::assert_snapshot!(messages.join("\n"), @r#"
+        connector.my-echo.repeat: invalid type: string "many", expected u8
+        connector.my-echo.greting: unknown field `greting`, expected `greeting` or `repeat`
+        connector.my-echo: invalid type: string "hello", expected struct Echo
+        "#);
+    }
+
+    #[test]
+    fn only_the_block_named_after_a_registered_kind_is_taken() {
+        let messages: Vec<String> = [
+            // A built-in kind has no run-time block: another kind's block is an unknown key.
+            "connector: {kind: tmux, my-echo: {greeting: hi}}",
+            // A registered kind's block is named after it: a typo is still an unknown key.
+            "connector: {kind: my-echo, my-ecko: {greeting: hi}}",
+            // Secrets stay out of the roster, in a kind's own block too.
+            "connector: {kind: my-echo, my-echo: {token: abc}}",
+        ]
+        .iter()
+        .map(|roster| {
+            ConnectorConfig::from_roster_str(roster)
+                .unwrap_err()
+                .to_string()
+        })
+        .collect();
+        insta::assert_snapshot!(messages.join("\n"), @r"
+        connector.my-echo: unknown field `my-echo`, expected one of `kind`, `allowed_senders`, `allow_any_sender`, `queue_capacity`, `tmux`, `matrix`, `discord`
+        connector.my-ecko: unknown field `my-ecko`, expected one of `kind`, `allowed_senders`, `allow_any_sender`, `queue_capacity`, `tmux`, `matrix`, `discord`
+        connector.my-echo.token: secrets must not be written in the roster: remove this key and set MATRIX_ACCESS_TOKEN or DISCORD_BOT_TOKEN (or their _FILE variants) in the environment
+        ");
+    }
 }

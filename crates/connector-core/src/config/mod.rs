@@ -15,6 +15,7 @@
 //! Matrix token comes from `MATRIX_ACCESS_TOKEN`, the Discord token from `DISCORD_BOT_TOKEN`
 //! (see [`secrets`]).
 
+pub mod kinds;
 mod load;
 #[cfg(feature = "schema")]
 pub mod schema;
@@ -59,6 +60,11 @@ pub struct ConnectorConfig {
     /// Discord settings (required for kind `discord`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discord: Option<DiscordConfig>,
+    /// The block of a kind registered at run time (`connector.<kind>`), kept as written for
+    /// that kind's factory to parse: see [`kind_block`](Self::kind_block).
+    #[serde(skip)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
+    kind_block: Option<serde_norway::Value>,
 }
 
 impl Default for ConnectorConfig {
@@ -79,6 +85,7 @@ impl ConnectorConfig {
             tmux: None,
             matrix: None,
             discord: None,
+            kind_block: None,
         }
     }
 
@@ -86,6 +93,49 @@ impl ConnectorConfig {
     pub fn queue_capacity(&self) -> usize {
         self.queue_capacity
             .map_or(crate::fanout::DEFAULT_QUEUE_CAPACITY, |c| c as usize)
+    }
+
+    /// The block of a kind registered at run time, as written: the key named after the kind
+    /// (`connector.my-echo` for kind `my-echo`), the way `matrix` and `discord` have theirs.
+    ///
+    /// Like sqlx's `ExternalDriverConfig`, core keeps the block as a value and the kind's
+    /// factory parses it, with [`parse_kind_block`](Self::parse_kind_block). The loader takes
+    /// the key only for a kind that is not built in; any other unknown key is still an error.
+    pub fn kind_block(&self) -> Option<&serde_norway::Value> {
+        self.kind_block.as_ref()
+    }
+
+    /// This configuration with `block` as the kind's own block (see
+    /// [`kind_block`](Self::kind_block)), for building a configuration in code.
+    #[must_use]
+    pub fn with_kind_block(mut self, block: serde_norway::Value) -> Self {
+        self.kind_block = Some(block);
+        self
+    }
+
+    /// Parses the kind's own block as `T`: `None` when the roster gives none; a problem in it
+    /// is an [`Error::Config`](crate::Error::Config) naming its path
+    /// (`connector.my-echo.greeting`), like the built-in blocks' problems.
+    ///
+    /// ```
+    /// use connector_core::config::ConnectorConfig;
+    /// #[derive(serde::Deserialize)]
+    /// struct Echo { greeting: String }
+    /// let config = ConnectorConfig::from_roster_str(
+    ///     "connector: {kind: my-echo, allow_any_sender: true, my-echo: {greeting: hi}}",
+    /// )?;
+    /// let echo: Echo = config.parse_kind_block()?.expect("the roster gives one");
+    /// assert_eq!(echo.greeting, "hi");
+    /// # Ok::<(), connector_core::Error>(())
+    /// ```
+    pub fn parse_kind_block<T: serde::de::DeserializeOwned>(&self) -> crate::Result<Option<T>> {
+        let Some(block) = &self.kind_block else {
+            return Ok(None);
+        };
+        let root = format!("{}.{}", load::ROSTER_KEY, self.kind);
+        serde_path_to_error::deserialize(block.clone())
+            .map(Some)
+            .map_err(|e| load::path_error(&root, &e))
     }
 
     /// The sender policy this configuration asks for (own identities are added by the backend).
@@ -227,6 +277,40 @@ pub struct TmuxConfig {
     pub line_breaks: Option<TmuxLineBreaks>,
 }
 
+impl TmuxConfig {
+    /// The server used when the block names no socket: tmux's own default one (`tmux -L default`).
+    pub const DEFAULT_SOCKET_NAME: &'static str = "default";
+    /// The console's session when the block names none.
+    pub const DEFAULT_SESSION: &'static str = "orchestrator";
+    /// Milliseconds between a paste and its Enter in pane mode when the block gives none.
+    pub const DEFAULT_SUBMIT_DELAY_MS: u32 = 50;
+
+    /// This block with the defaults the tmux connector applies written out: the socket (when
+    /// neither `socket_name` nor `socket_path` is given), the console's session (console mode)
+    /// and `submit_delay_ms`. What `connector check` shows as the resolved block.
+    ///
+    /// ```
+    /// use connector_core::config::TmuxConfig;
+    /// let resolved = TmuxConfig::default().with_defaults();
+    /// assert_eq!(resolved.session.as_deref(), Some(TmuxConfig::DEFAULT_SESSION));
+    /// assert_eq!(resolved.submit_delay_ms, Some(TmuxConfig::DEFAULT_SUBMIT_DELAY_MS));
+    /// ```
+    #[must_use]
+    pub fn with_defaults(&self) -> Self {
+        let mut resolved = self.clone();
+        if resolved.socket_name.is_none() && resolved.socket_path.is_none() {
+            resolved.socket_name = Some(Self::DEFAULT_SOCKET_NAME.to_owned());
+        }
+        if resolved.mode == TmuxMode::Console && resolved.session.is_none() {
+            resolved.session = Some(Self::DEFAULT_SESSION.to_owned());
+        }
+        resolved
+            .submit_delay_ms
+            .get_or_insert(Self::DEFAULT_SUBMIT_DELAY_MS);
+        resolved
+    }
+}
+
 /// The `connector.matrix` block.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -257,6 +341,22 @@ pub struct MatrixConfig {
     pub state_dir: Option<PathBuf>,
 }
 
+impl MatrixConfig {
+    /// Where the connector keeps its state: `state_dir`, or the default directory named after
+    /// the bot's user id (see [`state_dir::default_state_dir`] and
+    /// [`state_dir::path_component`]).
+    pub fn state_dir_or_default(&self, env: &dyn secrets::Environment) -> crate::Result<PathBuf> {
+        match &self.state_dir {
+            Some(dir) => Ok(dir.clone()),
+            None => state_dir::default_state_dir(
+                env,
+                ConnectorKind::MATRIX,
+                &state_dir::path_component(&self.user_id),
+            ),
+        }
+    }
+}
+
 /// The `connector.discord` block.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -276,6 +376,19 @@ pub struct DiscordConfig {
     /// text; in the channel and in its threads alike. Reactions need no mention. Default false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub require_mention: bool,
+}
+
+impl DiscordConfig {
+    /// Where the connector keeps its positions: `state_dir`, or the default directory named
+    /// after the channel id (see [`state_dir::default_state_dir`]).
+    pub fn state_dir_or_default(&self, env: &dyn secrets::Environment) -> crate::Result<PathBuf> {
+        match &self.state_dir {
+            Some(dir) => Ok(dir.clone()),
+            None => {
+                state_dir::default_state_dir(env, ConnectorKind::DISCORD, self.channel_id.as_str())
+            }
+        }
+    }
 }
 
 /// A Discord id: 17 to 20 decimal digits, written as a string or a number.

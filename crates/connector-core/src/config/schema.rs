@@ -26,7 +26,14 @@ pub fn connector_schema() -> Value {
         json!("https://orchestrator-connectors.dev/schemas/connector.schema.json"),
     );
     root.insert("title".into(), json!("connector"));
-    root.insert("allOf".into(), cross_field_rules());
+    let mut rules = cross_field_rules();
+    if let (Some(fields), Some(rules)) = (root.get("properties"), rules.as_array_mut()) {
+        rules.push(only_own_keys_unless_registered(fields));
+    }
+    // A kind registered at run time may carry a block named after it (see
+    // `ConnectorConfig::kind_block`): the rule above admits other keys for such kinds only.
+    root.remove("additionalProperties");
+    root.insert("allOf".into(), rules);
     if let Some(defs) = root.get_mut("$defs").and_then(Value::as_object_mut)
         && let Some(tmux) = defs.get_mut("TmuxConfig").and_then(Value::as_object_mut)
     {
@@ -59,6 +66,25 @@ pub fn connector_schema_json() -> String {
 
 fn kind_is(kind: &str) -> Value {
     json!({ "properties": { "kind": { "const": kind } }, "required": ["kind"] })
+}
+
+/// For a built-in kind, no key but the block's own `fields`; for a kind registered at run time,
+/// also its own block, which the schema cannot name (it is the value of `kind`) and that
+/// kind's backend checks.
+fn only_own_keys_unless_registered(fields: &Value) -> Value {
+    let names: Vec<&String> = fields
+        .as_object()
+        .map(|f| f.keys().collect())
+        .unwrap_or_default();
+    let built_in: Vec<&str> = super::kinds::BUILT_IN_KINDS
+        .iter()
+        .map(|k| k.name)
+        .collect();
+    json!({
+        "if": { "properties": { "kind": { "enum": built_in } } },
+        "then": { "propertyNames": { "enum": names } },
+        "$comment": "other kinds may have a block named after them (`connector.<kind>`), checked by their backend"
+    })
 }
 
 fn cross_field_rules() -> Value {

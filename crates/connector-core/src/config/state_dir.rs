@@ -36,3 +36,42 @@ pub fn default_state_dir(env: &dyn Environment, kind: &str, key: &str) -> Result
     };
     Ok(base.join("orchestrator-connector").join(kind).join(key))
 }
+
+/// An id made safe as one path component: anything but ASCII letters, digits, `.`, `-` and `_`
+/// becomes `_` (`@bot:example.org` → `_bot_example.org`), and `..` becomes `__`.
+///
+/// Backends name their state directories and files with it (the Matrix user and room ids), and
+/// `connector check` with it shows the same directory the backend will use.
+///
+/// ```
+/// use connector_core::config::state_dir::path_component;
+/// assert_eq!(path_component("@bot:example.org"), "_bot_example.org");
+/// ```
+pub fn path_component(id: &str) -> String {
+    let cleaned: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    // Never `.` or `..`, which would climb out of the directory.
+    cleaned.replace("..", "__")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitises_ids_into_one_path_component() {
+        assert_eq!(
+            path_component("@bot:example.org:8448"),
+            "_bot_example.org_8448"
+        );
+        assert_eq!(path_component("!a/b..c"), "_a_b__c");
+    }
+}
