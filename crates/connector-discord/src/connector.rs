@@ -22,7 +22,7 @@ use serenity_reqwest::Method;
 use tokio::sync::{mpsc, watch};
 
 use crate::access::Access;
-use crate::errors::{MISSING_ACCESS, UNKNOWN_CHANNEL};
+use crate::error::{MISSING_ACCESS, UNKNOWN_CHANNEL};
 use crate::gateway::{Gateway, GatewayState, MESSAGE_CONTENT_HINT};
 use crate::health::InboundStatus;
 use crate::outbound::MAX_MESSAGE_CHARS;
@@ -33,7 +33,7 @@ use crate::reactions::ReactionLedger;
 use crate::rest::{Rest, Upload};
 use crate::settings::DiscordSettings;
 use crate::threads::Threads;
-use crate::{KIND, diagnose, health, optional, outbound};
+use crate::{KIND, diagnosis, health, optional, outbound};
 
 /// How `connector-registry` builds this backend.
 pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
@@ -55,7 +55,7 @@ fn diagnose_setup(config: &ConnectorConfig, env: &dyn Environment) -> DiagnosisF
     Box::pin(async move {
         match prepared {
             Ok((rest, channel)) => {
-                diagnose::run(&rest, channel, None, &InboundStatus::default()).await
+                diagnosis::run(&rest, channel, None, &InboundStatus::default()).await
             }
             Err(e) => vec![Probe::fail("configuration", e.to_string())],
         }
@@ -466,7 +466,7 @@ impl OrchestratorConnector for DiscordConnector {
 
     async fn diagnose(&self) -> Vec<Probe> {
         let gateway = self.gateway_state.borrow().clone();
-        diagnose::run(
+        diagnosis::run(
             &self.rest,
             self.settings.channel_id,
             Some(&gateway),

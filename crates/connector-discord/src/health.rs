@@ -13,7 +13,7 @@ use std::time::Duration;
 use connector_core::{ConnectorHealth, Error};
 use serenity_reqwest::Method;
 
-use crate::errors::MISSING_ACCESS;
+use crate::error::MISSING_ACCESS;
 use crate::gateway::{GatewayState, MESSAGE_CONTENT_HINT};
 use crate::permissions;
 use crate::rest::Rest;

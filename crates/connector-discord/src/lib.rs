@@ -40,8 +40,8 @@
 
 mod access;
 mod connector;
-mod diagnose;
-mod errors;
+mod diagnosis;
+mod error;
 mod gateway;
 mod health;
 mod inbound;

@@ -11,7 +11,7 @@ use connector_core::{Attachment, Error, IdempotencyKey, MessageId, Result, Threa
 use serde_json::{Value, json};
 use serenity_reqwest::Method;
 
-use crate::errors::{MISSING_PERMISSIONS, THREAD_ALREADY_CREATED, UNKNOWN_CHANNEL};
+use crate::error::{MISSING_PERMISSIONS, THREAD_ALREADY_CREATED, UNKNOWN_CHANNEL};
 use crate::rest::{Payload, Rest, Upload};
 use crate::threads::{Place, Threads};
 

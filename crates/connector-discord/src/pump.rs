@@ -59,7 +59,7 @@ use serenity_reqwest::Method;
 use tokio::sync::{mpsc, watch};
 
 use crate::access::{Access, Verdict};
-use crate::errors::UNKNOWN_MEMBER;
+use crate::error::UNKNOWN_MEMBER;
 use crate::gateway::GatewayEvent;
 use crate::health::InboundStatus;
 use crate::inbound::{content_withheld, convert, is_conversation};

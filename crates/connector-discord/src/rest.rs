@@ -14,7 +14,7 @@ use serde_json::Value;
 use serenity_reqwest::{Client, Method, header, multipart};
 
 use crate::KIND;
-use crate::errors::{self, ApiFailure};
+use crate::error::{self, ApiFailure};
 
 /// How long one REST request may take.
 pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
@@ -148,7 +148,7 @@ impl Rest {
                 request = request.multipart(Payload::form(json, uploads));
             }
         }
-        let transport = |e| Failure::Transport(errors::from_transport(path, e, REQUEST_TIMEOUT));
+        let transport = |e| Failure::Transport(error::from_transport(path, e, REQUEST_TIMEOUT));
         let response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();
         let retry_after = response

@@ -11,10 +11,10 @@ use matrix_sdk::authentication::matrix::MatrixSession;
 use matrix_sdk::ruma::{OwnedDeviceId, OwnedUserId};
 use matrix_sdk::{Client, SessionMeta, SessionTokens};
 
-use crate::errors::from_http;
+use crate::error::from_http;
 use crate::requests::request_config;
 use crate::settings::MatrixSettings;
-use crate::{KIND, errors};
+use crate::{KIND, error};
 
 /// A logged-in client for `settings`, with the token's identity checked against the config.
 pub(crate) async fn connect(settings: &MatrixSettings, token: &SecretString) -> Result<Client> {
@@ -45,7 +45,7 @@ pub(crate) async fn connect(settings: &MatrixSettings, token: &SecretString) -> 
             },
         })
         .await
-        .map_err(|e| errors::from_sdk("restore the session", e))?;
+        .map_err(|e| error::from_sdk("restore the session", e))?;
     Ok(client)
 }
 
@@ -75,7 +75,7 @@ async fn whoami(
             },
         })
         .await
-        .map_err(|e| errors::from_sdk("prepare whoami", e))?;
+        .map_err(|e| error::from_sdk("prepare whoami", e))?;
     let answer = probe.whoami().await.map_err(|e| from_http("whoami", e))?;
     let device_id = answer.device_id.ok_or_else(|| Error::Unauthorized {
         kind: KIND.into(),

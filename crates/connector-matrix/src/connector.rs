@@ -43,7 +43,7 @@ use crate::settings::MatrixSettings;
 use crate::state_lock::StateLock;
 use crate::sync_loop::{SyncLoop, SyncStatus};
 use crate::threads::Threads;
-use crate::{KIND, client, diagnosis, errors, health, history};
+use crate::{KIND, client, diagnosis, error, health, history};
 
 /// How `connector-registry` builds this backend.
 pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
@@ -330,7 +330,7 @@ impl MatrixConnector {
             .client
             .send(request)
             .await
-            .map_err(|e| errors::from_http("send", e))?;
+            .map_err(|e| error::from_http("send", e))?;
         Ok(response.event_id)
     }
 
@@ -355,7 +355,7 @@ impl MatrixConnector {
             .send(content.clone())
             .with_transaction_id(txn.to_owned())
             .await
-            .map_err(|e| errors::from_sdk("send", e))?;
+            .map_err(|e| error::from_sdk("send", e))?;
         Ok(response.response.event_id)
     }
 
@@ -412,7 +412,7 @@ impl MatrixConnector {
                     .load_or_fetch_max_upload_size()
                     .await
                     .map(u64::from)
-                    .map_err(|e| errors::from_sdk("read the media upload limit", e))
+                    .map_err(|e| error::from_sdk("read the media upload limit", e))
             })
             .await
     }
@@ -448,7 +448,7 @@ impl MatrixConnector {
                 .client
                 .upload_encrypted_file(&mut reader)
                 .await
-                .map_err(|e| errors::from_sdk("upload", e))?;
+                .map_err(|e| error::from_sdk("upload", e))?;
             return Ok(MediaSource::Encrypted(Box::new(encrypted)));
         }
         let response = self
@@ -456,7 +456,7 @@ impl MatrixConnector {
             .media()
             .upload(&file.mime, file.data.clone(), None)
             .await
-            .map_err(|e| errors::from_sdk("upload", e))?;
+            .map_err(|e| error::from_sdk("upload", e))?;
         Ok(MediaSource::Plain(response.content_uri))
     }
 
@@ -475,7 +475,7 @@ impl MatrixConnector {
         room.latest_encryption_state()
             .await
             .map(|state| state.is_encrypted())
-            .map_err(|e| errors::from_sdk("read the room's encryption", e))
+            .map_err(|e| error::from_sdk("read the room's encryption", e))
     }
 
     /// Posts `file`, uploaded as `source`, with transaction id `txn`.
@@ -700,7 +700,7 @@ impl OrchestratorConnector for MatrixConnector {
                     .send(request.clone())
                     .await
                     .map(drop)
-                    .map_err(|e| errors::from_http("typing", e))
+                    .map_err(|e| error::from_http("typing", e))
             })
             .await
     }

@@ -27,7 +27,7 @@ use matrix_sdk::ruma::api::client::state::get_state_events;
 use matrix_sdk::{Client, SessionMeta, SessionTokens};
 use serde_json::Value;
 
-use crate::errors;
+use crate::error;
 use crate::settings::MatrixSettings;
 use crate::state_lock::StateLock;
 
@@ -73,7 +73,7 @@ pub(crate) async fn run(settings: &MatrixSettings, token: &SecretString) -> Vec<
                     "homeserver reachable",
                     format!(
                         "GET {url}/_matrix/client/versions: {}",
-                        errors::from_http("versions", e)
+                        error::from_http("versions", e)
                     ),
                 )
                 .with_fix(format!(
@@ -103,7 +103,7 @@ pub(crate) async fn run(settings: &MatrixSettings, token: &SecretString) -> Vec<
             answer.user_id
         }
         Err(e) => {
-            let error = errors::from_http("whoami", e);
+            let error = error::from_http("whoami", e);
             let detail = match &error {
                 Error::Unauthorized { reason, .. } => {
                     format!("the homeserver refuses MATRIX_ACCESS_TOKEN: {reason}")
@@ -158,7 +158,7 @@ pub(crate) async fn run(settings: &MatrixSettings, token: &SecretString) -> Vec<
                     "room joined",
                     format!(
                         "listing joined rooms failed: {}",
-                        errors::from_http("joined_rooms", e)
+                        error::from_http("joined_rooms", e)
                     ),
                 )
                 .with_fix("retry; if it persists, check the homeserver's logs"),
@@ -180,7 +180,7 @@ pub(crate) async fn run(settings: &MatrixSettings, token: &SecretString) -> Vec<
         Err(e) => {
             let detail = format!(
                 "reading the room's state failed: {}",
-                errors::from_http("room state", e)
+                error::from_http("room state", e)
             );
             probes.push(
                 Probe::fail("may post messages", detail.clone())
@@ -365,7 +365,7 @@ async fn probe_client(
             },
         })
         .await
-        .map_err(|e| errors::from_sdk("prepare the probes", e))?;
+        .map_err(|e| error::from_sdk("prepare the probes", e))?;
     Ok(client)
 }
 

@@ -11,7 +11,7 @@ use matrix_sdk::config::RequestConfig;
 use matrix_sdk::ruma::api::client::membership::joined_rooms;
 use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId};
 
-use crate::errors;
+use crate::error;
 
 /// The longest a health probe takes.
 pub(crate) const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -45,7 +45,7 @@ async fn steps(
         .timeout(STEP_TIMEOUT)
         .skip_auth();
     if let Err(e) = client.fetch_server_versions(Some(config)).await {
-        let error = errors::from_http("GET /versions", e);
+        let error = error::from_http("GET /versions", e);
         return ConnectorHealth::unreachable(format!(
             "homeserver {homeserver} unreachable: {error}"
         ));
@@ -58,7 +58,7 @@ async fn steps(
     {
         Ok(_) => {}
         Err(e) => {
-            return match errors::from_http("whoami", e) {
+            return match error::from_http("whoami", e) {
                 Error::Unauthorized { reason, .. } => ConnectorHealth::unauthenticated(format!(
                     "{reason}: the homeserver refuses MATRIX_ACCESS_TOKEN for {user_id}"
                 )),
@@ -81,7 +81,7 @@ async fn steps(
         )),
         Err(e) => ConnectorHealth::unreachable(format!(
             "listing joined rooms failed: {}",
-            errors::from_http("joined_rooms", e)
+            error::from_http("joined_rooms", e)
         )),
     }
 }

@@ -135,7 +135,7 @@ impl InboundFiles {
         match tokio::time::timeout(DOWNLOAD_TIMEOUT, media.get_media_content(&request, false)).await
         {
             Ok(answer) => {
-                answer.map_err(|e| crate::errors::from_sdk("download the encrypted file", e))
+                answer.map_err(|e| crate::error::from_sdk("download the encrypted file", e))
             }
             Err(_) => Err(Error::Timeout {
                 operation: "matrix download of an encrypted file".into(),

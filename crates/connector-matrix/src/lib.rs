@@ -42,7 +42,7 @@ mod connector;
 mod delivered_reactions;
 mod diagnosis;
 mod disk;
-mod errors;
+mod error;
 mod health;
 mod history;
 mod inbound;

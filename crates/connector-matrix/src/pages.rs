@@ -10,7 +10,7 @@ use matrix_sdk::ruma::api::client::filter::RoomEventFilter;
 use matrix_sdk::ruma::api::client::message::get_message_events;
 use matrix_sdk::ruma::{OwnedRoomId, UInt};
 
-use crate::errors;
+use crate::error;
 
 /// Events of one page, in the order the server gave them, and the token to continue from.
 #[derive(Debug)]
@@ -53,7 +53,7 @@ pub(crate) async fn fetch(
         let messages = room
             .messages(options)
             .await
-            .map_err(|e| errors::from_sdk("fetch room messages", e))?;
+            .map_err(|e| error::from_sdk("fetch room messages", e))?;
         return Ok(Page {
             events: messages.chunk,
             end: messages.end,
@@ -67,7 +67,7 @@ pub(crate) async fn fetch(
     let response = client
         .send(raw)
         .await
-        .map_err(|e| errors::from_http("fetch room messages", e))?;
+        .map_err(|e| error::from_http("fetch room messages", e))?;
     Ok(Page {
         events: response
             .chunk

@@ -43,7 +43,7 @@ use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId};
 use tokio::sync::watch;
 
 use crate::delivered_reactions::DeliveredReaction;
-use crate::errors::{self, is_token_rejected};
+use crate::error::{self, is_token_rejected};
 use crate::inbound::{self, Parsed};
 use crate::pages::{self, PageRequest};
 use crate::position::SavedPosition;
@@ -492,7 +492,7 @@ impl SyncLoop {
                 let sender = answer.event.get_field::<String>("sender").ok().flatten();
                 Ok(sender.as_deref() == Some(self.own_user.as_str()))
             }
-            Err(e) => match errors::from_http("get the reacted-to event", e) {
+            Err(e) => match error::from_http("get the reacted-to event", e) {
                 Error::Rejected { .. } => Ok(false),
                 other => Err(other),
             },
@@ -535,7 +535,7 @@ async fn fetch(
     let mut response = client
         .sync_once(settings)
         .await
-        .map_err(|e| errors::from_sdk(what, e))?;
+        .map_err(|e| error::from_sdk(what, e))?;
     let timeline = response
         .rooms
         .joined
@@ -580,7 +580,7 @@ async fn fetch(
         .send(request)
         .with_request_config(config)
         .await
-        .map_err(|e| errors::from_http(what, e))?;
+        .map_err(|e| error::from_http(what, e))?;
     use matrix_sdk::ruma::api::client::sync::sync_events::v3::State;
 
     let (timeline, state) = response

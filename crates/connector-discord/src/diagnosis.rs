@@ -18,7 +18,7 @@ use std::sync::atomic::Ordering;
 use connector_core::Probe;
 use serde_json::Value;
 
-use crate::errors::{MISSING_ACCESS, UNKNOWN_CHANNEL};
+use crate::error::{MISSING_ACCESS, UNKNOWN_CHANNEL};
 use crate::gateway::{GatewayState, MESSAGE_CONTENT_HINT};
 use crate::health::InboundStatus;
 use crate::permissions::{self, call};
