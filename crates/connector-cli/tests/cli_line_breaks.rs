@@ -12,7 +12,7 @@ mod peers;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use discord_emulator::{Config, Emulator};
+use discord_emulator::{Config, Emulator, Snowflake, UserHandle};
 use peers::{Running, Tmux, eventually, state_file};
 use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
@@ -82,49 +82,74 @@ async fn mcp_sends(roster: &Path, texts: &[String]) {
     let _ = client.cancel().await;
 }
 
+/// An operator on the Discord emulator, bridged by `connector bridge` to the pane `pane` names.
+struct Bridged {
+    emulator: Emulator,
+    operator: UserHandle,
+    channel: Snowflake,
+    bridge: Running,
+}
+
+impl Bridged {
+    fn start(tmux: &Tmux, pane: &Path) -> Bridged {
+        let emulator = Emulator::start(Config::default()).expect("start the Discord emulator");
+        let operator = emulator.add_user("operator");
+        let channel = emulator.channel_id();
+        let discord = tmux.write_roster(
+            "discord.yaml",
+            &format!(
+                "connector:\n  kind: discord\n  allowed_senders: ['{}']\n  discord:\n    \
+                 channel_id: '{channel}'\n    state_dir: '{}'\n",
+                operator.id,
+                tmux.dir.path().join("discord-state").display()
+            ),
+        );
+        let env = [
+            (
+                "DISCORD_BOT_TOKEN".to_owned(),
+                emulator.bot_token().to_owned(),
+            ),
+            ("DISCORD_API_BASE_URL".to_owned(), emulator.base_url()),
+        ];
+        let state = state_file(tmux.dir.path());
+        let args = [
+            "bridge",
+            "--from",
+            discord.to_str().unwrap(),
+            "--to",
+            pane.to_str().unwrap(),
+            "--state",
+            &state,
+        ];
+        let bridge = Running::start(&args, &env, "bridging discord (operator) <-> tmux (agent)");
+        Bridged {
+            emulator,
+            operator,
+            channel,
+            bridge,
+        }
+    }
+
+    /// The operator posts `text` in the channel.
+    fn post(&self, text: &str) {
+        self.emulator
+            .post_as(&self.operator, self.channel, text)
+            .expect("post as the operator");
+    }
+}
+
 /// Relays each text as an operator's Discord message through `connector bridge` into `pane`.
 fn bridge_sends(tmux: &Tmux, pane: &Path, texts: &[String], done: &Path) {
-    let emulator = Emulator::start(Config::default()).expect("start the Discord emulator");
-    let operator = emulator.add_user("operator");
-    let channel = emulator.channel_id();
-    let discord = tmux.write_roster(
-        "discord.yaml",
-        &format!(
-            "connector:\n  kind: discord\n  allowed_senders: ['{}']\n  discord:\n    \
-             channel_id: '{channel}'\n    state_dir: '{}'\n",
-            operator.id,
-            tmux.dir.path().join("discord-state").display()
-        ),
-    );
-    let env = [
-        (
-            "DISCORD_BOT_TOKEN".to_owned(),
-            emulator.bot_token().to_owned(),
-        ),
-        ("DISCORD_API_BASE_URL".to_owned(), emulator.base_url()),
-    ];
-    let state = state_file(tmux.dir.path());
-    let args = [
-        "bridge",
-        "--from",
-        discord.to_str().unwrap(),
-        "--to",
-        pane.to_str().unwrap(),
-        "--state",
-        &state,
-    ];
-    let bridge = Running::start(&args, &env, "bridging discord (operator) <-> tmux (agent)");
+    let bridged = Bridged::start(tmux, pane);
     for text in texts {
-        emulator.post_as(&operator, channel, text).expect("post");
+        bridged.post(text);
     }
     // A sentinel after them: once it ran, every message before it has been handled.
-    emulator
-        .post_as(&operator, channel, &format!("touch {}", done.display()))
-        .expect("post the sentinel");
+    bridged.post(&format!("touch {}", done.display()));
     eventually("the bridge to deliver the sentinel", || {
         done.exists().then_some(())
     });
-    drop(bridge);
+    drop(bridged.bridge);
     let _ = std::fs::remove_file(done);
 }
 
@@ -211,44 +236,13 @@ async fn literal_line_breaks_reach_an_agent_as_one_prompt_on_every_path() {
     one_shot_send(&roster, &text("send"));
     mcp_sends(&roster, &[text("mcp")]).await;
     let expected = format!("{}{}{}", prompt("send"), prompt("mcp"), prompt("bridge"));
-    let emulator = Emulator::start(Config::default()).expect("start the Discord emulator");
-    let operator = emulator.add_user("operator");
-    let channel = emulator.channel_id();
-    let discord = tmux.write_roster(
-        "discord.yaml",
-        &format!(
-            "connector:\n  kind: discord\n  allowed_senders: ['{}']\n  discord:\n    \
-             channel_id: '{channel}'\n    state_dir: '{}'\n",
-            operator.id,
-            dir.join("discord-state").display()
-        ),
-    );
-    let env = [
-        (
-            "DISCORD_BOT_TOKEN".to_owned(),
-            emulator.bot_token().to_owned(),
-        ),
-        ("DISCORD_API_BASE_URL".to_owned(), emulator.base_url()),
-    ];
-    let state = state_file(&dir);
-    let args = [
-        "bridge",
-        "--from",
-        discord.to_str().unwrap(),
-        "--to",
-        roster.to_str().unwrap(),
-        "--state",
-        &state,
-    ];
-    let bridge = Running::start(&args, &env, "bridging discord (operator) <-> tmux (agent)");
-    emulator
-        .post_as(&operator, channel, &text("bridge"))
-        .expect("post");
+    let bridged = Bridged::start(&tmux, &roster);
+    bridged.post(&text("bridge"));
     let got = eventually("the three prompts to be recorded", || {
         let got = std::fs::read(&prompts).unwrap_or_default();
         (got.len() >= expected.len()).then_some(got)
     });
-    drop(bridge);
+    drop(bridged.bridge);
     assert_eq!(
         String::from_utf8_lossy(&got),
         expected,

@@ -252,6 +252,15 @@ pub fn innermost_cause(error: &(dyn std::error::Error + 'static)) -> Option<Stri
     innermost
 }
 
+/// `summary`, followed by `error`'s [`innermost_cause`] in parentheses when it has one:
+/// "cannot connect to the homeserver (Connection refused (os error 111))".
+pub fn with_innermost_cause(summary: &str, error: &(dyn std::error::Error + 'static)) -> String {
+    match innermost_cause(error) {
+        Some(cause) => format!("{summary} ({cause})"),
+        None => summary.to_owned(),
+    }
+}
+
 /// One problem in a configuration: the dotted path of the offending key and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ConfigProblem {
@@ -288,6 +297,20 @@ impl std::fmt::Display for ConfigProblem {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_innermost_cause_says_what_happened() {
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let outer = Error::backend("tmux", "connecting", refused);
+        assert_eq!(innermost_cause(&outer).as_deref(), Some("refused"));
+        assert_eq!(
+            with_innermost_cause("cannot connect", &outer),
+            "cannot connect (refused)"
+        );
+        let alone = Error::backend_message("tmux", "no lines");
+        assert_eq!(innermost_cause(&alone), None);
+        assert_eq!(with_innermost_cause("x", &alone), "x");
+    }
 
     #[test]
     fn display_strings() {

@@ -122,17 +122,12 @@ pub(crate) fn from_transport(
 
 /// A transport error with its innermost cause, which says what happened.
 fn describe(error: &serenity_reqwest::Error) -> String {
-    let mut text = if error.is_connect() {
-        "cannot connect to Discord".to_owned()
+    let summary = if error.is_connect() {
+        "cannot connect to Discord"
     } else {
-        "the connection to Discord failed".to_owned()
+        "the connection to Discord failed"
     };
-    if let Some(innermost) = connector_core::error::innermost_cause(error) {
-        text.push_str(" (");
-        text.push_str(&innermost);
-        text.push(')');
-    }
-    text
+    connector_core::error::with_innermost_cause(summary, error)
 }
 
 #[cfg(test)]

@@ -92,19 +92,14 @@ fn wait_of(retry_after: &RetryAfter) -> Duration {
 
 /// A network failure in words an operator can act on.
 fn describe_network(error: &matrix_sdk::reqwest::Error) -> String {
-    let mut text = if error.is_connect() {
-        "cannot connect to the homeserver".to_owned()
+    let summary = if error.is_connect() {
+        "cannot connect to the homeserver"
     } else if error.is_timeout() {
-        "the homeserver did not answer in time".to_owned()
+        "the homeserver did not answer in time"
     } else {
-        "the connection to the homeserver failed".to_owned()
+        "the connection to the homeserver failed"
     };
-    if let Some(innermost) = connector_core::error::innermost_cause(error) {
-        text.push_str(" (");
-        text.push_str(&innermost);
-        text.push(')');
-    }
-    text
+    connector_core::error::with_innermost_cause(summary, error)
 }
 
 #[cfg(test)]
