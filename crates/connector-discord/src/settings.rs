@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use connector_core::config::secrets::Environment;
-use connector_core::config::state_dir::default_state_dir;
 use connector_core::config::{ConnectorConfig, DiscordConfig};
 use connector_core::{Error, Result};
 
@@ -51,10 +50,7 @@ impl DiscordSettings {
                 format!("{channel_text:?} is not a Discord id: {e}"),
             )
         })?;
-        let state_dir = match &discord.state_dir {
-            Some(dir) => dir.clone(),
-            None => default_state_dir(env, "discord", &channel_text)?,
-        };
+        let state_dir = discord.state_dir_or_default(env)?;
         let overridden = env
             .var(DISCORD_API_BASE_URL)
             .and_then(|v| v.into_string().ok())

@@ -18,7 +18,9 @@ use tokio_tungstenite::{
     tungstenite::{handshake::derive_accept_key, protocol::Role},
 };
 
-use crate::{Shared, errors::ApiError, gateway, rest, snowflake::Snowflake};
+use crate::{
+    Shared, errors::ApiError, gateway, responses::json_response, rest, snowflake::Snowflake,
+};
 
 /// The largest request body accepted (docs, Create Message: "maximum request size ... 25 MiB").
 const MAX_BODY: usize = 25 * 1024 * 1024;
@@ -110,38 +112,6 @@ async fn handle(
         return Err(DropConnection);
     }
     Ok(outcome.response)
-}
-
-/// Builds a JSON response with extra headers.
-pub(crate) fn json_response(
-    status: StatusCode,
-    body: &serde_json::Value,
-    headers: &[(&'static str, String)],
-) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    add_headers(&mut response, headers);
-    response
-}
-
-/// An empty 204.
-pub(crate) fn no_content(headers: &[(&'static str, String)]) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::new()));
-    *response.status_mut() = StatusCode::NO_CONTENT;
-    add_headers(&mut response, headers);
-    response
-}
-
-fn add_headers(response: &mut Response<Full<Bytes>>, headers: &[(&'static str, String)]) {
-    for (name, value) in headers {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            response.headers_mut().insert(*name, value);
-        }
-    }
 }
 
 /// Serves an uploaded file at `/attachments/{channel}/{attachment}/{filename}`.

@@ -1,5 +1,5 @@
-//! Gateway sessions: sequence numbers, the replay log Resume reads, and the fan-out of dispatch
-//! events to sessions by intent, visibility, shard and the MESSAGE_CONTENT rule.
+//! Gateway sessions: sequence numbers, the replay log Resume reads, and who receives a dispatch
+//! (by intent and shard); the fan-out itself is `World::emit`.
 
 use std::{
     collections::HashMap,
@@ -9,11 +9,7 @@ use std::{
 use serde_json::{Value, json};
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::{
-    intents::Intents,
-    objects::{reads_content, redact_message},
-    state::World,
-};
+use crate::intents::Intents;
 
 /// How many dispatches a session keeps for Resume.
 const LOG_CAPACITY: usize = 10_000;
@@ -161,32 +157,4 @@ pub(crate) struct Event {
     pub(crate) visible: bool,
     /// Whether `data` is a message, subject to the MESSAGE_CONTENT rule.
     pub(crate) message: bool,
-}
-
-impl World {
-    /// Sends an event to every session entitled to it.
-    pub(crate) fn emit(&mut self, event: Event) {
-        if !event.visible {
-            return;
-        }
-        let granted = self.granted;
-        let bot_id = self.bot_id;
-        let guild = self.guild.id.get();
-        let Gateway {
-            sessions, conns, ..
-        } = &mut self.gateway;
-        for session in sessions.values_mut() {
-            if session.invalid
-                || (!event.requires.is_empty() && !session.intents.intersects(event.requires))
-                || !session.receives_guild(guild)
-            {
-                continue;
-            }
-            let mut data = event.data.clone();
-            if event.message && !reads_content(granted, session.intents) {
-                redact_message(&mut data, bot_id);
-            }
-            session.dispatch(event.name, data, conns, true);
-        }
-    }
 }

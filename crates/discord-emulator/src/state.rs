@@ -12,8 +12,9 @@ use crate::{
     errors::ApiError,
     faults::FaultState,
     intents::Intents,
+    message_content::{reads_content, redact_message},
     ratelimit::Limiter,
-    sessions::Gateway,
+    sessions::{Event, Gateway},
     snowflake::{Snowflake, SnowflakeGen, now_ms},
 };
 
@@ -709,5 +710,33 @@ impl World {
     /// Whether the app may read message content over HTTP (the granted intent, not Identify's).
     pub(crate) fn http_content_granted(&self) -> bool {
         self.granted.contains(Intents::MESSAGE_CONTENT)
+    }
+}
+
+impl World {
+    /// Sends an event to every session entitled to it.
+    pub(crate) fn emit(&mut self, event: Event) {
+        if !event.visible {
+            return;
+        }
+        let granted = self.granted;
+        let bot_id = self.bot_id;
+        let guild = self.guild.id.get();
+        let Gateway {
+            sessions, conns, ..
+        } = &mut self.gateway;
+        for session in sessions.values_mut() {
+            if session.invalid
+                || (!event.requires.is_empty() && !session.intents.intersects(event.requires))
+                || !session.receives_guild(guild)
+            {
+                continue;
+            }
+            let mut data = event.data.clone();
+            if event.message && !reads_content(granted, session.intents) {
+                redact_message(&mut data, bot_id);
+            }
+            session.dispatch(event.name, data, conns, true);
+        }
     }
 }

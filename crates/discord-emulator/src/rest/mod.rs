@@ -20,9 +20,9 @@ use crate::{
     Shared,
     errors::ApiError,
     faults::Injected,
-    objects, ratelimit,
+    message_content, objects, ratelimit,
+    responses::{json_response, no_content},
     routes::{self, Match, Params, RouteId},
-    server::{json_response, no_content},
     state::{Caller, Message, RequestRecord, World},
 };
 
@@ -64,7 +64,7 @@ impl Ctx<'_> {
     pub(crate) fn message_json(&self, message: &Message) -> Value {
         let mut value = objects::message(self.world, message, self.caller_id());
         if self.is_bot() && !self.world.http_content_granted() {
-            objects::redact_message(&mut value, self.world.bot_id);
+            message_content::redact_message(&mut value, self.world.bot_id);
         }
         value
     }
