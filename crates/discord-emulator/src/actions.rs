@@ -17,6 +17,9 @@ use crate::{
     },
 };
 
+/// "Message contents (up to 2000 characters)".
+pub(crate) const MAX_CONTENT: usize = 2000;
+
 /// A message to create, already checked for shape by the REST layer.
 #[derive(Debug, Default)]
 pub(crate) struct NewMessage {
@@ -162,6 +165,30 @@ impl World {
             .entry(channel_id)
             .or_default()
             .insert(message.id, message);
+    }
+
+    /// A human's message, posted as `POST /channels/{channel}/messages` with `content` would
+    /// be (the test handle's and the control API's "post as").
+    pub(crate) fn post_as(
+        &mut self,
+        user: Snowflake,
+        channel: Snowflake,
+        content: &str,
+    ) -> Result<Message, ApiError> {
+        if content.chars().count() > MAX_CONTENT {
+            let mut errors = FormErrors::default();
+            errors.add(
+                &["content"],
+                "BASE_TYPE_MAX_LENGTH",
+                format!("Must be {MAX_CONTENT} or fewer in length."),
+            );
+            return Err(ApiError::invalid_form(errors));
+        }
+        let new = NewMessage {
+            content: content.to_owned(),
+            ..NewMessage::default()
+        };
+        Ok(self.create_message(user, Some(channel), new)?.0)
     }
 
     /// Create Message. Returns the message and whether it is new (false: an `enforce_nonce`

@@ -13,12 +13,12 @@ use crate::{intents::Intents, ratelimit::RateLimits};
 ///     .token("my-bot-token")
 ///     .granted_privileged_intents(Intents::empty())
 ///     .heartbeat_interval(Duration::from_millis(500));
-/// assert_eq!(config.bot_token(), "my-bot-token");
+/// assert_eq!(config.bot_token(), Some("my-bot-token"));
 /// ```
 #[derive(Clone, Debug)]
 pub struct Config {
     pub(crate) port: u16,
-    pub(crate) token: String,
+    pub(crate) token: Option<String>,
     pub(crate) bot_name: String,
     pub(crate) guild_name: String,
     pub(crate) channel_name: String,
@@ -37,7 +37,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             port: 0,
-            token: random_token("bot"),
+            token: None,
             bot_name: "emulator-bot".to_owned(),
             guild_name: "Emulated Guild".to_owned(),
             channel_name: "general".to_owned(),
@@ -62,17 +62,20 @@ impl Config {
         self
     }
 
-    /// The bot token (default: a random one). Send it as `Authorization: Bot <token>`.
+    /// The bot token. Send it as `Authorization: Bot <token>`. By default each start mints a
+    /// fresh one shaped like Discord's (three base64url segments, the first the bot's id), which
+    /// survives what client libraries do to tokens; one given here is used as it is.
     #[must_use]
     pub fn token(mut self, token: impl Into<String>) -> Config {
-        self.token = token.into();
+        self.token = Some(token.into());
         self
     }
 
-    /// The bot token this configuration will use.
+    /// The bot token set with [`token`](Self::token); `None`: one is minted at start (see
+    /// [`Emulator::bot_token`](crate::Emulator::bot_token)).
     #[must_use]
-    pub fn bot_token(&self) -> &str {
-        &self.token
+    pub fn bot_token(&self) -> Option<&str> {
+        self.token.as_deref()
     }
 
     /// The bot's username (default `emulator-bot`).
@@ -165,12 +168,4 @@ impl Config {
         self.rate_limits = limits;
         self
     }
-}
-
-/// A random token: `<prefix>.` and 32 alphanumerics.
-pub(crate) fn random_token(prefix: &str) -> String {
-    let tail: String = std::iter::repeat_with(fastrand::alphanumeric)
-        .take(32)
-        .collect();
-    format!("{prefix}.{tail}")
 }

@@ -49,7 +49,7 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: u32, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: u32, message: impl Into<String>) -> Self {
         ApiError {
             status,
             code,

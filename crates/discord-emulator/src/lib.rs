@@ -23,6 +23,7 @@
 
 mod actions;
 mod config;
+mod control;
 mod errors;
 mod faults;
 mod gateway;
@@ -38,6 +39,7 @@ mod server;
 mod sessions;
 mod snowflake;
 mod state;
+mod tokens;
 
 use std::{
     sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc as std_mpsc},
@@ -46,7 +48,7 @@ use std::{
 
 use tokio::{net::TcpSocket, runtime::Runtime, sync::watch};
 
-use crate::{actions::NewMessage, state::World};
+use crate::state::World;
 pub use crate::{
     config::Config,
     errors::Error,
@@ -228,9 +230,15 @@ impl Emulator {
     /// calls and Identify with the old token get 401 / close 4004. Connections already open
     /// stay open. Answers the new token.
     pub fn reset_bot_token(&self) -> String {
-        let token = config::random_token("bot");
-        self.shared.lock().bot_token.clone_from(&token);
-        token
+        self.shared.lock().reset_bot_token()
+    }
+
+    /// Where the emulator is and what it holds, as JSON: `base_url`, `gateway_url`,
+    /// `control_url`, `bot_token` (the current one), `bot_user_id`, `guild_id`, `channel_id`,
+    /// `hidden_channel_id` — what the binary prints and `GET /_emulator` answers.
+    #[must_use]
+    pub fn info(&self) -> serde_json::Value {
+        self.shared.lock().info()
     }
 
     /// The bot user's id (also the application's id).
@@ -407,22 +415,7 @@ impl Emulator {
         channel: Snowflake,
         content: &str,
     ) -> Result<Message, Error> {
-        if content.chars().count() > 2000 {
-            return Err(Error::Api {
-                status: 400,
-                code: 50035,
-                message: "Invalid Form Body".to_owned(),
-            });
-        }
-        let new = NewMessage {
-            content: content.to_owned(),
-            ..NewMessage::default()
-        };
-        let (message, _) = self
-            .shared
-            .lock()
-            .create_message(user.id, Some(channel), new)?;
-        Ok(message)
+        Ok(self.shared.lock().post_as(user.id, channel, content)?)
     }
 
     /// The messages of a channel or thread, oldest first, with their full content.

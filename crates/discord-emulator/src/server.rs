@@ -19,7 +19,8 @@ use tokio_tungstenite::{
 };
 
 use crate::{
-    Shared, errors::ApiError, gateway, responses::json_response, rest, snowflake::Snowflake,
+    Shared, control, errors::ApiError, gateway, responses::json_response, rest,
+    snowflake::Snowflake, state::CONTROL_PATH,
 };
 
 /// The largest request body accepted (docs, Create Message: "maximum request size ... 25 MiB").
@@ -87,6 +88,16 @@ async fn handle(
     if let Some(rest) = path.strip_prefix("/attachments/") {
         return Ok(attachment(&shared, rest));
     }
+    if let Some(control_path) = path.strip_prefix(CONTROL_PATH)
+        && (control_path.is_empty() || control_path.starts_with('/'))
+    {
+        let (parts, body) = req.into_parts();
+        let body = match read_body(body).await? {
+            Ok(body) => body,
+            Err(too_large) => return Ok(too_large),
+        };
+        return Ok(control::handle(&shared, &parts.method, control_path, &body));
+    }
     let Some(api_path) = path
         .strip_prefix("/api/v10")
         .filter(|p| p.is_empty() || p.starts_with('/'))
@@ -99,19 +110,28 @@ async fn handle(
     };
     let api_path = api_path.to_owned();
     let (parts, body) = req.into_parts();
-    let body = match Limited::new(body, MAX_BODY).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
-            let e = ApiError::request_too_large();
-            return Ok(json_response(e.status, &e.body(), &[]));
-        }
-        Err(_) => return Err(DropConnection),
+    let body = match read_body(body).await? {
+        Ok(body) => body,
+        Err(too_large) => return Ok(too_large),
     };
     let outcome = rest::handle(&shared, &parts, &api_path, body);
     if outcome.lose {
         return Err(DropConnection);
     }
     Ok(outcome.response)
+}
+
+/// The request's body, or the 413 answer when it is larger than [`MAX_BODY`]; a body that
+/// cannot be read drops the connection.
+async fn read_body(body: Incoming) -> Result<Result<Bytes, Response<Full<Bytes>>>, DropConnection> {
+    match Limited::new(body, MAX_BODY).collect().await {
+        Ok(collected) => Ok(Ok(collected.to_bytes())),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+            let e = ApiError::request_too_large();
+            Ok(Err(json_response(e.status, &e.body(), &[])))
+        }
+        Err(_) => Err(DropConnection),
+    }
 }
 
 /// Serves an uploaded file at `/attachments/{channel}/{attachment}/{filename}`.

@@ -8,7 +8,7 @@ use std::{
 use serde_json::Value;
 
 use crate::{
-    config::{Config, random_token},
+    config::Config,
     errors::ApiError,
     faults::FaultState,
     intents::Intents,
@@ -16,6 +16,7 @@ use crate::{
     ratelimit::Limiter,
     sessions::{Event, Gateway},
     snowflake::{Snowflake, SnowflakeGen, now_ms},
+    tokens,
 };
 
 /// Message types the emulator produces (docs, message, "Message Types").
@@ -364,6 +365,9 @@ pub(crate) struct World {
     pub(crate) requests: Vec<RequestRecord>,
 }
 
+/// Where the control API (`crate::control`) lives on the emulator's port.
+pub(crate) const CONTROL_PATH: &str = "/_emulator";
+
 impl World {
     pub(crate) fn new(config: &Config) -> World {
         let mut ids = SnowflakeGen::default();
@@ -421,7 +425,7 @@ impl World {
                 thread_created_min_age: config.thread_created_min_age,
                 identify_limit: config.identify_limit,
             },
-            bot_token: config.token.clone(),
+            bot_token: config.token.clone().unwrap_or_else(|| tokens::mint(bot_id)),
             bot_id,
             guild: Guild {
                 id: guild_id,
@@ -456,9 +460,24 @@ impl World {
         format!("ws://127.0.0.1:{}/gateway", self.port)
     }
 
+    /// Where the emulator is and what it holds: the JSON line the binary prints and
+    /// `GET /_emulator` answers.
+    pub(crate) fn info(&self) -> serde_json::Value {
+        serde_json::json!({
+            "base_url": self.base_url(),
+            "gateway_url": self.gateway_url(),
+            "control_url": format!("{}{CONTROL_PATH}", self.base_url()),
+            "bot_token": self.bot_token,
+            "bot_user_id": self.bot_id,
+            "guild_id": self.guild.id,
+            "channel_id": self.general_id,
+            "hidden_channel_id": self.hidden_id,
+        })
+    }
+
     pub(crate) fn add_user(&mut self, name: &str) -> UserHandle {
         let id = self.ids.next();
-        let token = random_token("user");
+        let token = tokens::mint(id);
         self.users.insert(
             id,
             User {
@@ -541,6 +560,13 @@ impl World {
             });
         }
         true
+    }
+
+    /// Replaces the bot token with a fresh one (Developer Portal → Bot → Reset Token) and
+    /// answers it; the old one is refused from now on.
+    pub(crate) fn reset_bot_token(&mut self) -> String {
+        self.bot_token = tokens::mint(self.bot_id);
+        self.bot_token.clone()
     }
 
     /// Resolves an `Authorization` header: `Bot <token>` for the bot, the bare token for users.

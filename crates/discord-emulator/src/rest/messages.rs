@@ -9,14 +9,12 @@ use super::{
     body::{self, FilePart},
 };
 use crate::{
-    actions::{MessageEdit, NewFile, NewMessage, ReplyTo},
+    actions::{MAX_CONTENT, MessageEdit, NewFile, NewMessage, ReplyTo},
     errors::{ApiError, FormErrors},
     routes::parse_id,
     snowflake::Snowflake,
 };
 
-/// "Message contents (up to 2000 characters)".
-const MAX_CONTENT: usize = 2000;
 /// A nonce is "up to 25 characters".
 const MAX_NONCE: usize = 25;
 /// "Up to 10 rich embeds".
