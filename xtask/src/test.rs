@@ -4,8 +4,9 @@
 //! fmt, clippy, doc tests, tests (nextest), rustdoc, cargo-deny, and the release dry run
 //! (`cargo xtask release --dry-run`).
 //!
-//! The commands that run tests get `SYNAPSE_VENV`, the venv provisioning filled, so the Matrix
-//! tests find their homeserver (see `crates/synapse-harness`).
+//! The commands that run tests get `SYNAPSE_VENV`, the venv provisioning filled, and
+//! `CONDUIT_CACHE`, where it built Conduit, so the Matrix tests find their homeservers (see
+//! `crates/synapse-harness` and `crates/conduit-harness`).
 
 use std::{env, path::Path, process::Command, time::Instant};
 
@@ -27,20 +28,24 @@ pub(crate) fn run(options: &Options) -> Result<()> {
     }
 
     step("provision");
-    let (nextest, synapse_venv) = if options.skip_provision {
+    let (nextest, synapse_venv, conduit_cache) = if options.skip_provision {
         println!("skipped (--skip-provision)");
         // Use nextest when it is there anyway; the fallback is for machines without it.
         let nextest = crate::succeeds(&cargo_program(), &["nextest", "--version"]);
-        (nextest, provision::synapse_venv())
+        (
+            nextest,
+            provision::synapse_venv(),
+            provision::conduit_cache(),
+        )
     } else {
         let tools = provision::all()?;
-        (tools.nextest, tools.synapse_venv)
+        (tools.nextest, tools.synapse_venv, tools.conduit_cache)
     };
     // Every command below that runs tests gets the peers' locations.
     let tests = |args: &[&str]| -> Command {
         let mut command = cargo();
         command.args(args);
-        with_peers(&mut command, &synapse_venv);
+        with_peers(&mut command, &synapse_venv, &conduit_cache);
         command
     };
 
@@ -76,7 +81,8 @@ pub(crate) fn run(options: &Options) -> Result<()> {
         )?;
     }
     // The Matrix connector as users get it by default (no e2e-encryption): its sync loop
-    // differs from the encrypting build's, which the --all-features run below covers.
+    // differs from the encrypting build's, which the --all-features run below covers. On
+    // Synapse and Conduit alike.
     step("matrix-default-features");
     run_step(
         "matrix-default-features",
@@ -143,9 +149,11 @@ pub(crate) fn run(options: &Options) -> Result<()> {
     Ok(())
 }
 
-/// Sets `SYNAPSE_VENV` on a command that runs tests.
-fn with_peers(command: &mut Command, synapse_venv: &Path) {
-    command.env(provision::SYNAPSE_VENV_ENV, synapse_venv);
+/// Sets `SYNAPSE_VENV` and `CONDUIT_CACHE` on a command that runs tests.
+fn with_peers(command: &mut Command, synapse_venv: &Path, conduit_cache: &Path) {
+    command
+        .env(provision::SYNAPSE_VENV_ENV, synapse_venv)
+        .env(provision::CONDUIT_CACHE_ENV, conduit_cache);
 }
 
 fn cargo_program() -> String {
