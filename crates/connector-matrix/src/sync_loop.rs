@@ -5,7 +5,7 @@
 //!
 //! 1. long-poll `/sync` from the saved position, filtered to the configured room;
 //! 2. if the room's timeline came back `limited` (more happened than one batch holds), page
-//!    backwards through `/messages` from the batch's `prev_batch` to the old position, so no
+//!    forwards through `/messages` from the old position to the batch's `prev_batch`, so no
 //!    event is skipped;
 //! 3. (with `e2e-encryption`) try again the encrypted events that came before their room
 //!    keys (see [`crate::undecrypted`]): the batch's to-device events may have brought them;
@@ -153,12 +153,20 @@ enum Interrupted {
 impl SyncLoop {
     /// The position to sync from: the saved one, or — on the very first start — the end of an
     /// initial sync whose timeline is discarded. Retries like a send does, then gives up.
+    ///
+    /// The initial sync is followed by a sync from its position, whose end is the one saved:
+    /// Conduit keeps the last `/sync` answer of each device and hands it out again to a request
+    /// with the same `since`, so an initial sync from a device that made one before (an earlier
+    /// first start with the same token) may answer a position older than messages whose sends
+    /// already returned — and they would be replayed. A request from another `since` is
+    /// computed afresh (see docs/deploy-matrix.md).
     pub(crate) async fn start_position(&self) -> Result<String> {
         if let Some(saved) = self.position.load().await? {
             tracing::info!(path = %self.position.path().display(), "resuming from the saved sync position");
             return Ok(saved);
         }
-        let initial = RetryPolicy::default()
+        let retry = RetryPolicy::default();
+        let initial = retry
             .run(|_| {
                 fetch(
                     &self.client,
@@ -169,13 +177,17 @@ impl SyncLoop {
                 )
             })
             .await?;
-        let discarded = initial.events.len();
+        let since = Some(initial.next_batch.as_str());
+        let now = retry
+            .run(|_| fetch(&self.client, &self.room_id, "sync", since, Duration::ZERO))
+            .await?;
+        let discarded = initial.events.len() + now.events.len();
         tracing::info!(
             discarded,
             "first start: history before now is not delivered; saving the sync position"
         );
-        self.position.save(&initial.next_batch).await?;
-        Ok(initial.next_batch)
+        self.position.save(&now.next_batch).await?;
+        Ok(now.next_batch)
     }
 
     /// Syncs until the connector closes.
@@ -306,18 +318,22 @@ impl SyncLoop {
     }
 
     /// The events between the old position `since` and a limited batch's `prev_batch`, oldest
-    /// first.
+    /// first, paged **forwards** from `since`. (Backwards from `prev_batch` with `to = since`
+    /// replays history on Conduit: its `/messages` stops at `to` only when an event of the room
+    /// has exactly that count, and a sync position is a counter every receipt, typing notice or
+    /// key upload moves. Forwards, `from = since` starts right after the position on every
+    /// server, and `to = prev_batch` is the batch's first event. See docs/deploy-matrix.md.)
     async fn fill_gap(&self, prev_batch: &str, since: &str) -> Result<Vec<TimelineEvent>> {
         let mut events = Vec::new();
-        let mut from = prev_batch.to_owned();
+        let mut from = since.to_owned();
         for _ in 0..MAX_GAP_PAGES {
             let page = pages::fetch(
                 &self.client,
                 &self.room_id,
                 PageRequest {
                     from: Some(from.clone()),
-                    to: Some(since.to_owned()),
-                    dir: Direction::Backward,
+                    to: Some(prev_batch.to_owned()),
+                    dir: Direction::Forward,
                     limit: GAP_PAGE,
                     filter: timeline_filter(GAP_PAGE),
                 },
@@ -331,7 +347,6 @@ impl SyncLoop {
             }
         }
         tracing::info!(events = events.len(), "filled a gap in the timeline");
-        events.reverse();
         Ok(events)
     }
 

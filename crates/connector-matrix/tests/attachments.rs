@@ -37,7 +37,7 @@ fn stored_media(world: &World) -> usize {
     }
     count(
         &world
-            .synapse
+            .homeserver
             .dir()
             .join("media_store")
             .join("local_content"),
@@ -50,7 +50,7 @@ async fn download(world: &World, url: &str, token: &str) -> Vec<u8> {
     let url = if let Some(rest) = url.strip_prefix("mxc://") {
         format!(
             "{}/_matrix/client/v1/media/download/{rest}",
-            world.synapse.base_url()
+            world.homeserver.base_url()
         )
     } else {
         url.to_owned()
@@ -203,7 +203,7 @@ async fn the_operators_file_arrives_with_its_metadata_and_downloads() {
     let notes = b"deploy after 18:00 only\n";
     let upload_url = format!(
         "{}/_matrix/media/v3/upload?filename=notes.txt",
-        world.synapse.base_url()
+        world.homeserver.base_url()
     );
     let uploaded: Value = reqwest::Client::new()
         .post(&upload_url)
@@ -224,7 +224,7 @@ async fn the_operators_file_arrives_with_its_metadata_and_downloads() {
         "info": { "mimetype": "text/plain", "size": notes.len() },
     });
     let (status, answer) = world
-        .synapse
+        .homeserver
         .request(
             Some(&world.operator),
             "PUT",
@@ -254,7 +254,7 @@ async fn the_operators_file_arrives_with_its_metadata_and_downloads() {
         attachment.url,
         format!(
             "{}/_matrix/client/v1/media/download/{server}/{id}",
-            world.synapse.base_url()
+            world.homeserver.base_url()
         )
     );
     // The URL serves the file to the bot's token.

@@ -49,7 +49,7 @@ async fn a_token_revoked_while_running_turns_health_unauthenticated() {
     assert!(connector.health().await.is_healthy());
 
     let (status, answer) = world
-        .synapse
+        .homeserver
         .request(
             Some(&world.bot),
             "POST",
@@ -83,7 +83,7 @@ async fn rate_limits_are_waited_out_and_nothing_posts_twice() {
     let world = World::on(Synapse::start_with_rate_limits().await).await;
     let state = tempfile::tempdir().unwrap();
     let config = roster(
-        &world.synapse.base_url(),
+        &world.homeserver.base_url(),
         &world.bot.user_id,
         &world.room,
         &world.operator.user_id,
@@ -134,10 +134,10 @@ async fn rate_limits_are_waited_out_and_nothing_posts_twice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_room_the_bot_is_not_in_is_reported_by_health_and_refused_by_send() {
     let world = World::start().await;
-    let elsewhere = world.synapse.create_room(&world.operator, &[]).await;
+    let elsewhere = world.homeserver.create_room(&world.operator, &[]).await;
     let state = tempfile::tempdir().unwrap();
     let config = roster(
-        &world.synapse.base_url(),
+        &world.homeserver.base_url(),
         &world.bot.user_id,
         &elsewhere,
         &world.operator.user_id,

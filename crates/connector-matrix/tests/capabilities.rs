@@ -33,7 +33,10 @@ async fn reactions_edits_typing_and_history() {
         .react(&question_id, None, "👍")
         .await
         .expect("reacting twice is not an error");
-    let events = world.synapse.events(&world.operator, &world.room, 50).await;
+    let events = world
+        .homeserver
+        .events(&world.operator, &world.room, 50)
+        .await;
     let reactions: Vec<_> = events
         .iter()
         .filter(|e| e["type"] == "m.reaction")
@@ -118,7 +121,7 @@ async fn inbound_edits_and_strangers_are_not_delivered() {
         "m.relates_to": { "rel_type": "m.replace", "event_id": original },
     });
     let (status, answer) = world
-        .synapse
+        .homeserver
         .request(
             Some(&world.operator),
             "PUT",
@@ -131,7 +134,7 @@ async fn inbound_edits_and_strangers_are_not_delivered() {
         .await;
     assert_eq!(status, 200, "{answer}");
     world
-        .synapse
+        .homeserver
         .send_text(&world.stranger, &world.room, "I am not the operator", None)
         .await;
     world.post("sentinel").await;
@@ -164,7 +167,7 @@ async fn react_as(
     });
     let txn = format!("react-{}", txn_suffix(target, emoji, &user.user_id));
     let (status, answer) = world
-        .synapse
+        .homeserver
         .request(
             Some(user),
             "PUT",
@@ -183,7 +186,7 @@ async fn react_as(
 async fn redact_as(world: &World, user: &synapse_harness::User, event: &str) -> String {
     let txn = format!("redact-{}", txn_suffix(event, "", &user.user_id));
     let (status, answer) = world
-        .synapse
+        .homeserver
         .request(
             Some(user),
             "PUT",

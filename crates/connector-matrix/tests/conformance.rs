@@ -1,5 +1,5 @@
-//! The conformance suite on a real Synapse: the operator is a second Matrix user in the room,
-//! the stranger a third one who is not on the allow-list.
+//! The conformance suite on a real Synapse and on a real Conduit: the operator is a second
+//! Matrix user in the room, the stranger a third one who is not on the allow-list.
 
 mod common;
 
@@ -24,7 +24,7 @@ impl Peer for MatrixPeer {
     async fn post_as_operator(&self, text: &str, thread: Option<&ThreadId>) -> Result<()> {
         let world = self.world.lock().await;
         world
-            .synapse
+            .homeserver
             .send_text(
                 &world.operator,
                 &world.room,
@@ -38,7 +38,7 @@ impl Peer for MatrixPeer {
     async fn post_as_stranger(&self, text: &str) -> Result<()> {
         let world = self.world.lock().await;
         world
-            .synapse
+            .homeserver
             .send_text(&world.stranger, &world.room, text, None)
             .await;
         Ok(())
@@ -76,18 +76,18 @@ impl Peer for MatrixPeer {
     }
 
     async fn take_down(&self) -> Result<()> {
-        self.world.lock().await.synapse.stop().await;
+        self.world.lock().await.homeserver.stop().await;
         Ok(())
     }
 
     async fn bring_up(&self) -> Result<()> {
-        self.world.lock().await.synapse.restart().await;
+        self.world.lock().await.homeserver.restart().await;
         Ok(())
     }
 }
 
-async fn setup() -> Fixture {
-    let world = World::start().await;
+/// The connector and its peer on `world`.
+async fn fixture(world: World) -> Fixture {
     // Built the way connector-registry builds it.
     let connector: Arc<dyn OrchestratorConnector> =
         (connector_matrix::DESCRIPTOR.create)(&world.config(), &world.env())
@@ -100,4 +100,21 @@ async fn setup() -> Fixture {
     Fixture::new(connector, peer)
 }
 
+/// On Synapse.
+async fn setup() -> Fixture {
+    fixture(World::start().await).await
+}
+
 connector_conformance::suite!(setup);
+
+/// The same checks on Conduit, the homeserver docs/deploy-matrix.md names as the default.
+mod on_conduit {
+    use super::{Fixture, World, fixture};
+
+    /// On Conduit.
+    async fn setup() -> Fixture {
+        fixture(World::start_conduit().await).await
+    }
+
+    connector_conformance::suite!(setup);
+}

@@ -41,7 +41,7 @@ const NAMES: [&str; 7] = [
 /// configured user.
 async fn diagnose_setup(world: &World, user_id: &str, token: &str) -> Vec<Probe> {
     let config = roster(
-        &world.synapse.base_url(),
+        &world.homeserver.base_url(),
         user_id,
         &world.room,
         &world.operator.user_id,
@@ -67,12 +67,12 @@ async fn a_good_setup_passes_and_a_revoked_token_fails_with_its_fix() {
             .detail
             .as_deref()
             .unwrap()
-            .contains(&world.synapse.base_url())
+            .contains(&world.homeserver.base_url())
     );
 
     // The token is revoked while the connector runs.
     let (status, answer) = world
-        .synapse
+        .homeserver
         .request(
             Some(&world.bot),
             "POST",
@@ -138,7 +138,7 @@ async fn setups_that_cannot_open_say_why() {
     assert_eq!(probe(&probes, "room joined").outcome, ProbeOutcome::Skipped);
 
     // A bot that was never invited.
-    let loner = world.synapse.register("loner").await;
+    let loner = world.homeserver.register("loner").await;
     let probes = diagnose_setup(&world, &loner.user_id, &loner.access_token).await;
     assert_eq!(
         outcomes(&probes)[..4],
@@ -214,13 +214,13 @@ async fn power_levels_and_encryption_are_checked() {
         world.room
     );
     let (status, mut levels) = world
-        .synapse
+        .homeserver
         .request(Some(&world.operator), "GET", &path, None)
         .await;
     assert_eq!(status, 200, "{levels}");
     levels["events"]["m.room.message"] = json!(50);
     let (status, answer) = world
-        .synapse
+        .homeserver
         .request(Some(&world.operator), "PUT", &path, Some(&levels))
         .await;
     assert_eq!(status, 200, "{answer}");

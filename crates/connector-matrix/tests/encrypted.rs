@@ -40,7 +40,7 @@ async fn the_operator_and_the_connector_read_each_others_encrypted_messages() {
     // The operator: logs in with a password (a new device), syncs once to learn the room and
     // upload its own keys.
     let (operator, room, _store) = world
-        .encrypting_operator(&world.synapse.base_url(), "operator (encrypted test)")
+        .encrypting_operator(&world.homeserver.base_url(), "operator (encrypted test)")
         .await;
     assert!(
         room.latest_encryption_state().await.unwrap().is_encrypted(),
@@ -103,7 +103,7 @@ async fn the_operator_and_the_connector_read_each_others_encrypted_messages() {
     let file: EncryptedFile =
         serde_json::from_value(content["file"].clone()).expect("an encrypted file");
     let stored = world
-        .synapse
+        .homeserver
         .request(
             Some(&world.operator),
             "GET",
@@ -226,7 +226,10 @@ async fn the_operator_and_the_connector_read_each_others_encrypted_messages() {
 
 /// The homeserver holds `event_id` as `m.room.encrypted`, and `plaintext` appears nowhere in it.
 async fn assert_encrypted_on_the_server(world: &World, event_id: &str, plaintext: &str) {
-    let events = world.synapse.events(&world.operator, &world.room, 50).await;
+    let events = world
+        .homeserver
+        .events(&world.operator, &world.room, 50)
+        .await;
     let event = events
         .iter()
         .find(|e| e["event_id"] == event_id)
@@ -304,7 +307,7 @@ fn media_store_files(world: &World) -> Vec<Vec<u8>> {
         }
     }
     let mut found = Vec::new();
-    walk(&world.synapse.dir().join("media_store"), &mut found);
+    walk(&world.homeserver.dir().join("media_store"), &mut found);
     found
 }
 

@@ -32,7 +32,7 @@ async fn assert_refused(world: &World, connector: &impl OrchestratorConnector, f
         .unwrap_err();
     assert!(error.to_string().contains("e2e-encryption"), "{error}");
     let events = world
-        .synapse
+        .homeserver
         .events(&world.operator, &world.room, 100)
         .await;
     let encrypted_from = events

@@ -30,7 +30,7 @@ async fn a_message_whose_key_comes_later_is_delivered_once_even_across_a_restart
     let mut subscription = connector.subscribe().await.unwrap();
 
     // The operator, behind the proxy that keeps its room keys back.
-    let proxy = KeyWithholdingProxy::start(world.synapse.base_url()).await;
+    let proxy = KeyWithholdingProxy::start(world.homeserver.base_url()).await;
     let (operator, room, _store) = world
         .encrypting_operator(&proxy.url, "operator (late keys test)")
         .await;
@@ -87,7 +87,7 @@ async fn a_message_whose_key_comes_later_is_delivered_once_even_across_a_restart
     };
     for (n, body) in withheld.iter().enumerate() {
         let (status, answer) = world
-            .synapse
+            .homeserver
             .request(
                 Some(&device),
                 "PUT",

@@ -54,7 +54,7 @@ async fn a_homeserver_crash_loses_and_repeats_nothing() {
     let texts: Vec<String> = (0..200).map(|i| format!("crash test {i:03}")).collect();
     let accepted = Arc::new(AtomicUsize::new(0));
     let poster = tokio::spawn(post_until_accepted(
-        world.synapse.base_url(),
+        world.homeserver.base_url(),
         world.operator.access_token.clone(),
         world.room.clone(),
         texts.clone(),
@@ -71,9 +71,9 @@ async fn a_homeserver_crash_loses_and_repeats_nothing() {
                 .text,
         );
     }
-    world.synapse.kill().await;
+    world.homeserver.kill().await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    world.synapse.restart().await;
+    world.homeserver.restart().await;
 
     while received.len() < texts.len() {
         received.push(
@@ -101,7 +101,7 @@ async fn health_says_why_while_the_homeserver_is_down_and_recovers() {
     assert!(health.is_healthy(), "{health:?}");
     assert!(health.last_seen.is_some());
 
-    world.synapse.stop().await;
+    world.homeserver.stop().await;
     let started = Instant::now();
     let down = connector.health().await;
     assert!(
@@ -123,7 +123,7 @@ async fn health_says_why_while_the_homeserver_is_down_and_recovers() {
         "and gives up in bounded time"
     );
 
-    world.synapse.restart().await;
+    world.homeserver.restart().await;
     eventually(Duration::from_secs(30), "health recovering", || async {
         connector.health().await.is_healthy().then_some(())
     })

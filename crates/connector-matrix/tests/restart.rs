@@ -1,6 +1,6 @@
 //! No loss, no replay across connector restarts: the first start skips history, a restart
 //! delivers exactly what was posted while the connector was down — in order, once — including
-//! more than one `/sync` batch holds.
+//! more than one `/sync` batch holds. On Synapse and on Conduit.
 
 mod common;
 
@@ -9,7 +9,15 @@ use connector_core::OrchestratorConnector;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restarts_deliver_what_was_missed_exactly_once() {
-    let world = World::start().await;
+    restarts_deliver_what_was_missed_exactly_once_on(World::start().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restarts_deliver_what_was_missed_exactly_once_on_conduit() {
+    restarts_deliver_what_was_missed_exactly_once_on(World::start_conduit().await).await;
+}
+
+async fn restarts_deliver_what_was_missed_exactly_once_on(world: World) {
     for i in 0..3 {
         world.post(&format!("history {i}")).await;
     }
@@ -71,7 +79,15 @@ async fn restarts_deliver_what_was_missed_exactly_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_wait_on_the_server_until_someone_subscribes() {
-    let world = World::start().await;
+    messages_wait_on_the_server_until_someone_subscribes_on(World::start().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_wait_on_the_server_until_someone_subscribes_on_conduit() {
+    messages_wait_on_the_server_until_someone_subscribes_on(World::start_conduit().await).await;
+}
+
+async fn messages_wait_on_the_server_until_someone_subscribes_on(world: World) {
     let connector = world.open().await;
     // Posted after open but before anyone listens: held, not dropped.
     world.post("early 1").await;
@@ -83,4 +99,96 @@ async fn messages_wait_on_the_server_until_someone_subscribes() {
         ["early 1", "early 2"]
     );
     connector.close().await.unwrap();
+}
+
+/// The very first start replays nothing, again and again, on Conduit: each round the operator
+/// posts and types (a typing notice, like any receipt, presence or key upload, moves Conduit's
+/// counter — its sync position — past the room's last event), a connector starts for the first
+/// time from a fresh state directory and stops; the operator posts more than one Conduit sync
+/// batch holds (10 events) while it is down; it starts again and delivers exactly those, then a
+/// live one — nothing posted before its first start. See docs/deploy-matrix.md ("Where Conduit
+/// and Synapse differ").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_start_replays_nothing_on_conduit_twenty_times() {
+    let world = World::start_conduit().await;
+    let typing = format!(
+        "/_matrix/client/v3/rooms/{}/typing/{}",
+        world.room, world.operator.user_id
+    );
+    for round in 0..20 {
+        // A first start from another state directory just before (same device), so the server
+        // may still hold that start's initial sync when this round's starts.
+        let earlier = tempfile::tempdir().unwrap();
+        let config = common::roster(
+            &world.homeserver.base_url(),
+            &world.bot.user_id,
+            &world.room,
+            &world.operator.user_id,
+            earlier.path(),
+        );
+        connector_matrix::MatrixConnector::open(&config, &world.env())
+            .await
+            .expect("open the Matrix connector")
+            .close()
+            .await
+            .unwrap();
+        for i in 0..3 {
+            world
+                .post(&format!("round {round}: before the start {i}"))
+                .await;
+        }
+        let (status, answer) = world
+            .homeserver
+            .request(
+                Some(&world.operator),
+                "PUT",
+                &typing,
+                Some(&serde_json::json!({ "typing": true, "timeout": 1000 })),
+            )
+            .await;
+        assert_eq!(status, 200, "typing: {answer}");
+
+        let state = tempfile::tempdir().unwrap();
+        let config = common::roster(
+            &world.homeserver.base_url(),
+            &world.bot.user_id,
+            &world.room,
+            &world.operator.user_id,
+            state.path(),
+        );
+        let open = || async {
+            connector_matrix::MatrixConnector::open(&config, &world.env())
+                .await
+                .expect("open the Matrix connector")
+        };
+        // The first start: it saves its position and stops before anything new arrives.
+        let first = open().await;
+        first.close().await.unwrap();
+        drop(first);
+
+        let missed: Vec<String> = (0..12)
+            .map(|i| format!("round {round}: after the first start {i:02}"))
+            .collect();
+        for text in &missed {
+            world.post(text).await;
+        }
+        let connector = open().await;
+        let mut subscription = connector.subscribe().await.unwrap();
+        assert_eq!(
+            recv_texts(
+                &mut subscription,
+                missed.len(),
+                &format!("round {round}'s missed message")
+            )
+            .await,
+            missed,
+            "round {round}: history from before the first start was replayed"
+        );
+        world.post(&format!("round {round}: live")).await;
+        assert_eq!(
+            recv(&mut subscription, "the live message").await.text,
+            format!("round {round}: live")
+        );
+        connector.close().await.unwrap();
+    }
 }

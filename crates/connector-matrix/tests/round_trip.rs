@@ -79,7 +79,7 @@ async fn threads_both_ways() {
 
     // The operator answers in the thread: it arrives with the thread's id.
     let answer = world
-        .synapse
+        .homeserver
         .send_text(&world.operator, &world.room, "ok, main", Some(&root))
         .await;
     let message = recv(&mut subscription, "the answer in the thread").await;

@@ -1,11 +1,14 @@
-//! Shared set-up of the integration tests: a real Synapse, a bot, its operator, a stranger and
-//! their room, and connectors configured the way a roster would configure them.
+//! Shared set-up of the integration tests: a real homeserver (Synapse, or Conduit for the tests
+//! that run on both), a bot, its operator, a stranger and their room, and connectors configured
+//! the way a roster would configure them.
 
 #![allow(
     dead_code,
     unreachable_pub,
     reason = "each test binary uses part of this module"
 )]
+
+mod homeserver;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -14,6 +17,7 @@ use std::time::Duration;
 use connector_core::config::secrets::MATRIX_ACCESS_TOKEN;
 use connector_core::{ConnectorConfig, InboundMessage, Subscription};
 use connector_matrix::MatrixConnector;
+pub use homeserver::Homeserver;
 use synapse_harness::{Synapse, User};
 use tempfile::TempDir;
 
@@ -23,7 +27,7 @@ pub const PATIENCE: Duration = Duration::from_secs(30);
 /// A homeserver with a room where `bot` (the connector) and `operator` talk, and `stranger`
 /// is a member who is not on the allow-list.
 pub struct World {
-    pub synapse: Synapse,
+    pub homeserver: Homeserver,
     pub bot: User,
     pub operator: User,
     pub stranger: User,
@@ -38,15 +42,22 @@ impl World {
         Self::on(Synapse::start().await).await
     }
 
-    /// Sets up the users and the room on `synapse`.
-    pub async fn on(synapse: Synapse) -> World {
+    /// Starts Conduit and sets up the users and the room; the operator registers first, so
+    /// (as on a real Conduit, see docs/deploy-matrix.md) the operator is the server's admin.
+    pub async fn start_conduit() -> World {
+        Self::on(conduit_harness::Conduit::start().await).await
+    }
+
+    /// Sets up the users and the room on `homeserver`.
+    pub async fn on(homeserver: impl Into<Homeserver>) -> World {
         init_logging();
-        let bot = synapse.register("bot").await;
-        let operator = synapse.register("operator").await;
-        let stranger = synapse.register("stranger").await;
-        let room = synapse.create_room(&operator, &[&bot, &stranger]).await;
+        let homeserver = homeserver.into();
+        let operator = homeserver.register("operator").await;
+        let bot = homeserver.register("bot").await;
+        let stranger = homeserver.register("stranger").await;
+        let room = homeserver.create_room(&operator, &[&bot, &stranger]).await;
         World {
-            synapse,
+            homeserver,
             bot,
             operator,
             stranger,
@@ -58,7 +69,7 @@ impl World {
     /// The roster a deployment would write for the bot.
     pub fn config(&self) -> ConnectorConfig {
         roster(
-            &self.synapse.base_url(),
+            &self.homeserver.base_url(),
             &self.bot.user_id,
             &self.room,
             &self.operator.user_id,
@@ -81,7 +92,7 @@ impl World {
     /// The operator turns encryption on in the room (`m.megolm.v1.aes-sha2`).
     pub async fn enable_encryption(&self) {
         let (status, answer) = self
-            .synapse
+            .homeserver
             .request(
                 Some(&self.operator),
                 "PUT",
@@ -96,8 +107,8 @@ impl World {
     }
 
     /// The operator as an encrypting matrix-sdk client (feature `e2e-encryption`): a new
-    /// device logged in with the password through `homeserver_url` (Synapse, or a proxy in
-    /// front of it), synced once to learn the room and upload its keys. Answers the client, its
+    /// device logged in with the password through `homeserver_url` (the homeserver, or a proxy
+    /// in front of it), synced once to learn the room and upload its keys. Answers the client, its
     /// view of the room and the store it keeps (drop it last).
     #[cfg(feature = "e2e-encryption")]
     pub async fn encrypting_operator(
@@ -131,14 +142,14 @@ impl World {
 
     /// Posts `text` as the operator; answers the event id.
     pub async fn post(&self, text: &str) -> String {
-        self.synapse
+        self.homeserver
             .send_text(&self.operator, &self.room, text, None)
             .await
     }
 
     /// The room's latest `m.room.message` events (oldest first), as the operator sees them.
     pub async fn messages(&self, limit: u32) -> Vec<serde_json::Value> {
-        self.synapse
+        self.homeserver
             .messages(&self.operator, &self.room, limit)
             .await
     }
