@@ -82,11 +82,25 @@ pub(crate) fn run(options: &Options) -> Result<()> {
     }
     // The Matrix connector as users get it by default (no e2e-encryption): its sync loop
     // differs from the encrypting build's, which the --all-features run below covers. On
-    // Synapse and Conduit alike.
+    // Synapse and Conduit alike, `connector doctor` and the deploy docs' Conduit steps included.
     step("matrix-default-features");
     run_step(
         "matrix-default-features",
         &mut tests(&["test", "--package", "connector-matrix"]),
+    )?;
+    run_step(
+        "matrix-default-features (cli)",
+        &mut tests(&[
+            "test",
+            "--package",
+            "orchestrator-connector-cli",
+            "--features",
+            "matrix",
+            "--test",
+            "cli_doctor_matrix",
+            "--test",
+            "docs_deploy_conduit",
+        ]),
     )?;
 
     // The registry without any backend: the "not compiled in" path, which names the feature.
