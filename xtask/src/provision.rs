@@ -313,6 +313,9 @@ pub(crate) fn conduit() -> Result<PathBuf> {
     build
         .current_dir(src.join("conduit"))
         .env("CARGO_TARGET_DIR", cache.join("target"))
+        // The profile decides (no incremental cache); CI's CARGO_INCREMENTAL=0 must not make
+        // the same build look different from a developer's.
+        .env_remove("CARGO_INCREMENTAL")
         .args(CONDUIT_BUILD);
     println!("$ {}", display(&build));
     let status = build
