@@ -710,9 +710,17 @@ impl TmuxSession {
         let settings = &self.inner.settings;
         let notices = self.inner.notices.clone();
         self.ensure_console(generation <= 1).await?;
+        // The conversation must exist before a control client is set up, checked through plain
+        // clients: while it is gone (an agent's session being restarted), the supervisor's
+        // retries then start no control client at all. tmux 3.3a crashes when a session is
+        // created or closed, or a client detaches, while a control client is being set up
+        // (see the `control` module), so every set-up is a risk taken only when it can succeed.
+        self.discover(&Link::Plain(self.inner.plain.clone()))
+            .await?;
         let client = match &settings.mode {
             Mode::Console { session } => {
                 let start = AttachSession::new()
+                    .not_update_env()
                     .target_session(format!("={session}"))
                     .build();
                 ControlClient::spawn(settings, start, generation, notices).await?
@@ -721,7 +729,7 @@ impl TmuxSession {
                 // Attach without a target: `attach-session -t session:window` would make that
                 // window current for the operator too. We switch to the pane's session in
                 // `discover`.
-                let start = AttachSession::new().build();
+                let start = AttachSession::new().not_update_env().build();
                 ControlClient::spawn(settings, start, generation, notices)
                     .await
                     .map_err(|e| not_found(target, e))?
