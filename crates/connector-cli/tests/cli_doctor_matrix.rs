@@ -29,6 +29,7 @@ fn doctor(dir: &Dir, roster: &std::path::Path, token: &str) -> std::process::Out
 
 fn filters(dir: &Dir, synapse: &Synapse) -> Vec<(String, String)> {
     vec![
+        (r"in \d+ ms".to_owned(), "in [MS] ms".to_owned()),
         (dir.path().display().to_string(), "[DIR]".to_owned()),
         (synapse.base_url(), "[HOMESERVER_URL]".to_owned()),
         (

@@ -311,6 +311,29 @@ impl TmuxSession {
         })
     }
 
+    /// Console mode: writes a round-trip probe carrying `text` to the console's terminal (see
+    /// [`console::probe_report`]); it comes back as an inbound line once the session streams.
+    pub async fn probe_console(&self, number: u64, text: &str) -> Result<(), TmuxError> {
+        if !matches!(self.inner.settings.mode, Mode::Console { .. }) {
+            return Err(self.wrong_mode("probe_console"));
+        }
+        self.refresh_plain().await?;
+        let link = self.link()?;
+        let pane = self.pane_for(None).await?;
+        let tty = pane_fields(&link, &pane, "#{pane_tty}")
+            .await?
+            .ok_or_else(|| TmuxError::TargetNotFound {
+                target: pane.clone(),
+                detail: "the console pane is gone".into(),
+            })?;
+        console::write_tty(
+            std::path::Path::new(&tty),
+            &console::probe_report(number, text),
+            self.inner.settings.op_timeout,
+        )
+        .await
+    }
+
     /// Types `text` into the endpoint pane (or the thread's window) as one paste and then
     /// presses Enter; with `verify`, reports whether the text appeared in the pane's output
     /// afterwards. See [`crate::pane`] for what reaches the program.
