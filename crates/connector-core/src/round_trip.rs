@@ -157,6 +157,16 @@ fn millis<S: serde::Serializer>(
 }
 
 impl RoundTrip {
+    /// A probe that could not even be posted because of `error` (the connector is closed, its
+    /// client could not start, …).
+    pub fn not_posted(error: &crate::error::Error) -> Self {
+        RoundTrip::Failed {
+            stage: Stage::Post,
+            detail: error.to_string(),
+            fix: None,
+        }
+    }
+
     /// Whether the probe came back.
     pub fn returned(&self) -> bool {
         matches!(self, RoundTrip::Returned { .. })

@@ -506,11 +506,7 @@ impl OrchestratorConnector for DiscordConnector {
     /// A probe posted to the channel must come back on the gateway (see `round_trip`).
     async fn round_trip(&self, timeout: Duration) -> RoundTrip {
         if let Err(error) = self.lifecycle.ensure_open() {
-            return RoundTrip::Failed {
-                stage: connector_core::round_trip::Stage::Post,
-                detail: error.to_string(),
-                fix: None,
-            };
+            return RoundTrip::not_posted(&error);
         }
         round_trip::run(
             &self.rest,

@@ -721,11 +721,7 @@ impl OrchestratorConnector for MatrixConnector {
     /// A probe posted to the room must come back through `/sync` (see `round_trip`).
     async fn round_trip(&self, timeout: Duration) -> RoundTrip {
         if let Err(error) = self.lifecycle.ensure_open() {
-            return RoundTrip::Failed {
-                stage: connector_core::round_trip::Stage::Post,
-                detail: error.to_string(),
-                fix: None,
-            };
+            return RoundTrip::not_posted(&error);
         }
         let post = |marker: String| async move {
             let content = round_trip::probe_content(&marker);

@@ -16,7 +16,7 @@ use connector_core::config::{
 };
 use connector_core::dedupe::Dedupe;
 use connector_core::lifecycle::Lifecycle;
-use connector_core::round_trip::{self, Stage};
+use connector_core::round_trip;
 use connector_core::{
     Capabilities, Capability, ConnectorDescriptor, ConnectorFuture, ConnectorHealth, Error,
     IdempotencyKey, InboundMessage, Inbox, MessageId, OrchestratorConnector, OutboundMessage,
@@ -399,11 +399,7 @@ impl OrchestratorConnector for TmuxConnector {
             .ensure_open()
             .and(self.session.stream().await.map_err(to_core));
         if let Err(error) = started {
-            return RoundTrip::Failed {
-                stage: Stage::Post,
-                detail: error.to_string(),
-                fix: None,
-            };
+            return RoundTrip::not_posted(&error);
         }
         let post = |marker: String| async move {
             let number = u64::try_from(Timestamp::now().as_microsecond()).unwrap_or_default();

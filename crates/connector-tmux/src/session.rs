@@ -273,18 +273,7 @@ impl TmuxSession {
         thread: Option<&str>,
         verify: bool,
     ) -> Result<Delivered, TmuxError> {
-        if !matches!(self.inner.settings.mode, Mode::Console { .. }) {
-            return Err(self.wrong_mode("send_console"));
-        }
-        self.refresh_plain().await?;
-        let link = self.link()?;
-        let pane = self.pane_for(thread).await?;
-        let tty = pane_fields(&link, &pane, "#{pane_tty}")
-            .await?
-            .ok_or_else(|| TmuxError::TargetNotFound {
-                target: pane.clone(),
-                detail: "the console pane is gone".into(),
-            })?;
+        let (link, pane, tty) = self.console_terminal("send_console", thread).await?;
         let bytes = console::render(text, &self.inner.settings.console_prompt);
         let watch = match verify {
             true => Some(
@@ -311,21 +300,32 @@ impl TmuxSession {
         })
     }
 
-    /// Console mode: writes a round-trip probe carrying `text` to the console's terminal (see
-    /// [`console::probe_report`]); it comes back as an inbound line once the session streams.
-    pub async fn probe_console(&self, number: u64, text: &str) -> Result<(), TmuxError> {
+    /// Console mode: the link, the console pane (or the thread's) and its terminal device, for
+    /// `operation`.
+    async fn console_terminal(
+        &self,
+        operation: &'static str,
+        thread: Option<&str>,
+    ) -> Result<(Link, String, String), TmuxError> {
         if !matches!(self.inner.settings.mode, Mode::Console { .. }) {
-            return Err(self.wrong_mode("probe_console"));
+            return Err(self.wrong_mode(operation));
         }
         self.refresh_plain().await?;
         let link = self.link()?;
-        let pane = self.pane_for(None).await?;
+        let pane = self.pane_for(thread).await?;
         let tty = pane_fields(&link, &pane, "#{pane_tty}")
             .await?
             .ok_or_else(|| TmuxError::TargetNotFound {
                 target: pane.clone(),
                 detail: "the console pane is gone".into(),
             })?;
+        Ok((link, pane, tty))
+    }
+
+    /// Console mode: writes a round-trip probe carrying `text` to the console's terminal (see
+    /// [`console::probe_report`]); it comes back as an inbound line once the session streams.
+    pub async fn probe_console(&self, number: u64, text: &str) -> Result<(), TmuxError> {
+        let (_, _, tty) = self.console_terminal("probe_console", None).await?;
         console::write_tty(
             std::path::Path::new(&tty),
             &console::probe_report(number, text),
