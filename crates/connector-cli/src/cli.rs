@@ -51,10 +51,12 @@ pub(crate) struct Common {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Probe the connector: reachable, authenticated, with a reason when not.
+    /// Probe the connector: reachable, authenticated, with a reason when not; with
+    /// `--round-trip`, also that a probe message comes back through the inbound path.
     ///
-    /// Exit status: 0 healthy, 4 unreachable, 5 not authenticated, 3 bad configuration.
-    Health,
+    /// Exit status: 0 healthy, 4 unreachable, 5 not authenticated, 8 connected but a
+    /// round-trip probe did not come back, 3 bad configuration.
+    Health(HealthArgs),
 
     /// Send a message to the operator and print the receipt.
     ///
@@ -167,6 +169,24 @@ pub(crate) struct MessageText {
         allow_hyphen_values = true
     )]
     pub(crate) literal: Option<OsString>,
+}
+
+/// `connector health`'s options.
+#[derive(Debug, Args)]
+pub(crate) struct HealthArgs {
+    /// Also post a probe message and wait for it to come back through the path the operator's
+    /// messages take (removed afterwards where the platform allows; never delivered).
+    #[arg(long)]
+    pub(crate) round_trip: bool,
+
+    /// How long `--round-trip` waits for the probe.
+    #[arg(
+        long,
+        default_value_t = 20.0,
+        value_name = "SECONDS",
+        requires = "round_trip"
+    )]
+    pub(crate) timeout: f64,
 }
 
 /// `connector doctor`'s options.

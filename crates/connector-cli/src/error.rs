@@ -19,6 +19,8 @@ pub(crate) enum Exit {
     SendFailed,
     /// `listen --timeout` passed before `--count` messages arrived.
     Timeout,
+    /// `health --round-trip`: connected, but the probe did not come back.
+    Deaf,
     /// `doctor`: the number of failed probes (capped at 125).
     Probes(u8),
 }
@@ -35,6 +37,7 @@ impl Exit {
             Self::Unauthenticated => 5,
             Self::SendFailed => 6,
             Self::Timeout => 7,
+            Self::Deaf => 8,
             Self::Probes(failed) => failed,
         }
     }

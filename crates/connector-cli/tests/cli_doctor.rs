@@ -29,6 +29,7 @@ fn doctor(dir: &Dir, roster: &std::path::Path, json: bool) -> std::process::Outp
 
 fn filters(dir: &Dir, tmux: &Tmux) -> Vec<(String, String)> {
     vec![
+        (r"in \d+ ms".to_owned(), "in [MS] ms".to_owned()),
         (dir.path().display().to_string(), "[DIR]".to_owned()),
         (tmux.socket.clone(), "[SOCKET]".to_owned()),
         (r"/tmp/tmux-\d+/".to_owned(), "/tmp/tmux-[UID]/".to_owned()),
@@ -80,8 +81,14 @@ fn pane_endpoint_passes_and_json_has_probes_and_summary() {
             "tmux server",
             "socket owner",
             "target present",
-            "mode"
+            "mode",
+            "round trip"
         ]
+    );
+    let round_trip = &document["probes"][5];
+    assert_eq!(
+        round_trip["outcome"], "skipped",
+        "pane mode has no operator to probe"
     );
     insta::with_settings!({ filters => common::pairs(&filters(&dir, &tmux)) }, {
         insta::assert_json_snapshot!(document);

@@ -30,6 +30,7 @@ fn doctor(dir: &Dir, roster: &std::path::Path, token: &str) -> std::process::Out
 
 fn filters(dir: &Dir, homeserver: &str) -> Vec<(String, String)> {
     vec![
+        (r"in \d+ ms".to_owned(), "in [MS] ms".to_owned()),
         (dir.path().display().to_string(), "[DIR]".to_owned()),
         (homeserver.to_owned(), "[HOMESERVER_URL]".to_owned()),
         (

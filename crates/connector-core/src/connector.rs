@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::health::ConnectorHealth;
 use crate::ids::{MessageId, ThreadId};
 use crate::message::{HistoryQuery, InboundMessage, OutboundMessage, SendReceipt};
+use crate::round_trip::RoundTrip;
 use crate::subscription::Subscription;
 
 /// A link between an orchestrator and its human operator over one chat channel.
@@ -94,6 +95,21 @@ pub trait OrchestratorConnector: Send + Sync + 'static {
     /// finer checks. Never fails: a probe that cannot run is reported as failed or skipped.
     async fn diagnose(&self) -> Vec<Probe> {
         crate::diagnosis::probes_from_health(&self.health().await)
+    }
+
+    /// Posts a marked probe message and waits up to `timeout` for it to come back through the
+    /// inbound path the operator's messages take: proof that the connector is listening, not
+    /// only connected (see [`crate::round_trip`]). The probe never reaches a subscriber and is
+    /// removed where the platform allows.
+    ///
+    /// The default answers [`RoundTrip::Unsupported`]: a backend whose platform does not
+    /// deliver its own messages back to it keeps it. Never fails: a stage that does not answer
+    /// is reported in the returned value.
+    async fn round_trip(&self, timeout: std::time::Duration) -> RoundTrip {
+        let _ = timeout;
+        RoundTrip::Unsupported {
+            reason: format!("the {} connector has no round-trip probe", self.kind()),
+        }
     }
 
     /// Stops background work and persists state. Later calls may answer [`Error::Closed`].

@@ -13,6 +13,7 @@ use crate::dedupe::{DEFAULT_DEDUPE_CAPACITY, Dedupe};
 use crate::fanout::{DEFAULT_QUEUE_CAPACITY, Fanout};
 use crate::ids::{MessageId, SenderId};
 use crate::message::InboundMessage;
+use crate::round_trip::Echoes;
 use crate::subscription::Subscription;
 
 /// What the inbox did with one message.
@@ -69,6 +70,8 @@ pub struct Inbox {
     delivered: AtomicU64,
     duplicates: AtomicU64,
     rejected: AtomicU64,
+    /// Round-trip probes awaiting their echo (see [`crate::round_trip`]).
+    echoes: Echoes,
 }
 
 impl Inbox {
@@ -93,6 +96,7 @@ impl Inbox {
             delivered: AtomicU64::new(0),
             duplicates: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
+            echoes: Echoes::default(),
         }
     }
 
@@ -112,6 +116,9 @@ impl Inbox {
 
     /// Filters `message` and hands it to every subscription (waiting for room in full queues).
     pub async fn deliver(&self, message: InboundMessage) -> Admission {
+        if self.echoes.arrived(&message.text) {
+            return Admission::Own;
+        }
         match self.admit(&message.sender, &message.message_id) {
             Some(refusal) => refusal,
             None => {
@@ -136,6 +143,9 @@ impl Inbox {
         &self,
         message: InboundMessage,
     ) -> std::result::Result<Admission, InboundMessage> {
+        if self.echoes.arrived(&message.text) {
+            return Ok(Admission::Own);
+        }
         if let Some(refusal) = self.admit(&message.sender, &message.message_id) {
             return Ok(refusal);
         }
@@ -188,6 +198,9 @@ impl Inbox {
     ) -> std::result::Result<Admission, Closed> {
         if self.is_closed() {
             return Err(Closed);
+        }
+        if self.echoes.arrived(&message.text) {
+            return Ok(Admission::Own);
         }
         if let Some(refusal) = self.admit(&message.sender, &message.message_id) {
             return Ok(refusal);
@@ -273,6 +286,13 @@ impl Inbox {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .add_own_identity(own);
+    }
+
+    /// The round-trip probes awaiting their echo: a backend whose own messages are dropped
+    /// before they reach the inbox asks [`Echoes::arrived`] first (see [`crate::round_trip`]);
+    /// the inbox's deliveries ask it themselves, and answer [`Admission::Own`] for a probe.
+    pub fn echoes(&self) -> &Echoes {
+        &self.echoes
     }
 
     /// What the inbox has done so far.

@@ -39,6 +39,7 @@ pub mod lifecycle;
 pub mod loopback;
 mod message;
 pub mod retry;
+pub mod round_trip;
 pub mod sending;
 pub mod state_file;
 mod subscription;
@@ -62,5 +63,6 @@ pub use message::{
     Attachment, HistoryQuery, InboundAttachment, InboundMessage, InboundReaction, OutboundMessage,
     SendReceipt,
 };
+pub use round_trip::RoundTrip;
 pub use state_file::StateFile;
 pub use subscription::Subscription;

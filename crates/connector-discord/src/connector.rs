@@ -14,7 +14,7 @@ use connector_core::sending::send_in_parts;
 use connector_core::{
     Capabilities, Capability, ConnectorDescriptor, ConnectorFuture, ConnectorHealth,
     DiagnosisFuture, Error, HistoryQuery, InboundMessage, Inbox, MessageId, OrchestratorConnector,
-    OutboundMessage, Probe, Result, SendReceipt, SenderPolicy, Subscription, ThreadId,
+    OutboundMessage, Probe, Result, RoundTrip, SendReceipt, SenderPolicy, Subscription, ThreadId,
     check_outbound,
 };
 use serde_json::Value;
@@ -33,7 +33,7 @@ use crate::reactions::ReactionLedger;
 use crate::rest::{Rest, Upload};
 use crate::settings::DiscordSettings;
 use crate::threads::Threads;
-use crate::{KIND, diagnosis, health, optional, outbound};
+use crate::{KIND, diagnosis, health, optional, outbound, round_trip};
 
 /// How `connector-registry` builds this backend.
 pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
@@ -501,6 +501,21 @@ impl OrchestratorConnector for DiscordConnector {
     async fn history(&self, query: HistoryQuery) -> Result<Vec<InboundMessage>> {
         self.lifecycle.ensure_open()?;
         optional::history(&self.rest, &self.retry, &self.threads, &query).await
+    }
+
+    /// A probe posted to the channel must come back on the gateway (see `round_trip`).
+    async fn round_trip(&self, timeout: Duration) -> RoundTrip {
+        if let Err(error) = self.lifecycle.ensure_open() {
+            return RoundTrip::not_posted(&error);
+        }
+        round_trip::run(
+            &self.rest,
+            &self.retry,
+            &self.inbox,
+            self.settings.channel_id,
+            timeout,
+        )
+        .await
     }
 
     /// Lets the pump finish its delivery (up to [`DEFAULT_CLOSE_TIMEOUT`]), then logs the

@@ -53,6 +53,7 @@ mod pump;
 mod reaction_state;
 mod reactions;
 mod rest;
+mod round_trip;
 mod settings;
 mod threads;
 

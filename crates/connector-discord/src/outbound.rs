@@ -238,7 +238,7 @@ pub(crate) fn thread_name(text: &str) -> String {
     }
 }
 
-fn id_of(answer: &Value, what: &str) -> Result<String> {
+pub(crate) fn id_of(answer: &Value, what: &str) -> Result<String> {
     answer
         .get("id")
         .and_then(Value::as_str)

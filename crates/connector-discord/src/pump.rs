@@ -165,7 +165,16 @@ impl Pump {
                     }
                 }
             }
-            GatewayEvent::Message(message) => self.message(&message).await,
+            GatewayEvent::Message(message) => {
+                // A round-trip probe of ours, back on the gateway: it ends the probe's wait and
+                // goes no further (checked before own messages are dropped; live events only).
+                if message.author.id.get() == self.own_id
+                    && self.inbox.echoes().arrived(&message.content)
+                {
+                    return;
+                }
+                self.message(&message).await;
+            }
             GatewayEvent::Reaction(reaction) => self.reaction(&reaction, false).await,
             GatewayEvent::ReactionRemoved(reaction) => self.reaction(&reaction, true).await,
         }

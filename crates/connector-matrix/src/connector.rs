@@ -20,8 +20,8 @@ use connector_core::sending::send_in_parts;
 use connector_core::{
     Capabilities, Capability, ConnectorDescriptor, ConnectorFuture, ConnectorHealth,
     DiagnosisFuture, Error, HistoryQuery, IdempotencyKey, InboundMessage, Inbox, MessageId,
-    OrchestratorConnector, OutboundMessage, Probe, Result, SendReceipt, SenderPolicy, Subscription,
-    ThreadId, check_outbound,
+    OrchestratorConnector, OutboundMessage, Probe, Result, RoundTrip, SendReceipt, SenderPolicy,
+    Subscription, ThreadId, check_outbound,
 };
 use matrix_sdk::Client;
 #[cfg(not(feature = "e2e-encryption"))]
@@ -43,7 +43,7 @@ use crate::settings::MatrixSettings;
 use crate::state_lock::StateLock;
 use crate::sync_loop::{SyncLoop, SyncStatus};
 use crate::threads::Threads;
-use crate::{KIND, client, diagnosis, error, health, history};
+use crate::{KIND, client, diagnosis, error, health, history, round_trip};
 
 /// How `connector-registry` builds this backend.
 pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
@@ -714,6 +714,29 @@ impl OrchestratorConnector for MatrixConnector {
             &self.settings.room_id,
             &self.retry,
             &query,
+        )
+        .await
+    }
+
+    /// A probe posted to the room must come back through `/sync` (see `round_trip`).
+    async fn round_trip(&self, timeout: Duration) -> RoundTrip {
+        if let Err(error) = self.lifecycle.ensure_open() {
+            return RoundTrip::not_posted(&error);
+        }
+        let post = |marker: String| async move {
+            let content = round_trip::probe_content(&marker);
+            self.post(content, &TransactionId::new(), None).await
+        };
+        let remove = |id: MessageId| async move {
+            round_trip::redact(&self.client, &self.settings.room_id, id).await
+        };
+        connector_core::round_trip::run(
+            self.inbox.echoes(),
+            "/sync",
+            round_trip::FIX,
+            timeout,
+            post,
+            remove,
         )
         .await
     }

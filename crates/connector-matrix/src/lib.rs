@@ -52,6 +52,7 @@ mod own_events;
 mod pages;
 mod position;
 mod requests;
+mod round_trip;
 mod settings;
 mod state_lock;
 mod sync_loop;

@@ -359,7 +359,10 @@ impl SyncLoop {
                         .note(message.message_id.as_str(), root.as_str());
                 }
                 if message.sender.as_str() == self.own_user.as_str() {
-                    return Ok(()); // our own echo: the inbox would drop it anyway
+                    // Our own echo, which the inbox would drop anyway — or a round-trip probe
+                    // coming back, which ends that probe's wait (see `round_trip`).
+                    self.inbox.echoes().arrived(&message.text);
+                    return Ok(());
                 }
                 self.hand_over(message).await.map(drop)
             }

@@ -16,10 +16,12 @@ use connector_core::config::{
 };
 use connector_core::dedupe::Dedupe;
 use connector_core::lifecycle::Lifecycle;
+use connector_core::round_trip;
 use connector_core::{
     Capabilities, Capability, ConnectorDescriptor, ConnectorFuture, ConnectorHealth, Error,
     IdempotencyKey, InboundMessage, Inbox, MessageId, OrchestratorConnector, OutboundMessage,
-    Probe, Result, SendReceipt, SenderPolicy, Subscription, ThreadId, Timestamp, check_outbound,
+    Probe, Result, RoundTrip, SendReceipt, SenderPolicy, Subscription, ThreadId, Timestamp,
+    check_outbound,
 };
 
 use crate::error::TmuxError;
@@ -251,6 +253,11 @@ fn forget_echoes(echoes: &Mutex<VecDeque<(String, Instant)>>, lines: &[String]) 
     }
 }
 
+/// What to check when a console probe does not come back.
+const ROUND_TRIP_FIX: &str = "the console's terminal takes writes but nothing comes back through \
+     tmux: check that the connector's control client is attached (`tmux list-clients`), that \
+     nothing else reads the console pane's output, and the tmux version (3.2 or later)";
+
 /// Re-attaches the control client once the server answers again, once output is read; never
 /// starts a server.
 async fn supervise(session: TmuxSession) {
@@ -377,6 +384,42 @@ impl OrchestratorConnector for TmuxConnector {
         self.lifecycle.ensure_open()?;
         self.session.stream().await.map_err(to_core)?;
         Ok(self.inbox.subscribe())
+    }
+
+    /// Console mode: a probe written to the console's terminal must come back through the
+    /// control client as the operator's typed lines do; pane mode has no operator to probe.
+    async fn round_trip(&self, timeout: Duration) -> RoundTrip {
+        if !self.is_console() {
+            return RoundTrip::Unsupported {
+                reason: "pane mode has no operator's inbound path: the pane runs an agent".into(),
+            };
+        }
+        let started = self
+            .lifecycle
+            .ensure_open()
+            .and(self.session.stream().await.map_err(to_core));
+        if let Err(error) = started {
+            return RoundTrip::not_posted(&error);
+        }
+        let post = |marker: String| async move {
+            let number = u64::try_from(Timestamp::now().as_microsecond()).unwrap_or_default();
+            self.session
+                .probe_console(number, &marker)
+                .await
+                .map_err(to_core)?;
+            Ok(MessageId::new(format!("probe-{number}")))
+        };
+        // Nothing to remove: tmux shows no trace of the probe.
+        let remove = |_: MessageId| async { Ok(()) };
+        round_trip::run(
+            self.inbox.echoes(),
+            "the console's control client",
+            ROUND_TRIP_FIX,
+            timeout,
+            post,
+            remove,
+        )
+        .await
     }
 
     async fn health(&self) -> ConnectorHealth {

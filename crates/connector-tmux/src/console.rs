@@ -95,6 +95,22 @@ pub(crate) fn parse_report(osc: &[u8]) -> Option<Report> {
     })
 }
 
+/// The "process" a round-trip probe's report names: no console loop has pid 0.
+pub(crate) const PROBE_PROCESS: u32 = 0;
+
+/// A round-trip probe: a report in the console loop's own form, written to the output side of
+/// the console's terminal by the connector, carrying `text` as line `number` of
+/// [`PROBE_PROCESS`]. From the terminal on it travels as the operator's lines do (tmux parses
+/// it and ignores it on screen, the control client reads it in `%output`, the router reports
+/// it); only the loop reading the keyboard is not part of its way.
+pub(crate) fn probe_report(number: u64, text: &str) -> Vec<u8> {
+    format!(
+        "\x1b]{REPORT_OSC};{PROBE_PROCESS};{number};{}\x07",
+        crate::hex::encode(text.as_bytes())
+    )
+    .into_bytes()
+}
+
 /// The bytes written to the console terminal for one outbound message: the neutralised
 /// text on lines of its own, then the prompt again (the loop is still waiting in `read`).
 pub(crate) fn render(text: &str, prompt: &str) -> Vec<u8> {
@@ -135,6 +151,16 @@ pub(crate) async fn write_tty(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_probe_report_parses_as_a_report_of_process_zero() {
+        let bytes = probe_report(7, "round-trip probe 0123456789abcdef");
+        let osc = &bytes[2..bytes.len() - 1];
+        let report = parse_report(osc).expect("a report");
+        assert_eq!(report.pid, PROBE_PROCESS);
+        assert_eq!(report.number, 7);
+        assert_eq!(report.text, "round-trip probe 0123456789abcdef");
+    }
 
     #[test]
     fn reports_round_trip() {

@@ -53,6 +53,25 @@ use crate::protocol::{Block, Event, Parser};
 use crate::quoting::command_line;
 use crate::settings::TmuxSettings;
 
+/// The environment a control client keeps: what the tmux client reads (its socket directory,
+/// the locale that decides UTF-8, the terminal type, the shell) and what the guard script needs.
+/// The server takes one message per variable while it sets the client up — the window in which
+/// tmux 3.3a crashes on a session created or closed elsewhere — and, without `-E`, would copy
+/// the client's `update-environment` variables into the operator's session. `TMUX` is not kept:
+/// the connector may run inside tmux itself.
+const CONTROL_CLIENT_ENV: &[&str] = &[
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "TMUX_TMPDIR",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TERM",
+];
+
 /// A notification from a control client, tagged with that client's generation so events
 /// from a replaced client can be told apart.
 #[derive(Debug)]
@@ -145,7 +164,13 @@ impl ControlClient {
         let args = process_args(settings, start, true, false);
         tracing::debug!(?args, generation, "starting tmux control client");
 
-        let mut child = guarded_command(settings, &args)?
+        let mut command = guarded_command(settings, &args)?;
+        command.env_clear().envs(
+            CONTROL_CLIENT_ENV
+                .iter()
+                .filter_map(|name| std::env::var_os(name).map(|value| (*name, value))),
+        );
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -273,18 +273,7 @@ impl TmuxSession {
         thread: Option<&str>,
         verify: bool,
     ) -> Result<Delivered, TmuxError> {
-        if !matches!(self.inner.settings.mode, Mode::Console { .. }) {
-            return Err(self.wrong_mode("send_console"));
-        }
-        self.refresh_plain().await?;
-        let link = self.link()?;
-        let pane = self.pane_for(thread).await?;
-        let tty = pane_fields(&link, &pane, "#{pane_tty}")
-            .await?
-            .ok_or_else(|| TmuxError::TargetNotFound {
-                target: pane.clone(),
-                detail: "the console pane is gone".into(),
-            })?;
+        let (link, pane, tty) = self.console_terminal("send_console", thread).await?;
         let bytes = console::render(text, &self.inner.settings.console_prompt);
         let watch = match verify {
             true => Some(
@@ -309,6 +298,40 @@ impl TmuxSession {
             seen,
             folded: false,
         })
+    }
+
+    /// Console mode: the link, the console pane (or the thread's) and its terminal device, for
+    /// `operation`.
+    async fn console_terminal(
+        &self,
+        operation: &'static str,
+        thread: Option<&str>,
+    ) -> Result<(Link, String, String), TmuxError> {
+        if !matches!(self.inner.settings.mode, Mode::Console { .. }) {
+            return Err(self.wrong_mode(operation));
+        }
+        self.refresh_plain().await?;
+        let link = self.link()?;
+        let pane = self.pane_for(thread).await?;
+        let tty = pane_fields(&link, &pane, "#{pane_tty}")
+            .await?
+            .ok_or_else(|| TmuxError::TargetNotFound {
+                target: pane.clone(),
+                detail: "the console pane is gone".into(),
+            })?;
+        Ok((link, pane, tty))
+    }
+
+    /// Console mode: writes a round-trip probe carrying `text` to the console's terminal (see
+    /// [`console::probe_report`]); it comes back as an inbound line once the session streams.
+    pub async fn probe_console(&self, number: u64, text: &str) -> Result<(), TmuxError> {
+        let (_, _, tty) = self.console_terminal("probe_console", None).await?;
+        console::write_tty(
+            std::path::Path::new(&tty),
+            &console::probe_report(number, text),
+            self.inner.settings.op_timeout,
+        )
+        .await
     }
 
     /// Types `text` into the endpoint pane (or the thread's window) as one paste and then
@@ -710,9 +733,17 @@ impl TmuxSession {
         let settings = &self.inner.settings;
         let notices = self.inner.notices.clone();
         self.ensure_console(generation <= 1).await?;
+        // The conversation must exist before a control client is set up, checked through plain
+        // clients: while it is gone (an agent's session being restarted), the supervisor's
+        // retries then start no control client at all. tmux 3.3a crashes when a session is
+        // created or closed, or a client detaches, while a control client is being set up
+        // (see the `control` module), so every set-up is a risk taken only when it can succeed.
+        self.discover(&Link::Plain(self.inner.plain.clone()))
+            .await?;
         let client = match &settings.mode {
             Mode::Console { session } => {
                 let start = AttachSession::new()
+                    .not_update_env()
                     .target_session(format!("={session}"))
                     .build();
                 ControlClient::spawn(settings, start, generation, notices).await?
@@ -721,7 +752,7 @@ impl TmuxSession {
                 // Attach without a target: `attach-session -t session:window` would make that
                 // window current for the operator too. We switch to the pane's session in
                 // `discover`.
-                let start = AttachSession::new().build();
+                let start = AttachSession::new().not_update_env().build();
                 ControlClient::spawn(settings, start, generation, notices)
                     .await
                     .map_err(|e| not_found(target, e))?

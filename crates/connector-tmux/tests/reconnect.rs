@@ -6,8 +6,9 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{LONG, SHORT, TestServer, drain, expect_line, wait_until};
-use connector_tmux::{PaneLine, TmuxError, TmuxSession};
+use common::{LONG, SHORT, Scratch, TestServer, drain, expect_line, wait_until};
+use connector_core::{OrchestratorConnector, SenderPolicy};
+use connector_tmux::{PaneLine, TmuxConnector, TmuxError, TmuxSession};
 
 /// Answers each line with `got:<line>`, then leaves `pending` as an unfinished line; sets the pane title to `ready` once echo is off, so a test
 /// can wait for that before typing (or the tty would echo what is typed).
@@ -217,4 +218,91 @@ async fn reconnecting_during_bursts_never_takes_the_server_down() {
     let after = server.tmux(&["display-message", "-p", "-t", "bystander:", "#{pid}"]);
     assert_eq!(after, pid, "the server was restarted");
     assert!(!pid.trim().is_empty());
+}
+
+/// A `tmux` that notes every control client it starts (`-C`) in `log`, then runs tmux.
+fn logging_tmux(dir: &std::path::Path, log: &std::path::Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let wrapper = dir.join("tmux");
+    let script = format!(
+        "#!/bin/sh\ncase \" $* \" in *\" -C \"*) echo control >> '{}';; esac\nexec tmux \"$@\"\n",
+        log.display()
+    );
+    std::fs::write(&wrapper, script).expect("write the wrapper");
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    wrapper
+}
+
+/// While a pane-mode target is gone (an agent's session being restarted), the connector waits
+/// for it through plain clients: it sets up no control client, so sessions created and closed
+/// meanwhile — which tmux 3.3a announces to every control client, and crashes on when one is
+/// being set up — never meet one. Once the target is back, its output streams again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_target_is_awaited_without_setting_up_control_clients() {
+    let server = TestServer::new();
+    server.start_session("bystander", &["sh"]);
+    server.start_session("agent", &["sh", "-c", "sleep 1000"]);
+    let dir = Scratch::new();
+    let log = dir.file("control-clients");
+    let mut settings = server.pane_settings("agent:0.0");
+    settings.tmux_binary = logging_tmux(&dir.path, &log);
+    let connector = TmuxConnector::with_settings(settings, SenderPolicy::allow_any(), 64)
+        .await
+        .expect("open");
+    let mut inbound = connector.subscribe().await.expect("subscribe");
+    let pid = server.pid();
+    let control_clients = || {
+        server
+            .tmux(&["list-clients", "-F", "#{client_control_mode}"])
+            .lines()
+            .filter(|mode| mode.trim() == "1")
+            .count()
+    };
+    assert!(
+        wait_until(LONG, || control_clients() == 1).await,
+        "the subscription streams through a control client"
+    );
+
+    server.tmux(&["kill-session", "-t", "=agent"]);
+    assert!(
+        wait_until(LONG, || control_clients() == 0).await,
+        "the old control client is gone with its session"
+    );
+    let until = Instant::now() + Duration::from_secs(3);
+    let mut rounds = 0;
+    while Instant::now() < until {
+        server.tmux(&["new-session", "-d", "-s", "churn"]);
+        assert_eq!(
+            control_clients(),
+            0,
+            "round {rounds}: a control client set up while the target is gone"
+        );
+        server.tmux(&["kill-session", "-t", "=churn"]);
+        rounds += 1;
+    }
+    assert!(rounds > 10, "only {rounds} rounds");
+    let started = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(
+        started.lines().count(),
+        1,
+        "control clients were set up while the target was gone: {started}"
+    );
+
+    server.start_session(
+        "agent",
+        &["sh", "-c", "while :; do echo back; sleep 0.2; done"],
+    );
+    let line = tokio::time::timeout(LONG, async {
+        loop {
+            let message = inbound.recv().await.expect("the subscription stays open");
+            if message.text.contains("back") {
+                return message;
+            }
+        }
+    })
+    .await
+    .expect("the returned target's output arrives");
+    assert!(line.text.contains("back"));
+    assert_eq!(server.pid(), pid, "the server was restarted");
+    connector.close().await.expect("close");
 }

@@ -160,6 +160,11 @@ fn inject(shared: &Arc<Shared>, fault: &str, body: &[u8]) -> Result<(), ApiError
             faults.send_reconnect();
             Ok(())
         }
+        "withhold_dispatches" => {
+            let Switch { on } = parse(body)?;
+            faults.withhold_dispatches(on);
+            Ok(())
+        }
         "send_invalid_session" => {
             let InvalidSession { resumable } = parse(body)?;
             faults.send_invalid_session(resumable);
@@ -224,6 +229,12 @@ struct FailNext {
 #[serde(deny_unknown_fields)]
 struct Route {
     route: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Switch {
+    on: bool,
 }
 
 #[derive(Deserialize)]

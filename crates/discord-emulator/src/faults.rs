@@ -39,6 +39,8 @@ struct Failure {
 pub(crate) struct FaultState {
     failures: Vec<Failure>,
     losses: Vec<(RoutePattern, u32)>,
+    /// Dispatches are not sent (a session that looks alive and receives nothing).
+    pub(crate) withhold_dispatches: bool,
 }
 
 impl FaultState {
@@ -174,7 +176,14 @@ impl Faults {
         Ok(())
     }
 
-    /// Forgets every pending REST fault.
+    /// While `on`, the gateway sends no dispatch events: connections stay open, heartbeats are
+    /// acknowledged and REST works, but nothing that happens reaches the bot — the "connected
+    /// but deaf" session a zombie connection or a lost subscription leaves.
+    pub fn withhold_dispatches(&self, on: bool) {
+        self.shared.lock().faults.withhold_dispatches = on;
+    }
+
+    /// Forgets every pending fault (REST failures and losses, withheld dispatches).
     pub fn clear(&self) {
         let mut world = self.shared.lock();
         world.faults = FaultState::default();

@@ -742,7 +742,7 @@ impl World {
 impl World {
     /// Sends an event to every session entitled to it.
     pub(crate) fn emit(&mut self, event: Event) {
-        if !event.visible {
+        if !event.visible || self.faults.withhold_dispatches {
             return;
         }
         let granted = self.granted;

@@ -20,6 +20,9 @@ use crate::cli::{Common, DoctorArgs};
 use crate::error::{Error, Exit};
 use crate::output::{json_line, line_out};
 
+/// How long the round-trip probe waits for its message at most.
+pub(crate) const ROUND_TRIP_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// The highest exit status `doctor` uses: the number of failed probes, capped below the
 /// statuses shells reserve (126 and up).
 pub(crate) const MAX_EXIT: usize = 125;
@@ -116,7 +119,10 @@ async fn probe(inspection: &Inspection, limit: Duration) -> Vec<Probe> {
         Some(Ok(connector)) => connector,
     };
     match waiting(&format!("probing {kind}"), limit, connector.diagnose()).await {
-        Some(found) => probes.extend(found.into_iter().map(|probe| with_fix(probe, config))),
+        Some(found) => {
+            probes.extend(found.into_iter().map(|probe| with_fix(probe, config)));
+            probes.push(round_trip(connector.as_ref(), &probes, limit).await);
+        }
         None => probes.push(
             Probe::fail(
                 "diagnosis",
@@ -127,6 +133,37 @@ async fn probe(inspection: &Inspection, limit: Duration) -> Vec<Probe> {
     }
     let _ = connector.close().await;
     probes
+}
+
+/// Alive is not listening: a probe message must come back through the inbound path (see
+/// `connector_core::round_trip`), once every other probe passed.
+async fn round_trip(
+    connector: &dyn connector_core::OrchestratorConnector,
+    probes: &[Probe],
+    limit: Duration,
+) -> Probe {
+    if probes.iter().any(Probe::failed) {
+        return Probe::skipped(
+            connector_core::round_trip::PROBE_NAME,
+            "not run: fix the failures above first",
+        );
+    }
+    let wait = limit.min(ROUND_TRIP_TIMEOUT);
+    waiting(
+        "waiting for a probe message to come back",
+        wait + Duration::from_secs(5),
+        connector.round_trip(wait),
+    )
+    .await
+    .map_or_else(
+        || {
+            Probe::fail(
+                connector_core::round_trip::PROBE_NAME,
+                format!("no answer within {} s", wait.as_secs_f64()),
+            )
+        },
+        connector_core::RoundTrip::into_probe,
+    )
 }
 
 /// The configuration as probes: one passed probe, or one failed probe per problem.

@@ -25,7 +25,7 @@ use crate::error::{Error, Exit};
 pub(crate) async fn run(cli: Cli) -> Result<Exit, Error> {
     let common = &cli.common;
     match cli.command {
-        Command::Health => health::run(common).await,
+        Command::Health(args) => health::run(common, &args).await,
         Command::Send {
             thread,
             key,
