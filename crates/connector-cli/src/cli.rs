@@ -73,8 +73,23 @@ pub(crate) enum Command {
 
         /// Attach a file (uploaded with the message) or an http(s) URL (passed on as a link);
         /// repeat for several. Where the platform takes no files (tmux), the send is refused.
-        #[arg(long = "attach", short = 'a', value_name = "PATH|URL")]
+        #[arg(
+            long = "attach",
+            short = 'a',
+            value_name = "PATH|URL",
+            conflicts_with = "live"
+        )]
         attach: Vec<String>,
+
+        /// Keep one message up to date under this key: the first send posts it, later sends
+        /// with the same key replace its text (edits, coalesced). With `-`, every line read
+        /// from stdin replaces the text as it arrives.
+        #[arg(long, value_name = "KEY", conflicts_with = "key")]
+        live: Option<String>,
+
+        /// With --live: mark the live message final (the next send with the key starts anew).
+        #[arg(long, requires = "live")]
+        finish: bool,
 
         #[command(flatten)]
         text: MessageText,

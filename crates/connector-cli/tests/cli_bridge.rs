@@ -8,7 +8,7 @@ mod peers;
 use std::time::Duration;
 
 use discord_emulator::{Config, Emulator, Snowflake};
-use peers::{ACK_PROGRAM, PATIENCE, Running, Tmux, state_file};
+use peers::{ACK_PROGRAM, PATIENCE, Running, Tmux, discord_env, state_file};
 use synapse_harness::{Synapse, User};
 
 /// How quickly agent output lines are coalesced in these tests.
@@ -82,23 +82,10 @@ fn discord_operator_and_tmux_agent_in_a_thread_across_restarts() {
     let operator = emulator.add_user("operator");
     let channel = emulator.channel_id();
     let tmux = Tmux::start(ACK_PROGRAM);
-    let discord = tmux.write_roster(
-        "discord.yaml",
-        &format!(
-            "agents: [builder]\nconnector:\n  kind: discord\n  allowed_senders: ['{}']\n  discord:\n    channel_id: '{channel}'\n    state_dir: '{}'\n",
-            operator.id,
-            tmux.dir.path().join("discord-state").display()
-        ),
-    );
+    let discord = tmux.discord_roster("agents: [builder]\n", operator.id, channel);
     let pane = tmux.pane_roster();
     let state = state_file(tmux.dir.path());
-    let env = [
-        (
-            "DISCORD_BOT_TOKEN".to_owned(),
-            emulator.bot_token().to_owned(),
-        ),
-        ("DISCORD_API_BASE_URL".to_owned(), emulator.base_url()),
-    ];
+    let env = discord_env(&emulator);
     let args = [
         "bridge",
         "--from",
@@ -179,23 +166,10 @@ fn agent_output_lines_are_coalesced_into_one_message() {
     let tmux = Tmux::start(
         "printf 'agent ready\\n'; while IFS= read -r l; do printf 'one %s\\ntwo\\nthree\\n' \"$l\"; done",
     );
-    let discord = tmux.write_roster(
-        "discord.yaml",
-        &format!(
-            "connector:\n  kind: discord\n  allowed_senders: ['{}']\n  discord:\n    channel_id: '{channel}'\n    state_dir: '{}'\n",
-            operator.id,
-            tmux.dir.path().join("discord-state").display()
-        ),
-    );
+    let discord = tmux.discord_roster("", operator.id, channel);
     let pane = tmux.pane_roster();
     let state = state_file(tmux.dir.path());
-    let env = [
-        (
-            "DISCORD_BOT_TOKEN".to_owned(),
-            emulator.bot_token().to_owned(),
-        ),
-        ("DISCORD_API_BASE_URL".to_owned(), emulator.base_url()),
-    ];
+    let env = discord_env(&emulator);
     let bridge = Running::start(
         &[
             "bridge",
@@ -350,23 +324,10 @@ fn a_message_for_a_missing_agent_is_held_reported_and_delivered() {
     let channel = emulator.channel_id();
     let tmux = Tmux::start(ACK_PROGRAM);
     assert!(tmux.run(&["new-session", "-d", "-s", "keep"]));
-    let discord = tmux.write_roster(
-        "discord.yaml",
-        &format!(
-            "connector:\n  kind: discord\n  allowed_senders: ['{}']\n  discord:\n    channel_id: '{channel}'\n    state_dir: '{}'\n",
-            operator.id,
-            tmux.dir.path().join("discord-state").display()
-        ),
-    );
+    let discord = tmux.discord_roster("", operator.id, channel);
     let pane = tmux.pane_roster();
     let state = state_file(tmux.dir.path());
-    let env = [
-        (
-            "DISCORD_BOT_TOKEN".to_owned(),
-            emulator.bot_token().to_owned(),
-        ),
-        ("DISCORD_API_BASE_URL".to_owned(), emulator.base_url()),
-    ];
+    let env = discord_env(&emulator);
     let bridge = Running::start(
         &[
             "bridge",
@@ -416,23 +377,10 @@ fn mirrored_threads_map_both_ways() {
         "default-command",
         "while IFS= read -r l; do printf 'ack: %s\\n' \"$l\"; done",
     ]));
-    let discord = tmux.write_roster(
-        "discord.yaml",
-        &format!(
-            "connector:\n  kind: discord\n  allowed_senders: ['{}']\n  discord:\n    channel_id: '{channel}'\n    state_dir: '{}'\n",
-            operator.id,
-            tmux.dir.path().join("discord-state").display()
-        ),
-    );
+    let discord = tmux.discord_roster("", operator.id, channel);
     let pane = tmux.pane_roster();
     let state = state_file(tmux.dir.path());
-    let env = [
-        (
-            "DISCORD_BOT_TOKEN".to_owned(),
-            emulator.bot_token().to_owned(),
-        ),
-        ("DISCORD_API_BASE_URL".to_owned(), emulator.base_url()),
-    ];
+    let env = discord_env(&emulator);
     let bridge = Running::start(
         &[
             "bridge",
@@ -478,15 +426,7 @@ fn a_missing_agent_pane_fails_at_start_with_status_5() {
     let emulator = Emulator::start(Config::default()).expect("start the Discord emulator");
     let operator = emulator.add_user("operator");
     let tmux = Tmux::start(ACK_PROGRAM);
-    let discord = tmux.write_roster(
-        "discord.yaml",
-        &format!(
-            "connector:\n  kind: discord\n  allowed_senders: ['{}']\n  discord:\n    channel_id: '{}'\n    state_dir: '{}'\n",
-            operator.id,
-            emulator.channel_id(),
-            tmux.dir.path().join("discord-state").display()
-        ),
-    );
+    let discord = tmux.discord_roster("", operator.id, emulator.channel_id());
     let missing = tmux.write_roster(
         "missing.yaml",
         &format!(

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use discord_emulator::{Config, Emulator, Snowflake, UserHandle};
-use peers::{Running, Tmux, eventually, state_file};
+use peers::{Running, Tmux, discord_env, eventually, state_file};
 use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
 use rmcp::transport::TokioChildProcess;
@@ -95,22 +95,8 @@ impl Bridged {
         let emulator = Emulator::start(Config::default()).expect("start the Discord emulator");
         let operator = emulator.add_user("operator");
         let channel = emulator.channel_id();
-        let discord = tmux.write_roster(
-            "discord.yaml",
-            &format!(
-                "connector:\n  kind: discord\n  allowed_senders: ['{}']\n  discord:\n    \
-                 channel_id: '{channel}'\n    state_dir: '{}'\n",
-                operator.id,
-                tmux.dir.path().join("discord-state").display()
-            ),
-        );
-        let env = [
-            (
-                "DISCORD_BOT_TOKEN".to_owned(),
-                emulator.bot_token().to_owned(),
-            ),
-            ("DISCORD_API_BASE_URL".to_owned(), emulator.base_url()),
-        ];
+        let discord = tmux.discord_roster("", operator.id, channel);
+        let env = discord_env(&emulator);
         let state = state_file(tmux.dir.path());
         let args = [
             "bridge",

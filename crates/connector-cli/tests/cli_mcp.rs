@@ -522,6 +522,35 @@ async fn discord_threads_reactions_and_edits() {
         .expect("the sent message");
     assert_eq!(edited.content, "main (edited)");
 
+    // live: one message under a key, its text replaced in place; finish marks it final.
+    let first = ok_json(
+        &call(
+            &client,
+            "live",
+            json!({ "key": "deploy", "text": "deploy: 1/2" }),
+        )
+        .await,
+    );
+    let done = ok_json(
+        &call(
+            &client,
+            "live",
+            json!({ "key": "deploy", "text": "deploy: done", "finish": true }),
+        )
+        .await,
+    );
+    assert_eq!(done["message_ids"], first["message_ids"]);
+    assert_eq!(done["finished"], true);
+    let live_id = first["message_ids"][0].as_str().unwrap().to_owned();
+    let shown = emulator
+        .messages(channel)
+        .into_iter()
+        .find(|m| m.id.to_string() == live_id)
+        .expect("the live message");
+    assert_eq!(shown.content, "deploy: done");
+    let refused = call(&client, "live", json!({ "key": "no spaces", "text": "x" })).await;
+    assert_eq!(refused.is_error, Some(true));
+
     // Files: a path is uploaded, a URL goes in as a link; reply takes them too.
     let files = tempfile::tempdir().unwrap();
     let log = files.path().join("build.log");

@@ -36,6 +36,7 @@ mod health;
 mod ids;
 pub mod inbox;
 pub mod lifecycle;
+pub mod live;
 pub mod loopback;
 mod message;
 pub mod retry;

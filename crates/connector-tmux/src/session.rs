@@ -323,7 +323,7 @@ impl TmuxSession {
     }
 
     /// Console mode: writes a round-trip probe carrying `text` to the console's terminal (see
-    /// [`console::probe_report`]); it comes back as an inbound line once the session streams.
+    /// `console::probe_report`); it comes back as an inbound line once the session streams.
     pub async fn probe_console(&self, number: u64, text: &str) -> Result<(), TmuxError> {
         let (_, _, tty) = self.console_terminal("probe_console", None).await?;
         console::write_tty(

@@ -5,6 +5,7 @@ pub(crate) mod bridge;
 mod demo;
 mod health;
 mod listen;
+mod live;
 mod mcp;
 mod send;
 
@@ -28,9 +29,17 @@ pub(crate) async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Health(args) => health::run(common, &args).await,
         Command::Send {
             thread,
+            live: Some(live),
+            finish,
+            text,
+            ..
+        } => live::run(common, thread, &live, finish, text).await,
+        Command::Send {
+            thread,
             key,
             attach,
             text,
+            ..
         } => send::run(common, thread, key, text, &attach).await,
         Command::Listen { count, timeout } => listen::run(common, count, timeout).await,
         #[cfg(feature = "tmux")]
@@ -46,10 +55,15 @@ pub(crate) async fn run(cli: Cli) -> Result<Exit, Error> {
 
 /// Builds the connector the roster names (tmux without one).
 async fn connect(common: &Common) -> Result<Arc<dyn OrchestratorConnector>, Error> {
-    let registry = Registry::new();
-    Ok(registry
-        .create_from_roster(common.roster.as_deref())
-        .await?)
+    Ok(Registry::new().create(&config(common)?).await?)
+}
+
+/// The `connector` block of the roster (a roster without one, or no roster, means tmux).
+fn config(common: &Common) -> Result<connector_core::ConnectorConfig, Error> {
+    Ok(match common.roster.as_deref() {
+        Some(path) => connector_core::ConnectorConfig::from_roster_file(path)?,
+        None => connector_core::ConnectorConfig::default(),
+    })
 }
 
 /// An attachment as a person or an agent names it: an `http://` or `https://` URL is passed on

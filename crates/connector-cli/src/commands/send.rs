@@ -42,7 +42,7 @@ impl fmt::Display for Source {
 /// `--attach`, which clap ensures). Text that is not UTF-8, or no text (empty or only
 /// whitespace) with nothing `attached`, is a usage error (exit status 2) — checked here, before
 /// any connector is opened.
-async fn read_text(text: MessageText, attached: bool) -> Result<String, Error> {
+pub(super) async fn read_text(text: MessageText, attached: bool) -> Result<String, Error> {
     let (source, bytes) = match (text.literal, text.text) {
         (Some(literal), _) => (Source::Option, literal.into_encoded_bytes()),
         (None, Some(text)) if text == "-" => (Source::Stdin, read_stdin().await?),

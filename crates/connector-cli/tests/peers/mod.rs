@@ -155,6 +155,25 @@ impl Tmux {
         )
     }
 
+    /// `discord.yaml`: the Discord connector on `channel` of the emulator, `operator` its only
+    /// allowed sender, its state in this test's directory; `top` comes before the block (e.g.
+    /// `"agents: [builder]\n"`).
+    pub fn discord_roster(
+        &self,
+        top: &str,
+        operator: discord_emulator::Snowflake,
+        channel: discord_emulator::Snowflake,
+    ) -> PathBuf {
+        self.write_roster(
+            "discord.yaml",
+            &format!(
+                "{top}connector:\n  kind: discord\n  allowed_senders: ['{operator}']\n  \
+                 discord:\n    channel_id: '{channel}'\n    state_dir: '{}'\n",
+                self.dir.path().join("discord-state").display()
+            ),
+        )
+    }
+
     /// Writes `text` as a file of this test's directory.
     pub fn write_roster(&self, name: &str, text: &str) -> PathBuf {
         let path = self.dir.path().join(name);
@@ -167,6 +186,17 @@ impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.command().arg("kill-server").output();
     }
+}
+
+/// The environment that points the connector at `emulator`.
+pub fn discord_env(emulator: &discord_emulator::Emulator) -> [(String, String); 2] {
+    [
+        (
+            "DISCORD_BOT_TOKEN".to_owned(),
+            emulator.bot_token().to_owned(),
+        ),
+        ("DISCORD_API_BASE_URL".to_owned(), emulator.base_url()),
+    ]
 }
 
 /// The `connector` binary running as a child process; its stderr is collected, and it is killed

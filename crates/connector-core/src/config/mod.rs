@@ -75,6 +75,41 @@ impl Default for ConnectorConfig {
 }
 
 impl ConnectorConfig {
+    /// The directory where this connector's state lives: the Matrix or Discord block's
+    /// `state_dir` (or its default), and for tmux a default named after the server and the
+    /// session or target (`$XDG_STATE_HOME/orchestrator-connector/tmux/default-orchestrator`).
+    /// `None` for a kind registered at run time.
+    ///
+    /// # Errors
+    ///
+    /// When neither `XDG_STATE_HOME` nor `HOME` is set and the block names no `state_dir`.
+    pub fn state_dir(&self, env: &dyn secrets::Environment) -> crate::Result<Option<PathBuf>> {
+        match self.kind.as_str() {
+            ConnectorKind::MATRIX => self
+                .matrix
+                .as_ref()
+                .map(|m| m.state_dir_or_default(env))
+                .transpose(),
+            ConnectorKind::DISCORD => self
+                .discord
+                .as_ref()
+                .map(|d| d.state_dir_or_default(env))
+                .transpose(),
+            ConnectorKind::TMUX => {
+                let tmux = self.tmux.clone().unwrap_or_default().with_defaults();
+                let server = match (&tmux.socket_path, &tmux.socket_name) {
+                    (Some(path), _) => path.display().to_string(),
+                    (None, Some(name)) => name.clone(),
+                    (None, None) => TmuxConfig::DEFAULT_SOCKET_NAME.to_owned(),
+                };
+                let place = tmux.session.or(tmux.target).unwrap_or_default();
+                let key = state_dir::path_component(&format!("{server}-{place}"));
+                state_dir::default_state_dir(env, ConnectorKind::TMUX, &key).map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// A configuration of `kind` with no backend block and no allow-list.
     pub fn new(kind: ConnectorKind) -> Self {
         Self {

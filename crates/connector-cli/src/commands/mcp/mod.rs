@@ -17,14 +17,16 @@ use crate::cli::Common;
 use crate::error::{Error, Exit};
 
 pub(crate) async fn run(common: &Common) -> Result<Exit, Error> {
-    let connector = super::connect(common).await?;
+    let config = super::config(common)?;
+    let connector = connector_registry::Registry::new().create(&config).await?;
+    let live = Arc::new(super::live::open(&config, Arc::clone(&connector))?);
     let subscription = connector.subscribe().await?;
     let inbound = Arc::new(Inbound::new());
     let pump = {
         let inbound = Arc::clone(&inbound);
         tokio::spawn(async move { inbound.pump(subscription).await })
     };
-    let server = ConnectorServer::new(Arc::clone(&connector), inbound);
+    let server = ConnectorServer::new(Arc::clone(&connector), inbound, live);
     let result = serve(server).await;
     pump.abort();
     if let Err(e) = connector.close().await {

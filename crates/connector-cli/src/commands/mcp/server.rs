@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use connector_core::live::{LiveKey, LiveMessages};
 use connector_core::{
     Capability, HistoryQuery, IdempotencyKey, MessageId, OrchestratorConnector, OutboundMessage,
     ThreadId,
@@ -95,6 +96,21 @@ pub(crate) struct EditParams {
     pub(crate) thread_id: Option<String>,
 }
 
+/// `live`'s parameters.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(crate) struct LiveParams {
+    /// The live message's name (1 to 64 ASCII letters, digits, `.`, `_`, `-`), e.g. `build`.
+    pub(crate) key: String,
+    /// Its whole new text (it replaces the old one).
+    pub(crate) text: String,
+    /// Mark it final: the next update with this key posts a new message.
+    #[serde(default)]
+    pub(crate) finish: bool,
+    /// The thread to post it into (first update only).
+    #[serde(default)]
+    pub(crate) thread_id: Option<String>,
+}
+
 /// `history`'s parameters.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(crate) struct HistoryParams {
@@ -131,15 +147,21 @@ struct WaitResult<'a> {
 pub(crate) struct ConnectorServer {
     connector: Arc<dyn OrchestratorConnector>,
     inbound: Arc<Inbound>,
+    live: Arc<LiveMessages>,
     tool_router: ToolRouter<Self>,
 }
 
 impl ConnectorServer {
-    /// A server for `connector`, fed by `inbound`.
-    pub(crate) fn new(connector: Arc<dyn OrchestratorConnector>, inbound: Arc<Inbound>) -> Self {
+    /// A server for `connector`, fed by `inbound`, keeping `live` messages.
+    pub(crate) fn new(
+        connector: Arc<dyn OrchestratorConnector>,
+        inbound: Arc<Inbound>,
+        live: Arc<LiveMessages>,
+    ) -> Self {
         Self {
             connector,
             inbound,
+            live,
             tool_router: Self::tool_router(),
         }
     }
@@ -269,6 +291,29 @@ message). Fails with a tool error naming the capability where the platform has n
             .await
         {
             Ok(()) => json_result(&json!({ "ok": true })),
+            Err(e) => tool_error(&e),
+        }
+    }
+
+    /// Keeps one message up to date under a key.
+    #[tool(
+        description = "Keep one status message up to date instead of posting a new one per \
+step: the first call with a key posts it, later calls with the same key replace its text \
+(edited in place; rapid updates are coalesced, the last always lands). finish marks it final. \
+Returns message_ids and finished."
+    )]
+    async fn live(&self, Parameters(params): Parameters<LiveParams>) -> CallToolResult {
+        let key = match LiveKey::new(params.key) {
+            Ok(key) => key,
+            Err(e) => return tool_error(&e),
+        };
+        let thread = params.thread_id.map(ThreadId::new);
+        match self
+            .live
+            .update(&key, &params.text, thread, params.finish)
+            .await
+        {
+            Ok(receipt) => json_result(&receipt),
             Err(e) => tool_error(&e),
         }
     }
