@@ -50,8 +50,11 @@ use crate::position::SavedPosition;
 use crate::threads::Threads;
 use crate::timeline::timeline_filter;
 
-/// How long one `/sync` long-poll waits for news.
-const LONG_POLL: Duration = Duration::from_secs(30);
+/// How long one `/sync` long-poll waits for news. Also the longest a message can wait on a
+/// homeserver that misses a long-poll's wake-up: Conduit registers it only after computing the
+/// (empty) answer, so an event landing in between is seen at the next poll (see
+/// docs/deploy-matrix.md). 10 s bounds that delay at one idle request every 10 s.
+const LONG_POLL: Duration = Duration::from_secs(10);
 
 /// Events per room in one `/sync` batch; more make the timeline `limited` and are paged in.
 pub(crate) const TIMELINE_LIMIT: u32 = 100;

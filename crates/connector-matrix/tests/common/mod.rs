@@ -21,7 +21,7 @@ pub use homeserver::Homeserver;
 use synapse_harness::{Synapse, User};
 use tempfile::TempDir;
 
-/// How long a test waits for one expected arrival: longer than the connector's 30 s `/sync`
+/// How long a test waits for one expected arrival: longer than the connector's 10 s `/sync`
 /// long-poll, because Conduit can miss the wake-up of a long-poll and answer it only when it
 /// times out (see docs/deploy-matrix.md, "Where Conduit and Synapse differ").
 pub const PATIENCE: Duration = Duration::from_secs(45);
