@@ -84,7 +84,7 @@ pub(crate) async fn edit(
         });
     }
     let path = format!("/channels/{conversation}/messages/{}", message_id(message)?);
-    let body = json!({ "content": text });
+    let body = json!({ "content": text, "allowed_mentions": crate::outbound::no_mentions() });
     rest.call_retried(retry, Method::PATCH, &path, Some(&body), "edit")
         .await?;
     Ok(())

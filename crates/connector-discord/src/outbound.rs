@@ -74,6 +74,7 @@ pub(crate) async fn send_part(
         "content": text,
         "nonce": key.as_str(),
         "enforce_nonce": true,
+        "allowed_mentions": no_mentions(),
     });
     let payload = if uploads.is_empty() {
         Payload::Json(&body)
@@ -104,6 +105,13 @@ pub(crate) async fn send_part(
             missing_permission(&needed, channel, "send")
         })?;
     id_of(&answer, "send").map(MessageId::new)
+}
+
+/// `allowed_mentions` that let the text ping nobody: a `<@id>`, `@everyone` or `@here` in what
+/// the orchestrator sends (often text it got from elsewhere) shows as written but notifies no
+/// one (docs, message resource, "Allowed Mentions Object").
+pub(crate) fn no_mentions() -> serde_json::Value {
+    json!({ "parse": [] })
 }
 
 /// The error for Discord's 50013 Missing Permissions while doing `what` in `channel`.

@@ -15,7 +15,7 @@ use connector_core::{Inbox, MessageId};
 use serde_json::json;
 use serenity_reqwest::Method;
 
-use crate::outbound::id_of;
+use crate::outbound::{id_of, no_mentions};
 use crate::rest::Rest;
 
 /// Message flag SUPPRESS_NOTIFICATIONS (docs, message resource, "Message Flags"): "this message
@@ -44,7 +44,7 @@ pub(crate) async fn run(
                  (deleted automatically)"
             ),
             "flags": SUPPRESS_NOTIFICATIONS,
-            "allowed_mentions": {"parse": []},
+            "allowed_mentions": no_mentions(),
         });
         let path = path.clone();
         async move {

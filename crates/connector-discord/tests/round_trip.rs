@@ -140,3 +140,29 @@ async fn the_same_message_twice_is_posted_once() {
     assert_eq!(world.bot_messages(world.channel()).len(), 1);
     connector.close().await.unwrap();
 }
+
+/// Text the orchestrator sends (often someone else's words) pings nobody: a `<@id>` shows as
+/// written but the emulator, which resolves mentions as `allowed_mentions` lets it, records
+/// none — on a send and on an edit alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mentions_in_sent_or_edited_text_ping_nobody() {
+    let world = World::start();
+    let connector = world.open().await;
+    let text = format!("<@{}> @everyone the deploy failed", world.operator.id);
+    let receipt = connector
+        .send(OutboundMessage::new(text.as_str()))
+        .await
+        .expect("send");
+    let sent = &world.bot_messages(world.channel())[0];
+    assert_eq!(sent.content, text);
+    assert!(sent.mentions.is_empty(), "pinged: {:?}", sent.mentions);
+
+    let edited = format!("<@{}> fixed", world.operator.id);
+    connector
+        .edit(&receipt.message_ids[0], None, &edited)
+        .await
+        .expect("edit");
+    let shown = &world.bot_messages(world.channel())[0];
+    assert_eq!(shown.content, edited);
+    assert!(shown.mentions.is_empty(), "pinged: {:?}", shown.mentions);
+}
