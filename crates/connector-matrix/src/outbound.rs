@@ -4,9 +4,15 @@
 //! Text is Markdown: `body` keeps it as written (what clients without HTML show, and what
 //! the chunker measured) and `formatted_body` holds the HTML rendering (ruma's, built on
 //! pulldown-cmark), set only when the text has any Markdown in it.
+//!
+//! Every message and edit carries an empty `m.mentions`: text the orchestrator sends (often
+//! someone else's words) mentions nobody. Without it, clients and servers fall back to the
+//! legacy push rules, which notify whoever's name or user id, or `@room`, appears in the body
+//! (spec, "User and room mentions").
 
 use connector_core::{Error, Result};
 use matrix_sdk::ruma::OwnedEventId;
+use matrix_sdk::ruma::events::Mentions;
 use matrix_sdk::ruma::events::reaction::ReactionEventContent;
 use matrix_sdk::ruma::events::relation::{Annotation, Thread};
 use matrix_sdk::ruma::events::room::message::{
@@ -25,7 +31,10 @@ pub(crate) struct ThreadTarget {
 
 /// A Markdown message, in `thread` if given.
 pub(crate) fn message(text: &str, thread: Option<&ThreadTarget>) -> RoomMessageEventContent {
-    in_thread(RoomMessageEventContent::text_markdown(text), thread)
+    in_thread(
+        RoomMessageEventContent::text_markdown(text).add_mentions(Mentions::new()),
+        thread,
+    )
 }
 
 /// `content`, placed in `thread` if given.
@@ -44,7 +53,9 @@ pub(crate) fn in_thread(
 
 /// An edit replacing the text of `original` with `text` (Markdown).
 pub(crate) fn edit(original: OwnedEventId, text: &str) -> RoomMessageEventContent {
+    // The edit's own mentions (none) go on both the edit and its `m.new_content`.
     RoomMessageEventContent::text_markdown(text)
+        .add_mentions(Mentions::new())
         .make_replacement(ReplacementMetadata::new(original, None))
 }
 
@@ -69,6 +80,15 @@ mod tests {
 
     fn json(content: &RoomMessageEventContent) -> serde_json::Value {
         serde_json::from_str(Raw::new(content).unwrap().json().get()).unwrap()
+    }
+
+    #[test]
+    fn messages_mention_nobody_whatever_their_text_says() {
+        let rendered = json(&message(
+            "@room @alice:example.org: the deploy failed",
+            None,
+        ));
+        assert_eq!(rendered["m.mentions"], serde_json::json!({}));
     }
 
     #[test]
@@ -103,6 +123,11 @@ mod tests {
         let rendered = json(&edit(event_id("message", "$orig").unwrap(), "fixed"));
         assert_eq!(rendered["m.relates_to"]["rel_type"], "m.replace");
         assert_eq!(rendered["m.new_content"]["body"], "fixed");
+        assert_eq!(rendered["m.mentions"], serde_json::json!({}));
+        assert_eq!(
+            rendered["m.new_content"]["m.mentions"],
+            serde_json::json!({})
+        );
         assert!(matches!(
             event_id("thread_id", "not-an-event"),
             Err(Error::InvalidInput {
