@@ -128,6 +128,15 @@ pub(crate) enum Command {
         timeout: Option<f64>,
     },
 
+    /// Ask the operator a question with choices and print the answer (the chosen label, or the
+    /// typed text where --free-text allows it; with --json the whole answer).
+    ///
+    /// The operator answers the platform's way (a button on Discord, a reaction on Matrix) or
+    /// by typing a choice's number or label. Exit status: 0 answered, 7 expired (--timeout
+    /// passed without an answer), 2 a bad question, 4 unreachable or the connector closed,
+    /// 6 the connector asks no questions (tmux pane mode), 3 bad configuration.
+    Ask(AskArgs),
+
     /// Validate the roster's `connector` block and the environment, without any network.
     ///
     /// Prints the resolved configuration with secrets redacted (naming where each came from)
@@ -160,7 +169,7 @@ pub(crate) enum Command {
 
     /// Serve the connector to an agent runtime as an MCP server on stdio.
     ///
-    /// Tools: send, reply, react, edit, history, wait_for_message, health. Operator messages
+    /// Tools: send, reply, react, edit, live, ask, history, wait_for_message, health. Operator messages
     /// are also pushed as notifications (`notifications/message` and Claude Code's
     /// `notifications/claude/channel`). Exit status: 0 when the client disconnects.
     Mcp,
@@ -184,6 +193,36 @@ pub(crate) struct MessageText {
         allow_hyphen_values = true
     )]
     pub(crate) literal: Option<OsString>,
+}
+
+/// `connector ask`'s options.
+#[derive(Debug, Args)]
+pub(crate) struct AskArgs {
+    /// The question (Markdown where the platform renders it).
+    #[arg(value_name = "TEXT")]
+    pub(crate) text: String,
+
+    /// A choice's label; give 2 to 10, in the order to show them. Its id (in --json output)
+    /// is the label in lowercase words joined by `-`.
+    #[arg(long = "choice", short = 'c', value_name = "LABEL", required = true)]
+    pub(crate) choices: Vec<String>,
+
+    /// Ask in this thread.
+    #[arg(long, short = 't', value_name = "ID")]
+    pub(crate) thread: Option<String>,
+
+    /// Expire the question after this many seconds without an answer (shown as expired to
+    /// the operator; exit status 7). Without it, wait for ever.
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) timeout: Option<f64>,
+
+    /// The question's id (1 to 32 lowercase letters, digits, `-`, `_`); random by default.
+    #[arg(long, value_name = "ID")]
+    pub(crate) id: Option<String>,
+
+    /// Also take a typed reply that names no choice as the answer.
+    #[arg(long)]
+    pub(crate) free_text: bool,
 }
 
 /// `connector health`'s options.

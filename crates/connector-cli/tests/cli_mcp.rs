@@ -90,7 +90,11 @@ async fn connect(roster: &std::path::Path, env: &[(&str, String)]) -> (Client, N
 }
 
 /// Calls tool `name` with `arguments`.
-async fn call(client: &Client, name: &'static str, arguments: Value) -> CallToolResult {
+async fn call(
+    client: &rmcp::service::Peer<RoleClient>,
+    name: &'static str,
+    arguments: Value,
+) -> CallToolResult {
     let Value::Object(arguments) = arguments else {
         panic!("arguments must be an object")
     };
@@ -284,10 +288,54 @@ async fn tmux_console_tools_and_notifications() {
         .expect_err("a negative timeout is refused");
     assert!(error.to_string().contains("timeout_seconds"), "{error}");
 
+    // ask: the question is on the console, the operator types a choice, the tool answers it.
+    let asking = tokio::spawn({
+        let client = client.clone();
+        async move {
+            call(
+                &client,
+                "ask",
+                json!({ "question": "Deploy to prod?", "choices": ["Deploy", "Hold off"] }),
+            )
+            .await
+        }
+    });
+    tokio::task::block_in_place(|| {
+        eventually("the question in the console", || {
+            console(&tmux).contains("2. Hold off").then_some(())
+        })
+    });
+    for keys in [vec!["-l", "--", "hold off"], vec!["Enter"]] {
+        let status = std::process::Command::new("tmux")
+            .args(["-L", &tmux.socket, "send-keys", "-t", "=orchestrator:"])
+            .args(&keys)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let answer = ok_json(&asking.await.unwrap());
+    assert_eq!(answer["outcome"], "chosen");
+    assert_eq!(answer["choice_id"], "hold-off");
+    assert_eq!(answer["label"], "Hold off");
+    assert_eq!(answer["sender"], "tmux:operator");
+    assert!(
+        answer["question_id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with('q'))
+    );
+    let invalid = call(
+        &client,
+        "ask",
+        json!({ "question": "Deploy?", "choices": ["Only one"] }),
+    )
+    .await;
+    assert_eq!(invalid.is_error, Some(true));
+    insta::assert_snapshot!(text(&invalid), @"error: invalid choices: a question offers 2 to 10 choices, not 1");
+
     let health = ok_json(&call(&client, "health", json!({})).await);
     assert_eq!(health["kind"], "tmux");
     assert_eq!(health["reachable"], true);
-    assert_eq!(health["capabilities"], json!(["threads"]));
+    assert_eq!(health["capabilities"], json!(["threads", "questions"]));
 
     client.cancel().await.expect("close the session");
 }

@@ -264,3 +264,147 @@ fn health_statuses() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// The question as the console shows it, with its random id and the clock redacted.
+fn redacted(screen: &str, id: &str) -> String {
+    let clock = redact_clock(&screen.replace(id, "[id]"));
+    clock
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `HH:MM UTC` → `[time] UTC`.
+fn redact_clock(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(" UTC") {
+        let (before, after) = rest.split_at(at);
+        let keep = before.len().saturating_sub(5);
+        if before.len() >= 5 && before.as_bytes()[keep + 2] == b':' {
+            out.push_str(&before[..keep]);
+            out.push_str("[time]");
+        } else {
+            out.push_str(before);
+        }
+        out.push_str(" UTC");
+        rest = &after[4..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn ask_prints_the_typed_choice_and_the_console_shows_the_outcome() {
+    let server = Server::new("");
+    let child = StdCommand::new(cargo_bin("connector"))
+        .arg("--roster")
+        .arg(&server.roster)
+        .args([
+            "ask",
+            "Deploy **v2** to prod?",
+            "--choice",
+            "Deploy now",
+            "--choice",
+            "Wait",
+        ])
+        .args(["--id", "deploy-v2", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("the question on the console", || {
+        server.screen().contains("deploy-v2")
+    });
+    assert!(
+        server
+            .tmux(&["send-keys", "-t", "=orchestrator:", "-l", "--", "2"])
+            .status
+            .success()
+    );
+    assert!(
+        server
+            .tmux(&["send-keys", "-t", "=orchestrator:", "Enter"])
+            .status
+            .success()
+    );
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(answer["text"], "Wait");
+    assert_eq!(answer["sender"], "tmux:operator");
+    assert_eq!(answer["message_id"], "answer:deploy-v2");
+    assert_eq!(answer["answer"]["question_id"], "deploy-v2");
+    assert_eq!(answer["answer"]["outcome"], "chosen");
+    assert_eq!(answer["answer"]["choice_id"], "wait");
+    wait_for("the outcome on the console", || {
+        server.screen().contains("✅ Wait")
+    });
+    insta::assert_snapshot!(redacted(&server.screen(), "deploy-v2"), @r#"
+>
+Deploy **v2** to prod?
+1. Deploy now
+2. Wait
+Type its number (1–2) or its label, or `<choice> [id]` from anywhere.
+> 2
+>
+✅ Wait — tmux:operator, [time] UTC (question [id])
+>
+"#);
+}
+
+#[test]
+fn ask_expires_with_status_7_and_bad_questions_are_usage_errors() {
+    let server = Server::new("");
+    let output = server
+        .connector()
+        .args([
+            "ask",
+            "Merge?",
+            "--choice",
+            "Yes",
+            "--choice",
+            "No",
+            "--timeout",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(7), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("expired without an answer"), "{stderr}");
+    wait_for("the expiry on the console", || {
+        server.screen().contains("⌛ Expired")
+    });
+
+    let mut refusals = Vec::new();
+    for args in [
+        &["ask", "Merge?", "--choice", "Yes"][..],
+        &["ask", "Merge?", "--choice", "Yes", "--choice", "yes"],
+        &[
+            "ask", "Merge?", "--choice", "Yes", "--choice", "No", "--id", "Bad Id",
+        ],
+        &[
+            "ask",
+            "Merge?",
+            "--choice",
+            "Yes",
+            "--choice",
+            "No",
+            "--timeout",
+            "0",
+        ],
+    ] {
+        let output = server.connector().args(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+        refusals.push(String::from_utf8(output.stderr).unwrap());
+    }
+    insta::assert_snapshot!(refusals.concat(), @r#"
+error: invalid choices: a question offers 2 to 10 choices, not 1
+error: invalid choices: two choices are labelled "yes"
+error: invalid question_id: "Bad Id" is not a question id: use 1 to 32 lowercase ASCII letters, digits, '-' or '_'
+error: --timeout 0: give a number of seconds above 0
+"#);
+}

@@ -7,7 +7,7 @@ use connector_core::{Capability, Error, InboundMessage, OutboundMessage, Subscri
 use crate::peer::{Fixture, Posted};
 
 /// A text no other run can have posted.
-fn unique(label: &str) -> String {
+pub(crate) fn unique(label: &str) -> String {
     format!("{label} {:08x}", rand_u32())
 }
 
@@ -23,7 +23,11 @@ fn rand_u32() -> u32 {
     hasher.finish() as u32
 }
 
-async fn recv(fixture: &Fixture, subscription: &mut Subscription, what: &str) -> InboundMessage {
+pub(crate) async fn recv(
+    fixture: &Fixture,
+    subscription: &mut Subscription,
+    what: &str,
+) -> InboundMessage {
     match tokio::time::timeout(fixture.patience, subscription.recv()).await {
         Ok(Some(message)) => message,
         Ok(None) => panic!("subscription closed while waiting for {what}"),
@@ -31,7 +35,7 @@ async fn recv(fixture: &Fixture, subscription: &mut Subscription, what: &str) ->
     }
 }
 
-async fn posted(fixture: &Fixture, what: &str) -> Posted {
+pub(crate) async fn posted(fixture: &Fixture, what: &str) -> Posted {
     match fixture.peer.next_posted(fixture.patience).await {
         Ok(Some(posted)) => posted,
         Ok(None) => panic!(
@@ -42,7 +46,7 @@ async fn posted(fixture: &Fixture, what: &str) -> Posted {
     }
 }
 
-async fn post(fixture: &Fixture, text: &str, thread: Option<&ThreadId>) {
+pub(crate) async fn post(fixture: &Fixture, text: &str, thread: Option<&ThreadId>) {
     fixture
         .peer
         .post_as_operator(text, thread)
@@ -390,7 +394,7 @@ pub async fn health_tracks_the_peer(fixture: &Fixture) {
 }
 
 /// Polls `probe` every 100 ms until it answers `Some`, for at most `patience`.
-async fn eventually<T, F, Fut>(patience: Duration, mut probe: F) -> Option<T>
+pub(crate) async fn eventually<T, F, Fut>(patience: Duration, mut probe: F) -> Option<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,

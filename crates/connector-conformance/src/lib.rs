@@ -15,9 +15,11 @@
 
 mod checks;
 mod peer;
+mod question_checks;
 
 pub use checks::*;
 pub use peer::{Fixture, Peer, Posted};
+pub use question_checks::*;
 
 /// Expands to a module `conformance` with one test per check, each calling `$setup().await`
 /// for a fresh fixture.
@@ -26,7 +28,9 @@ macro_rules! suite {
     ($setup:ident) => {
         $crate::suite!($setup; send_then_observe_at_peer, operator_post_reaches_each_subscriber_once,
             thread_round_trip, own_messages_are_filtered, allow_list_is_enforced,
-            long_text_arrives_chunked_in_order, unsubscribe_stops_delivery, health_tracks_the_peer);
+            long_text_arrives_chunked_in_order, unsubscribe_stops_delivery, health_tracks_the_peer,
+            question_answered_once, question_refuses_strangers, question_expires,
+            question_answered_by_typing, invalid_questions_are_refused);
     };
     ($setup:ident; $($check:ident),+ $(,)?) => {
         mod conformance {

@@ -4,7 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use connector_core::{OrchestratorConnector, Result, ThreadId};
+use connector_core::{
+    Capability, Error, MessageId, OrchestratorConnector, QuestionReceipt, Result, ThreadId,
+};
 
 /// A message the connector posted, as seen at the peer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +38,38 @@ pub trait Peer: Send + Sync {
 
     /// Makes the platform reachable again.
     async fn bring_up(&self) -> Result<()>;
+
+    /// Answers the question of `receipt` the platform's own way (a click on its button, a
+    /// reaction, a typed line) as the operator, picking choice `choice` (0-based); answers
+    /// what the operator was then told privately or beside the question (an ephemeral reply, a
+    /// notice), `None` when nothing. Peers of connectors without
+    /// [`Capability::Questions`] keep the default.
+    async fn answer_as_operator(
+        &self,
+        receipt: &QuestionReceipt,
+        choice: usize,
+    ) -> Result<Option<String>> {
+        let _ = (receipt, choice);
+        Err(Error::unsupported("peer", Capability::Questions))
+    }
+
+    /// As [`answer_as_operator`](Self::answer_as_operator), as someone not on the allow-list;
+    /// single-sender platforms answer [`Error::Unsupported`] (the check then asks through the
+    /// [`strict`](Fixture::strict) connector).
+    async fn answer_as_stranger(
+        &self,
+        receipt: &QuestionReceipt,
+        choice: usize,
+    ) -> Result<Option<String>> {
+        let _ = (receipt, choice);
+        Err(Error::unsupported("peer", Capability::Questions))
+    }
+
+    /// The text message `message` shows now (after edits), as the operator sees it.
+    async fn shown_text(&self, message: &MessageId) -> Result<String> {
+        let _ = message;
+        Err(Error::unsupported("peer", Capability::Questions))
+    }
 }
 
 /// A connector and the peer it talks to, fresh for one check.

@@ -21,11 +21,13 @@ pub enum Capability {
     History,
     /// Outbound text is rendered as Markdown.
     Markdown,
+    /// Questions with choices can be asked ([`ask`](crate::OrchestratorConnector::ask)).
+    Questions,
 }
 
 impl Capability {
     /// Every capability, in declaration order.
-    pub const ALL: [Capability; 7] = [
+    pub const ALL: [Capability; 8] = [
         Self::Threads,
         Self::Reactions,
         Self::Edits,
@@ -33,6 +35,7 @@ impl Capability {
         Self::Attachments,
         Self::History,
         Self::Markdown,
+        Self::Questions,
     ];
 
     /// The capability's name as used in docs and JSON (`threads`, `reactions`, …).
@@ -45,6 +48,7 @@ impl Capability {
             Self::Attachments => "attachments",
             Self::History => "history",
             Self::Markdown => "markdown",
+            Self::Questions => "questions",
         }
     }
 

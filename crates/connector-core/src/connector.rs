@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::health::ConnectorHealth;
 use crate::ids::{MessageId, ThreadId};
 use crate::message::{HistoryQuery, InboundMessage, OutboundMessage, SendReceipt};
+use crate::question::{Question, QuestionReceipt};
 use crate::round_trip::RoundTrip;
 use crate::subscription::Subscription;
 
@@ -85,6 +86,15 @@ pub trait OrchestratorConnector: Send + Sync + 'static {
     async fn history(&self, query: HistoryQuery) -> Result<Vec<InboundMessage>> {
         let _ = query;
         Err(Error::unsupported(self.kind(), Capability::History))
+    }
+
+    /// Asks the operator a question with choices; the answer (or the question's expiry)
+    /// arrives on every subscription as an [`InboundMessage`] whose `answer` is set (see
+    /// [`crate::questions`] for the rules, and
+    /// [`ask_and_wait`](crate::questions::ask_and_wait) to wait for it).
+    async fn ask(&self, question: Question) -> Result<QuestionReceipt> {
+        let _ = question;
+        Err(Error::unsupported(self.kind(), Capability::Questions))
     }
 
     /// Probe the setup in detail for `connector doctor`: reachability, credentials, identity,

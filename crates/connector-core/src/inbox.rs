@@ -205,6 +205,34 @@ impl Inbox {
         if let Some(refusal) = self.admit(&message.sender, &message.message_id) {
             return Ok(refusal);
         }
+        self.hand_over(message).await
+    }
+
+    /// As [`deliver_when_subscribed`](Self::deliver_when_subscribed), for a message whose
+    /// sender was decided on already: the answer to a question (its answerer was checked
+    /// against the allow-list when the answer was taken) or its expiry (sent by nobody). Only
+    /// repeats are dropped.
+    pub async fn deliver_decided(
+        &self,
+        message: InboundMessage,
+    ) -> std::result::Result<Admission, Closed> {
+        if self.is_closed() {
+            return Err(Closed);
+        }
+        if !self
+            .dedupe
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .first_sighting(&message.message_id)
+        {
+            self.duplicates.fetch_add(1, Ordering::Relaxed);
+            return Ok(Admission::Duplicate);
+        }
+        self.hand_over(message).await
+    }
+
+    /// Hands an admitted message (its id recorded) to the subscriptions, waiting for one.
+    async fn hand_over(&self, message: InboundMessage) -> std::result::Result<Admission, Closed> {
         let mut pending = Pending::new(self, &message.message_id);
         loop {
             // Created before the count is read, so a `subscribe` after the read still wakes it.

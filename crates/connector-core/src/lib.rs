@@ -39,6 +39,8 @@ pub mod lifecycle;
 pub mod live;
 pub mod loopback;
 mod message;
+pub mod question;
+pub mod questions;
 pub mod retry;
 pub mod round_trip;
 pub mod sending;
@@ -64,6 +66,7 @@ pub use message::{
     Attachment, HistoryQuery, InboundAttachment, InboundMessage, InboundReaction, OutboundMessage,
     SendReceipt,
 };
+pub use question::{Answer, Choice, Question, QuestionId, QuestionReceipt};
 pub use round_trip::RoundTrip;
 pub use state_file::StateFile;
 pub use subscription::Subscription;

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -18,6 +18,10 @@ use crate::health::ConnectorHealth;
 use crate::ids::{IdempotencyKey, MessageId, SenderId, ThreadId};
 use crate::inbox::{Admission, Inbox};
 use crate::message::{Attachment, HistoryQuery, InboundMessage, OutboundMessage, SendReceipt};
+use crate::question::{Question, QuestionId, QuestionReceipt};
+use crate::questions::{
+    Answerer, Asked, Decision, Pick, QuestionBook, QuestionSurface, Questions, render,
+};
 use crate::sending::send_in_parts;
 use crate::subscription::Subscription;
 
@@ -60,9 +64,12 @@ pub struct LoopbackOperator {
     shared: Arc<Shared>,
 }
 
-#[derive(Debug)]
 struct Shared {
-    inbox: Inbox,
+    inbox: Arc<Inbox>,
+    /// The questions asked; their outcomes are shown by editing the question's message.
+    questions: Questions,
+    /// Set once the questions' background task (expiry) runs.
+    questions_running: std::sync::Once,
     chunker: Chunker,
     up: AtomicBool,
     next_id: AtomicU64,
@@ -93,8 +100,15 @@ impl LoopbackConnector {
         let chunker = Chunker::new(max_message_len, LengthUnit::Chars)
             .expect("limit at least Chunker::MIN_LIMIT");
         let (posted_tx, posted_rx) = mpsc::unbounded_channel();
-        let shared = Arc::new(Shared {
-            inbox: Inbox::new(policy.with_own_identity(LOOPBACK_SELF)),
+        let inbox = Arc::new(Inbox::new(policy.with_own_identity(LOOPBACK_SELF)));
+        let shared = Arc::new_cyclic(|weak: &Weak<Shared>| Shared {
+            questions: Questions::new(
+                Arc::new(QuestionBook::load(None).expect("an in-memory book always loads")),
+                Arc::clone(&inbox),
+                Arc::new(Surface(weak.clone())),
+            ),
+            questions_running: std::sync::Once::new(),
+            inbox,
             chunker,
             up: AtomicBool::new(true),
             next_id: AtomicU64::new(1),
@@ -135,10 +149,65 @@ impl Shared {
         }
     }
 
-    /// Records a message in the history and hands it to the inbox (which filters own messages).
+    /// Records a message in the history and hands it to the inbox (which filters own
+    /// messages) — or, when it answers a question, to the questions.
     async fn record(&self, message: InboundMessage) -> Admission {
         self.state().history.push(message.clone());
+        if message.sender.as_str() != LOOPBACK_SELF
+            && let Some(answered) = self
+                .questions
+                .typed(
+                    Answerer::new(message.sender.clone(), None),
+                    message.thread_id.as_ref(),
+                    None,
+                    &message.text,
+                )
+                .await
+        {
+            return match answered.map(|a| a.decision) {
+                Ok(Decision::NotAllowed) => Admission::SenderNotAllowed,
+                Ok(Decision::Own) => Admission::Own,
+                // Taken as an answer (delivered as one), or refused and told: not a message.
+                _ => Admission::Duplicate,
+            };
+        }
         self.inbox.deliver(message).await
+    }
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("inbox", &self.inbox)
+            .field("questions", &self.questions)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // Ends the questions' background task, which holds the inbox but not us.
+        self.inbox.close();
+    }
+}
+
+/// Shows a settled question by editing its message.
+struct Surface(Weak<Shared>);
+
+#[async_trait]
+impl QuestionSurface for Surface {
+    async fn show_outcome(&self, asked: &Asked) -> Result<()> {
+        let Some(shared) = self.0.upgrade() else {
+            return Ok(());
+        };
+        let text = render::settled_text(asked);
+        let mut state = shared.state();
+        for id in &asked.message_ids {
+            if let Some(entry) = state.history.iter_mut().find(|m| &m.message_id == id) {
+                entry.text.clone_from(&text);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -270,6 +339,20 @@ impl OrchestratorConnector for LoopbackConnector {
         Ok(matching.into_iter().skip(skip).collect())
     }
 
+    async fn ask(&self, question: Question) -> Result<QuestionReceipt> {
+        let shared = &self.shared;
+        shared.questions.check(&question).await?;
+        shared.questions_running.call_once(|| {
+            tokio::spawn(shared.questions.run());
+        });
+        let mut message = OutboundMessage::new(render::question_text(&question, None, false));
+        message.thread_id.clone_from(&question.thread_id);
+        let sent = self.send(message).await?;
+        let receipt = QuestionReceipt::new(question.id.clone(), sent.message_ids, sent.thread_id);
+        shared.questions.asked(&question, &receipt).await?;
+        Ok(receipt)
+    }
+
     async fn close(&self) -> Result<()> {
         self.shared.inbox.close();
         Ok(())
@@ -290,6 +373,30 @@ impl LoopbackOperator {
         message.thread_id = thread.cloned();
         self.shared.record(message).await;
         id
+    }
+
+    /// Answers question `id` with choice `choice` as `sender`, as a click on a button would;
+    /// answers what the sender is told (`None`: the answer was taken).
+    ///
+    /// # Errors
+    ///
+    /// When the answer cannot be saved.
+    pub async fn answer_as(
+        &self,
+        sender: &str,
+        id: &QuestionId,
+        choice: &str,
+    ) -> Result<Option<String>> {
+        let answered = self
+            .shared
+            .questions
+            .answer(
+                id,
+                Answerer::new(sender, None),
+                Pick::Choice(choice.to_owned()),
+            )
+            .await?;
+        Ok(answered.reply)
     }
 
     /// Delivers message `id` from the history again, as a platform might after a reconnect.

@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{IdempotencyKey, MessageId, SenderId, ThreadId};
+use crate::question::Answer;
 
 /// A message from the orchestrator to its operator.
 ///
@@ -126,6 +127,11 @@ pub struct InboundMessage {
     /// [`InboundMessage::is_reaction`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reaction: Option<InboundReaction>,
+    /// Set when this is the answer to a question the connector
+    /// [asked](crate::OrchestratorConnector::ask) (or its expiry); `text` then holds the chosen
+    /// label, the typed answer or `expired`. See [`crate::questions`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<Answer>,
 }
 
 /// The operator reacted to a message the connector sent.
@@ -180,6 +186,7 @@ impl InboundMessage {
             ts,
             attachments: Vec::new(),
             reaction: None,
+            answer: None,
         }
     }
 
@@ -214,6 +221,11 @@ impl InboundMessage {
             reaction.removed = true;
         }
         message
+    }
+
+    /// Whether this is the answer to a question (or its expiry) rather than a message.
+    pub fn is_answer(&self) -> bool {
+        self.answer.is_some()
     }
 
     /// Whether this is a reaction (or a reaction taken back) rather than a message.

@@ -16,12 +16,15 @@ use connector_core::config::{
 };
 use connector_core::dedupe::Dedupe;
 use connector_core::lifecycle::Lifecycle;
+use connector_core::questions::{
+    Answerer, Asked, QuestionBook, QuestionSurface, Questions, render,
+};
 use connector_core::round_trip;
 use connector_core::{
     Capabilities, Capability, ConnectorDescriptor, ConnectorFuture, ConnectorHealth, Error,
     IdempotencyKey, InboundMessage, Inbox, MessageId, OrchestratorConnector, OutboundMessage,
-    Probe, Result, RoundTrip, SendReceipt, SenderPolicy, Subscription, ThreadId, Timestamp,
-    check_outbound,
+    Probe, Question, QuestionReceipt, Result, RoundTrip, SendReceipt, SenderPolicy, Subscription,
+    ThreadId, Timestamp, check_outbound,
 };
 
 use crate::error::TmuxError;
@@ -83,6 +86,8 @@ pub struct TmuxConnector {
     /// One send at a time: a paste and its Enter must not interleave with another's.
     send_lock: tokio::sync::Mutex<()>,
     last_seen: Mutex<Option<Timestamp>>,
+    /// The questions asked on the console (pane mode asks none).
+    questions: Questions,
     /// The reader, the supervisor and the subscriptions; closed by `close`: no control client
     /// is attached after it.
     lifecycle: Lifecycle,
@@ -177,9 +182,24 @@ impl TmuxConnector {
             _ => CONSOLE_SENDER.to_owned(),
         };
         let lifecycle = Lifecycle::new(KIND, Arc::clone(&inbox));
+        let questions = Questions::new(
+            Arc::new(QuestionBook::load(None)?),
+            Arc::clone(&inbox),
+            Arc::new(ConsoleSurface(session.clone())),
+        );
+        let console = matches!(session.settings().mode, Mode::Console { .. });
+        if console {
+            lifecycle.spawn_until_closed("questions", questions.run());
+        }
         lifecycle.spawn_until_closed(
             "reader",
-            read_lines(lines, Arc::clone(&inbox), Arc::clone(&echoes), sender),
+            read_lines(
+                lines,
+                Arc::clone(&inbox),
+                Arc::clone(&echoes),
+                sender,
+                console.then(|| (questions.clone(), session.clone())),
+            ),
         );
         lifecycle.spawn_until_closed("supervisor", supervise(session.clone()));
         Ok(Self {
@@ -189,6 +209,7 @@ impl TmuxConnector {
             sent_keys: Mutex::new(Dedupe::new(4096)),
             send_lock: tokio::sync::Mutex::new(()),
             last_seen: Mutex::new(None),
+            questions,
             lifecycle,
         })
     }
@@ -203,15 +224,40 @@ impl TmuxConnector {
     }
 }
 
-/// Turns pane lines into inbound messages.
+/// Turns pane lines into inbound messages; on the console, a line that answers a question
+/// goes to the questions instead (and what the operator is told is printed there).
 async fn read_lines(
     mut lines: tokio::sync::mpsc::Receiver<PaneLine>,
     inbox: Arc<Inbox>,
     echoes: Arc<Mutex<VecDeque<(String, Instant)>>>,
     sender: String,
+    console: Option<(Questions, TmuxSession)>,
 ) {
     while let Some(line) = lines.recv().await {
         if line.text.trim().is_empty() || is_own_echo(&echoes, &line.text) {
+            continue;
+        }
+        if let Some((questions, session)) = &console
+            && let Some(answered) = questions
+                .typed(
+                    Answerer::new(sender.as_str(), None),
+                    line.thread.as_ref().map(ThreadId::new).as_ref(),
+                    None,
+                    &line.text,
+                )
+                .await
+        {
+            let reply = match answered {
+                Ok(answered) => answered.reply,
+                Err(e) => Some(format!(
+                    "Your answer could not be saved, so it was not taken: {e}"
+                )),
+            };
+            if let Some(reply) = reply
+                && let Err(e) = session.send(&reply, line.thread.as_deref(), true).await
+            {
+                tracing::warn!(error = %e, "could not tell the operator why an answer was not taken");
+            }
             continue;
         }
         let mut message = InboundMessage::new(
@@ -250,6 +296,26 @@ fn forget_echoes(echoes: &Mutex<VecDeque<(String, Instant)>>, lines: &[String]) 
         if let Some(index) = echoes.iter().rposition(|(sent, _)| sent == line) {
             echoes.remove(index);
         }
+    }
+}
+
+/// Shows a settled question on the console: the outcome is printed below it (a console
+/// cannot change what it printed).
+struct ConsoleSurface(TmuxSession);
+
+#[async_trait]
+impl QuestionSurface for ConsoleSurface {
+    async fn show_outcome(&self, asked: &Asked) -> Result<()> {
+        let line = format!(
+            "{} (question {})",
+            render::outcome_line(asked).unwrap_or_default(),
+            asked.question.id
+        );
+        self.0
+            .send(&line, asked.thread_id.as_ref().map(ThreadId::as_str), true)
+            .await
+            .map(drop)
+            .map_err(to_core)
     }
 }
 
@@ -313,7 +379,31 @@ impl OrchestratorConnector for TmuxConnector {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities::NONE.with(Capability::Threads)
+        let capabilities = Capabilities::NONE.with(Capability::Threads);
+        if self.is_console() {
+            capabilities.with(Capability::Questions)
+        } else {
+            capabilities
+        }
+    }
+
+    /// Console mode: the question and its numbered choices are printed; the operator types a
+    /// choice's number or label (or `<choice> <question id>` in any console window), and the
+    /// outcome is printed below. Pane mode has no operator to ask.
+    async fn ask(&self, question: Question) -> Result<QuestionReceipt> {
+        if !self.is_console() {
+            return Err(Error::unsupported(KIND, Capability::Questions));
+        }
+        self.lifecycle.ensure_open()?;
+        self.questions.check(&question).await?;
+        // The answer is typed on the console: read it from now on.
+        self.session.stream().await.map_err(to_core)?;
+        let mut message = OutboundMessage::new(render::question_text(&question, None, false));
+        message.thread_id.clone_from(&question.thread_id);
+        let sent = self.send(message).await?;
+        let receipt = QuestionReceipt::new(question.id.clone(), sent.message_ids, sent.thread_id);
+        self.questions.asked(&question, &receipt).await?;
+        Ok(receipt)
     }
 
     async fn send(&self, message: OutboundMessage) -> Result<SendReceipt> {

@@ -10,7 +10,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use common::TestServer;
 use connector_conformance::{Fixture, Peer, Posted};
-use connector_core::{Capability, Error, OrchestratorConnector, Result, SenderPolicy, ThreadId};
+use connector_core::{
+    Capability, Error, MessageId, OrchestratorConnector, QuestionReceipt, Result, SenderPolicy,
+    ThreadId,
+};
 use connector_tmux::TmuxConnector;
 
 const SESSION: &str = "orchestrator";
@@ -141,6 +144,51 @@ impl Peer for ConsoleOperator {
     async fn take_down(&self) -> Result<()> {
         self.server.kill();
         Ok(())
+    }
+
+    /// Types `<number> <question id>`: unambiguous on a console shared by two connectors.
+    /// What the console then prints about the answer (a refusal) is what the operator was told.
+    async fn answer_as_operator(
+        &self,
+        receipt: &QuestionReceipt,
+        choice: usize,
+    ) -> Result<Option<String>> {
+        let thread = receipt.thread_id.as_ref();
+        let window = self.window_for(thread).ok_or_else(|| Error::InvalidInput {
+            field: "thread",
+            message: format!("no console window for {thread:?}"),
+        })?;
+        let before = self.message_lines(&window).len();
+        let line = format!("{} {}", choice + 1, receipt.question_id);
+        self.post_as_operator(&line, thread).await?;
+        // A refusal is printed at once; an accepted answer prints its outcome instead.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while tokio::time::Instant::now() < deadline {
+            let lines = self.message_lines(&window);
+            if let Some(told) = lines.iter().skip(before).find(|l| l.contains("not taken")) {
+                return Ok(Some(told.clone()));
+            }
+            if lines
+                .iter()
+                .skip(before)
+                .any(|l| l.contains(receipt.question_id.as_str()))
+            {
+                return Ok(None);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(None)
+    }
+
+    /// The question's window as the operator sees it: the question, and below it its outcome.
+    async fn shown_text(&self, _message: &MessageId) -> Result<String> {
+        Ok(self
+            .windows()
+            .into_iter()
+            .filter(|w| w.console)
+            .flat_map(|w| self.message_lines(&w.id))
+            .collect::<Vec<_>>()
+            .join("\n"))
     }
 
     async fn bring_up(&self) -> Result<()> {

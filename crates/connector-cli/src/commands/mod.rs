@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod ask;
 pub(crate) mod bridge;
 #[cfg(feature = "tmux")]
 mod demo;
@@ -44,6 +45,7 @@ pub(crate) async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Listen { count, timeout } => listen::run(common, count, timeout).await,
         #[cfg(feature = "tmux")]
         Command::Demo { socket, wait, keep } => demo::run(socket, wait, keep).await,
+        Command::Ask(args) => ask::run(common, &args).await,
         Command::Check => check::run(common),
         Command::Doctor(args) => doctor::run(common, &args).await,
         Command::Init(args) => init::run(common, args),

@@ -5,9 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use connector_core::live::{LiveKey, LiveMessages};
+use connector_core::question::{Choice, Question, QuestionReceipt};
+use connector_core::questions::{Waited, ask_and_wait};
 use connector_core::{
     Capability, HistoryQuery, IdempotencyKey, MessageId, OrchestratorConnector, OutboundMessage,
-    ThreadId,
+    ThreadId, Timestamp,
 };
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{
@@ -29,6 +31,9 @@ pub(crate) const MAX_WAIT_SECONDS: f64 = 600.0;
 /// The default `wait_for_message` wait.
 const DEFAULT_WAIT_SECONDS: f64 = 30.0;
 
+/// How long `ask` waits for an answer unless told otherwise.
+const DEFAULT_ASK_SECONDS: f64 = 300.0;
+
 /// The most messages `history` returns.
 const MAX_HISTORY: u32 = 100;
 
@@ -39,7 +44,8 @@ message_id, thread_id, sender, ts, kind) when the client supports channels, and 
 wait_for_message tool in any case. Answer the operator with `reply` (pass the \
 message_id you answer; the reply goes to the same thread) or `send` (optionally with a \
 thread_id). Use `react` to acknowledge a message, `edit` to correct one you sent, `history` to \
-read back, `health` to check the link.";
+read back, `health` to check the link, and `ask` to put a question with choices to the \
+operator and wait for the decision.";
 
 /// `send`'s parameters.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -111,6 +117,27 @@ pub(crate) struct LiveParams {
     pub(crate) thread_id: Option<String>,
 }
 
+/// `ask`'s parameters.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(crate) struct AskParams {
+    /// The question (Markdown where the platform renders it).
+    pub(crate) question: String,
+    /// 2 to 10 choice labels, in the order to show them; each choice's id is its label in
+    /// lowercase words joined by `-`.
+    pub(crate) choices: Vec<String>,
+    /// Ask in this thread; omit for the main conversation.
+    #[serde(default)]
+    pub(crate) thread_id: Option<String>,
+    /// Seconds until the question expires unanswered (1 to 600, default 300); the result is
+    /// then `expired`.
+    #[serde(default)]
+    #[schemars(range(min = 1.0, max = 600.0))]
+    pub(crate) timeout_seconds: Option<f64>,
+    /// Also take a typed reply that names no choice as the answer.
+    #[serde(default)]
+    pub(crate) free_text: bool,
+}
+
 /// `history`'s parameters.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(crate) struct HistoryParams {
@@ -140,6 +167,27 @@ struct WaitResult<'a> {
     message: Option<&'a connector_core::InboundMessage>,
     /// How many more messages are queued.
     pending: usize,
+}
+
+/// The JSON `ask` answers: the answer message's fields, flattened, or how the wait ended.
+fn asked_result(receipt: &QuestionReceipt, waited: &Waited) -> Value {
+    let mut value = json!({ "question_id": receipt.question_id });
+    match waited {
+        Waited::Settled(message) => {
+            if let (Value::Object(object), Some(Ok(Value::Object(answer)))) = (
+                &mut value,
+                message.answer.as_ref().map(serde_json::to_value),
+            ) {
+                object.extend(answer);
+                object.insert("text".into(), json!(message.text));
+                object.insert("sender".into(), json!(message.sender));
+                object.insert("ts".into(), json!(message.ts));
+            }
+        }
+        Waited::TimedOut => value["outcome"] = json!("timed_out"),
+        Waited::Closed => value["outcome"] = json!("closed"),
+    }
+    value
 }
 
 /// The `connector mcp` server: one connector, shared by every tool call.
@@ -316,6 +364,55 @@ Returns message_ids and finished."
             Ok(receipt) => json_result(&receipt),
             Err(e) => tool_error(&e),
         }
+    }
+
+    /// Asks the operator a question with choices and waits for the outcome.
+    #[tool(
+        description = "Ask the operator a question with 2 to 10 choices (buttons on Discord, \
+reactions on Matrix, a numbered list on the tmux console; the operator may also type a \
+choice's number or label) and wait for the outcome, at most timeout_seconds (default 300): \
+returns question_id, outcome (chosen, typed or expired), choice_id, label, text, sender and ts. \
+Only allowed senders can answer, and only the first answer counts."
+    )]
+    async fn ask(
+        &self,
+        Parameters(params): Parameters<AskParams>,
+    ) -> Result<CallToolResult, McpError> {
+        let seconds = params.timeout_seconds.unwrap_or(DEFAULT_ASK_SECONDS);
+        if !seconds.is_finite() || !(1.0..=MAX_WAIT_SECONDS).contains(&seconds) {
+            return Err(arguments::invalid(
+                "ask",
+                &ArgumentError::Invalid {
+                    name: "timeout_seconds".to_owned(),
+                    message: format!("must be between 1 and {MAX_WAIT_SECONDS}"),
+                },
+            ));
+        }
+        let choices = params
+            .choices
+            .iter()
+            .enumerate()
+            .map(|(index, label)| Choice::from_label(label.trim(), index))
+            .collect();
+        let deadline = Timestamp::now().checked_add(Duration::from_secs_f64(seconds));
+        let question = Question::new(params.question, choices).map(|mut question| {
+            question.thread_id = params.thread_id.map(ThreadId::new);
+            question.deadline = deadline.ok();
+            question.free_text = params.free_text;
+            question
+        });
+        let question = match question {
+            Ok(question) => question,
+            Err(e) => return Ok(tool_error(&e)),
+        };
+        // The connector reports the expiry at the deadline; this bounds the wait if it cannot.
+        let wait = Duration::from_secs_f64(seconds) + Duration::from_secs(15);
+        Ok(
+            match ask_and_wait(self.connector.as_ref(), question, Some(wait)).await {
+                Ok((receipt, waited)) => json_result(&asked_result(&receipt, &waited)),
+                Err(e) => tool_error(&e),
+            },
+        )
     }
 
     /// Fetches recent messages of the conversation.
