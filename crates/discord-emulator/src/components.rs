@@ -56,12 +56,15 @@ pub(crate) fn parse(value: &Value, errors: &mut FormErrors) -> Vec<Value> {
             return Vec::new();
         }
     };
+    // A node of the error tree holds either its own `_errors` or its children's (the spec's
+    // `ErrorDetails`), so a list of the wrong length is not looked into.
     if rows.len() > MAX_ROWS {
         errors.add(
             &["components"],
             "BASE_TYPE_MAX_LENGTH",
             format!("Must be {MAX_ROWS} or fewer in length."),
         );
+        return Vec::new();
     }
     let mut custom_ids = BTreeSet::new();
     let mut out = Vec::new();
@@ -91,6 +94,7 @@ pub(crate) fn parse(value: &Value, errors: &mut FormErrors) -> Vec<Value> {
                 "BASE_TYPE_BAD_LENGTH",
                 format!("Must be between 1 and {MAX_BUTTONS} in length."),
             );
+            continue;
         }
         let mut buttons = Vec::new();
         for (b, button) in children.iter().enumerate() {
