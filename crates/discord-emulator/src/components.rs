@@ -402,8 +402,10 @@ mod tests {
             too_many["components"]["_errors"][0]["code"],
             "BASE_TYPE_MAX_LENGTH"
         );
+        assert!(too_many["components"].get("0").is_none(), "{too_many}");
+        let (_, empty_row) = check(&json!([{"type": 1, "components": []}]));
         assert_eq!(
-            too_many["components"]["0"]["components"]["_errors"][0]["code"],
+            empty_row.unwrap()["components"]["0"]["components"]["_errors"][0]["code"],
             "BASE_TYPE_BAD_LENGTH"
         );
         assert_eq!(check(&Value::Null), (Vec::new(), None));

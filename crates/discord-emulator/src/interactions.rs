@@ -332,7 +332,7 @@ impl World {
             flags: new.flags & (SETTABLE_FLAGS | message_flag::EPHEMERAL | message_flag::LOADING),
             edited_at_ms: None,
             // "responses to Message Components ... include a message reference".
-            reference: original.then(|| MessageReference {
+            reference: original.then_some(MessageReference {
                 message_id: Some(h.message_id),
                 channel_id: h.channel_id,
                 guild_id: Some(self.guild.id),

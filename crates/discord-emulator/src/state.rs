@@ -194,7 +194,7 @@ pub struct InteractionHandle {
 pub enum Seen {
     /// "This interaction failed": no response within the deadline (3 s by default).
     Failed,
-    /// "<bot> is thinking...": a deferred response (type 5); `ephemeral` when only the clicker
+    /// "`<bot>` is thinking...": a deferred response (type 5); `ephemeral` when only the clicker
     /// sees it.
     Thinking {
         /// Whether it was ephemeral.
