@@ -109,7 +109,7 @@ impl World {
     }
 
     /// Users mentioned as `<@id>` / `<@!id>`, as far as `allowed_mentions` lets them be.
-    pub(crate) fn mentions(&self, content: &str, allowed: Option<&Value>) -> Vec<Snowflake> {
+    fn mentions(&self, content: &str, allowed: Option<&Value>) -> Vec<Snowflake> {
         let mut found = Vec::new();
         let mut rest = content;
         while let Some(start) = rest.find("<@") {
@@ -144,11 +144,7 @@ impl World {
         found
     }
 
-    pub(crate) fn store_files(
-        &mut self,
-        channel: Snowflake,
-        files: Vec<NewFile>,
-    ) -> Vec<Attachment> {
+    fn store_files(&mut self, channel: Snowflake, files: Vec<NewFile>) -> Vec<Attachment> {
         let base = self.base_url();
         files
             .into_iter()
@@ -186,6 +182,44 @@ impl World {
             .entry(channel_id)
             .or_default()
             .insert(message.id, message);
+    }
+
+    /// A new message of `author` in `channel_id` (not stored yet): a reply when it has a
+    /// `reference`, its flags those of `new` that are in `settable`.
+    pub(crate) fn build_message(
+        &mut self,
+        author: Snowflake,
+        channel_id: Snowflake,
+        new: NewMessage,
+        reference: Option<MessageReference>,
+        settable: u64,
+    ) -> Message {
+        let id = self.ids.next();
+        let mentions = self.mentions(&new.content, new.allowed_mentions.as_ref());
+        let attachments = self.store_files(channel_id, new.files);
+        Message {
+            id,
+            channel_id,
+            author_id: author,
+            content: new.content,
+            kind: if reference.is_some() {
+                message_type::REPLY
+            } else {
+                message_type::DEFAULT
+            },
+            tts: new.tts,
+            embeds: new.embeds,
+            attachments,
+            nonce: new.nonce,
+            flags: new.flags & settable,
+            edited_at_ms: None,
+            reference,
+            mentions,
+            thread_id: None,
+            reactions: Vec::new(),
+            components: new.components,
+            interaction_id: None,
+        }
     }
 
     /// A human's message, posted as `POST /channels/{channel}/messages` with `content` would
@@ -288,32 +322,8 @@ impl World {
                 }
             }
         };
-        let id = self.ids.next();
-        let mentions = self.mentions(&new.content, new.allowed_mentions.as_ref());
-        let attachments = self.store_files(channel_id, new.files);
-        let message = Message {
-            id,
-            channel_id,
-            author_id: author,
-            content: new.content,
-            kind: if reference.is_some() {
-                message_type::REPLY
-            } else {
-                message_type::DEFAULT
-            },
-            tts: new.tts,
-            embeds: new.embeds,
-            attachments,
-            nonce: new.nonce,
-            flags: new.flags & SETTABLE_FLAGS,
-            edited_at_ms: None,
-            reference,
-            mentions,
-            thread_id: None,
-            reactions: Vec::new(),
-            components: new.components,
-            interaction_id: None,
-        };
+        let message = self.build_message(author, channel_id, new, reference, SETTABLE_FLAGS);
+        let id = message.id;
         self.insert_message(message.clone(), true);
         if let Some(key) = nonce_key {
             self.nonces.insert(

@@ -18,7 +18,6 @@ use crate::{
     snowflake::Snowflake,
     state::{
         InteractionHandle, InteractionRecord, Message, MessageReference, Seen, World, message_flag,
-        message_type,
     },
     tokens,
 };
@@ -312,37 +311,17 @@ impl World {
     /// Posts a response (`original`: the callback's) or a follow-up: an ephemeral one is kept
     /// for the clicker alone, any other goes to the channel with MESSAGE_CREATE.
     fn respond(&mut self, h: &InteractionHandle, new: NewMessage, original: bool) -> Message {
-        let id = self.ids.next();
-        let mentions = self.mentions(&new.content, new.allowed_mentions.as_ref());
-        let attachments = self.store_files(h.channel_id, new.files);
-        let message = Message {
-            id,
+        // "responses to Message Components ... include a message reference".
+        let reference = original.then_some(MessageReference {
+            message_id: Some(h.message_id),
             channel_id: h.channel_id,
-            author_id: self.bot_id,
-            content: new.content,
-            kind: if original {
-                message_type::REPLY
-            } else {
-                message_type::DEFAULT
-            },
-            tts: new.tts,
-            embeds: new.embeds,
-            attachments,
-            nonce: None,
-            flags: new.flags & (SETTABLE_FLAGS | message_flag::EPHEMERAL | message_flag::LOADING),
-            edited_at_ms: None,
-            // "responses to Message Components ... include a message reference".
-            reference: original.then_some(MessageReference {
-                message_id: Some(h.message_id),
-                channel_id: h.channel_id,
-                guild_id: Some(self.guild.id),
-            }),
-            mentions,
-            thread_id: None,
-            reactions: Vec::new(),
-            components: new.components,
-            interaction_id: Some(h.id),
-        };
+            guild_id: Some(self.guild.id),
+        });
+        let settable = SETTABLE_FLAGS | message_flag::EPHEMERAL | message_flag::LOADING;
+        let mut message = self.build_message(self.bot_id, h.channel_id, new, reference, settable);
+        message.nonce = None;
+        message.interaction_id = Some(h.id);
+        let id = message.id;
         let ephemeral = message.flags & message_flag::EPHEMERAL != 0;
         if original {
             let kind = if message.flags & message_flag::LOADING == 0 {

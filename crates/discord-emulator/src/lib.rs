@@ -4,8 +4,10 @@
 //! [`Emulator::start`] serves, on `127.0.0.1`, the REST routes a bot connector uses under
 //! `/api/v10` ([`ROUTES`]) and the gateway WebSocket at `/gateway`, for one guild with a text
 //! channel the bot can see and one it cannot. Tests drive it through the returned handle: add
-//! human users, post as them, read what the bot posted, grant or revoke privileged intents, stop
-//! and restart it, and inject faults.
+//! human users, post as them, click the bot's buttons as them ([`Emulator::click_as`], answered
+//! through the interaction callback and follow-up webhook routes within
+//! [`Config::interaction_deadline`]) and read what they saw ([`Emulator::seen_by`]), read what the
+//! bot posted, grant or revoke privileged intents, stop and restart it, and inject faults.
 //!
 //! ```no_run
 //! use discord_emulator::{Config, Emulator};

@@ -55,6 +55,16 @@ async fn ask(bot: &Api, channel: Snowflake) -> Snowflake {
     answer.json()["id"].as_str().unwrap().parse().unwrap()
 }
 
+/// An emulator whose bot asked a question with [`buttons`] in the visible channel, the user
+/// "operator" who will answer it, and the question's id.
+async fn question(config: Config) -> (Emulator, Api, UserHandle, Snowflake) {
+    let emu = start(config);
+    let bot = Api::bot(&emu.base_url(), emu.bot_token());
+    let operator = emu.add_user("operator");
+    let message = ask(&bot, emu.channel_id()).await;
+    (emu, bot, operator, message)
+}
+
 fn callback_path(click: &InteractionHandle) -> String {
     format!("/interactions/{}/{}/callback", click.id, click.token)
 }
@@ -180,10 +190,7 @@ async fn components_are_checked_stored_and_dispatched() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_click_dispatches_interaction_create_whatever_the_intents() {
-    let emu = start(Config::default());
-    let bot = Api::bot(&emu.base_url(), emu.bot_token());
-    let operator = emu.add_user("operator");
-    let message = ask(&bot, emu.channel_id()).await;
+    let (emu, _, operator, message) = question(Config::default()).await;
     // No GUILD_MESSAGES: interactions are not gated by intents.
     let mut gw = ready(&emu, GUILDS).await;
     let click = emu
@@ -208,10 +215,7 @@ async fn a_click_dispatches_interaction_create_whatever_the_intents() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_clicks() {
-    let emu = start(Config::default());
-    let bot = Api::bot(&emu.base_url(), emu.bot_token());
-    let operator = emu.add_user("operator");
-    let message = ask(&bot, emu.channel_id()).await;
+    let (emu, _, operator, message) = question(Config::default()).await;
     let ch = emu.channel_id();
     for (custom_id, reason) in [("answer:maybe", "no button"), ("answer:later", "disabled")] {
         let refused = emu.click_as(&operator, ch, message, custom_id).unwrap_err();
@@ -235,11 +239,8 @@ async fn refused_clicks() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn update_message_edits_the_question_once_only() {
-    let emu = start(Config::default());
-    let bot = Api::bot(&emu.base_url(), emu.bot_token());
+    let (emu, _, operator, message) = question(Config::default()).await;
     let nobody = Api::with_auth(&emu.base_url(), None);
-    let operator = emu.add_user("operator");
-    let message = ask(&bot, emu.channel_id()).await;
     let mut gw = ready(&emu, GUILDS | GUILD_MESSAGES | MESSAGE_CONTENT).await;
     let click = emu
         .click_as(&operator, emu.channel_id(), message, "answer:yes")
@@ -295,11 +296,8 @@ async fn update_message_edits_the_question_once_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ephemeral_reply_reaches_only_the_clicker() {
-    let emu = start(Config::default());
-    let bot = Api::bot(&emu.base_url(), emu.bot_token());
-    let operator = emu.add_user("operator");
+    let (emu, bot, operator, message) = question(Config::default()).await;
     let bystander = emu.add_user("bystander");
-    let message = ask(&bot, emu.channel_id()).await;
     let click = emu
         .click_as(&operator, emu.channel_id(), message, "answer:no")
         .unwrap();
@@ -355,10 +353,8 @@ async fn an_ephemeral_reply_reaches_only_the_clicker() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_late_or_missing_answer_fails_the_interaction() {
-    let emu = start(Config::default().interaction_deadline(Duration::from_millis(200)));
-    let bot = Api::bot(&emu.base_url(), emu.bot_token());
-    let operator = emu.add_user("operator");
-    let message = ask(&bot, emu.channel_id()).await;
+    let (emu, bot, operator, message) =
+        question(Config::default().interaction_deadline(Duration::from_millis(200))).await;
     let late = emu
         .click_as(&operator, emu.channel_id(), message, "answer:yes")
         .unwrap();
@@ -399,11 +395,8 @@ async fn a_late_or_missing_answer_fails_the_interaction() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deferred_responses_and_followups() {
-    let emu = start(Config::default());
-    let bot = Api::bot(&emu.base_url(), emu.bot_token());
-    let operator = emu.add_user("operator");
+    let (emu, bot, operator, message) = question(Config::default()).await;
     let bystander = emu.add_user("bystander");
-    let message = ask(&bot, emu.channel_id()).await;
     let mut gw = ready(&emu, GUILDS | GUILD_MESSAGES | MESSAGE_CONTENT).await;
     let click = emu
         .click_as(&operator, emu.channel_id(), message, "answer:yes")
@@ -479,10 +472,8 @@ async fn deferred_responses_and_followups() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_expire() {
-    let emu = start(Config::default().interaction_token_lifetime(Duration::from_millis(300)));
-    let bot = Api::bot(&emu.base_url(), emu.bot_token());
-    let operator = emu.add_user("operator");
-    let message = ask(&bot, emu.channel_id()).await;
+    let (emu, bot, operator, message) =
+        question(Config::default().interaction_token_lifetime(Duration::from_millis(300))).await;
     let click = emu
         .click_as(&operator, emu.channel_id(), message, "answer:yes")
         .unwrap();
@@ -527,10 +518,7 @@ async fn a_button_in_a_thread() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_control_api_clicks_too() {
-    let emu = start(Config::default());
-    let bot = Api::bot(&emu.base_url(), emu.bot_token());
-    let operator: UserHandle = emu.add_user("operator");
-    let message = ask(&bot, emu.channel_id()).await;
+    let (emu, bot, operator, message) = question(Config::default()).await;
     let control = reqwest::Client::new();
     let base = format!("{}/_emulator", emu.base_url());
     let click: Value = control
