@@ -32,6 +32,19 @@ pub(crate) struct NewMessage {
     pub(crate) flags: u64,
     pub(crate) reply_to: Option<ReplyTo>,
     pub(crate) allowed_mentions: Option<Value>,
+    /// Checked and numbered by `components::parse`.
+    pub(crate) components: Vec<Value>,
+}
+
+impl NewMessage {
+    /// Whether it has nothing to show: "at least one of content, embeds, ... components,
+    /// files[n]" is required.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.content.trim().is_empty()
+            && self.embeds.is_empty()
+            && self.files.is_empty()
+            && self.components.is_empty()
+    }
 }
 
 /// An uploaded file.
@@ -60,6 +73,10 @@ pub(crate) struct MessageEdit {
     pub(crate) keep_attachments: Option<Vec<Snowflake>>,
     pub(crate) files: Vec<NewFile>,
     pub(crate) allowed_mentions: Option<Value>,
+    /// New components (`Some(vec![])` removes them).
+    pub(crate) components: Option<Vec<Value>>,
+    /// Flags the emulator itself clears (LOADING, when a deferred response is edited).
+    pub(crate) clear_flags: u64,
 }
 
 /// A thread to start.
@@ -73,10 +90,10 @@ pub(crate) struct NewThread {
 }
 
 /// Message flags a sender may set.
-const SETTABLE_FLAGS: u64 = (1 << 2) | (1 << 12) | (1 << 13) | (1 << 15);
+pub(crate) const SETTABLE_FLAGS: u64 = (1 << 2) | (1 << 12) | (1 << 13) | (1 << 15);
 
 impl World {
-    fn message_event(&self, name: &'static str, m: &Message) -> Event {
+    pub(crate) fn message_event(&self, name: &'static str, m: &Message) -> Event {
         let mut data = objects::message_event(self, m);
         if name == "MESSAGE_UPDATE" {
             // "The value for tts will always be false in message updates."
@@ -152,7 +169,7 @@ impl World {
     }
 
     /// Stores a message and updates the channel's bookkeeping.
-    fn insert_message(&mut self, message: Message, counts_in_thread: bool) {
+    pub(crate) fn insert_message(&mut self, message: Message, counts_in_thread: bool) {
         let channel_id = message.channel_id;
         if let Some(channel) = self.channels.get_mut(&channel_id) {
             channel.last_message_id = Some(message.id);
@@ -165,6 +182,44 @@ impl World {
             .entry(channel_id)
             .or_default()
             .insert(message.id, message);
+    }
+
+    /// A new message of `author` in `channel_id` (not stored yet): a reply when it has a
+    /// `reference`, its flags those of `new` that are in `settable`.
+    pub(crate) fn build_message(
+        &mut self,
+        author: Snowflake,
+        channel_id: Snowflake,
+        new: NewMessage,
+        reference: Option<MessageReference>,
+        settable: u64,
+    ) -> Message {
+        let id = self.ids.next();
+        let mentions = self.mentions(&new.content, new.allowed_mentions.as_ref());
+        let attachments = self.store_files(channel_id, new.files);
+        Message {
+            id,
+            channel_id,
+            author_id: author,
+            content: new.content,
+            kind: if reference.is_some() {
+                message_type::REPLY
+            } else {
+                message_type::DEFAULT
+            },
+            tts: new.tts,
+            embeds: new.embeds,
+            attachments,
+            nonce: new.nonce,
+            flags: new.flags & settable,
+            edited_at_ms: None,
+            reference,
+            mentions,
+            thread_id: None,
+            reactions: Vec::new(),
+            components: new.components,
+            interaction_id: None,
+        }
     }
 
     /// A human's message, posted as `POST /channels/{channel}/messages` with `content` would
@@ -228,7 +283,7 @@ impl World {
                 return Ok((earlier.clone(), false));
             }
         }
-        if new.content.trim().is_empty() && new.embeds.is_empty() && new.files.is_empty() {
+        if new.is_empty() {
             return Err(ApiError::empty_message());
         }
         let reference = match &new.reply_to {
@@ -267,30 +322,8 @@ impl World {
                 }
             }
         };
-        let id = self.ids.next();
-        let mentions = self.mentions(&new.content, new.allowed_mentions.as_ref());
-        let attachments = self.store_files(channel_id, new.files);
-        let message = Message {
-            id,
-            channel_id,
-            author_id: author,
-            content: new.content,
-            kind: if reference.is_some() {
-                message_type::REPLY
-            } else {
-                message_type::DEFAULT
-            },
-            tts: new.tts,
-            embeds: new.embeds,
-            attachments,
-            nonce: new.nonce,
-            flags: new.flags & SETTABLE_FLAGS,
-            edited_at_ms: None,
-            reference,
-            mentions,
-            thread_id: None,
-            reactions: Vec::new(),
-        };
+        let message = self.build_message(author, channel_id, new, reference, SETTABLE_FLAGS);
+        let id = message.id;
         self.insert_message(message.clone(), true);
         if let Some(key) = nonce_key {
             self.nonces.insert(
@@ -322,6 +355,7 @@ impl World {
         let id = existing.id;
         let touches_content = edit.content.is_some()
             || edit.embeds.is_some()
+            || edit.components.is_some()
             || edit.keep_attachments.is_some()
             || !edit.files.is_empty();
         if existing.author_id != editor {
@@ -331,15 +365,30 @@ impl World {
                 ApiError::missing_permissions()
             });
         }
+        let existing = existing.clone();
+        let updated = self.apply_edit(&existing, edit)?;
+        let message = self
+            .message_mut(channel_id, id)
+            .ok_or_else(ApiError::unknown_message)?;
+        *message = updated.clone();
+        let event = self.message_event("MESSAGE_UPDATE", &updated);
+        self.emit(event);
+        Ok(updated)
+    }
+
+    /// `existing` with `edit` applied (mentions recomputed, new files stored), or 50006 when
+    /// nothing would be left of it.
+    pub(crate) fn apply_edit(
+        &mut self,
+        existing: &Message,
+        edit: MessageEdit,
+    ) -> Result<Message, ApiError> {
         let mentions = edit
             .content
             .as_deref()
             .map(|c| self.mentions(c, edit.allowed_mentions.as_ref()));
-        let new_attachments = self.store_files(channel_id, edit.files);
-        let message = self
-            .message_mut(channel_id, id)
-            .ok_or_else(ApiError::unknown_message)?;
-        let mut updated = message.clone();
+        let new_attachments = self.store_files(existing.channel_id, edit.files);
+        let mut updated = existing.clone();
         if let Some(content) = edit.content {
             updated.content = content;
         }
@@ -355,17 +404,19 @@ impl World {
         if let Some(keep) = edit.keep_attachments {
             updated.attachments.retain(|a| keep.contains(&a.id));
         }
+        if let Some(components) = edit.components {
+            updated.components = components;
+        }
+        updated.flags &= !edit.clear_flags;
         updated.attachments.extend(new_attachments);
         if updated.content.trim().is_empty()
             && updated.embeds.is_empty()
             && updated.attachments.is_empty()
+            && updated.components.is_empty()
         {
             return Err(ApiError::empty_message());
         }
         updated.edited_at_ms = Some(now_ms());
-        *message = updated.clone();
-        let event = self.message_event("MESSAGE_UPDATE", &updated);
-        self.emit(event);
         Ok(updated)
     }
 
@@ -691,6 +742,8 @@ impl World {
             mentions: Vec::new(),
             thread_id: None,
             reactions: Vec::new(),
+            components: Vec::new(),
+            interaction_id: None,
         };
         self.insert_message(message.clone(), false);
         let event = self.message_event("MESSAGE_CREATE", &message);
@@ -750,6 +803,8 @@ impl World {
             mentions: Vec::new(),
             thread_id: None,
             reactions: Vec::new(),
+            components: Vec::new(),
+            interaction_id: None,
         };
         self.insert_message(starter_message, false);
         if let Some(message) = self.message_mut(parent, id) {

@@ -31,6 +31,8 @@ pub struct Config {
     pub(crate) thread_created_min_age: Duration,
     pub(crate) identify_limit: bool,
     pub(crate) rate_limits: RateLimits,
+    pub(crate) interaction_deadline: Duration,
+    pub(crate) interaction_token_lifetime: Duration,
 }
 
 impl Default for Config {
@@ -50,6 +52,8 @@ impl Default for Config {
             thread_created_min_age: Duration::ZERO,
             identify_limit: false,
             rate_limits: RateLimits::discord_like(),
+            interaction_deadline: Duration::from_secs(3),
+            interaction_token_lifetime: Duration::from_secs(15 * 60),
         }
     }
 }
@@ -166,6 +170,24 @@ impl Config {
     #[must_use]
     pub fn rate_limits(mut self, limits: RateLimits) -> Config {
         self.rate_limits = limits;
+        self
+    }
+
+    /// How long after a click the bot may send its first response (default 3 s: "you must send
+    /// an initial response within 3 seconds of receiving the event"). A later callback answers
+    /// 10062 Unknown interaction, and the clicking user sees "This interaction failed" — as
+    /// does one whose click nobody answers in time.
+    #[must_use]
+    pub fn interaction_deadline(mut self, deadline: Duration) -> Config {
+        self.interaction_deadline = deadline;
+        self
+    }
+
+    /// How long an interaction token works for follow-ups and edits (default 15 minutes:
+    /// "Interaction tokens are valid for 15 minutes").
+    #[must_use]
+    pub fn interaction_token_lifetime(mut self, lifetime: Duration) -> Config {
+        self.interaction_token_lifetime = lifetime;
         self
     }
 }

@@ -14,11 +14,12 @@ use crate::{
     Shared,
     errors::{ApiError, Error},
     faults::Faults,
-    objects,
+    interactions, objects,
     ratelimit::RateLimits,
     responses::{json_response, no_content},
     routes::percent_decode,
     snowflake::Snowflake,
+    state::{Seen, World},
 };
 
 /// Answers one control request; `path` is what follows `/_emulator` (`state::CONTROL_PATH`).
@@ -102,6 +103,27 @@ fn answer(shared: &Arc<Shared>, method: &Method, segments: &[&str], body: &[u8])
             }
             Ok(None)
         }
+        (&Method::POST, ["channels", channel, "messages", message, "click"]) => {
+            let (channel, message) = (id(channel, "channel")?, id(message, "message")?);
+            let Click { user_id, custom_id } = parse(body)?;
+            let runtime = tokio::runtime::Handle::current();
+            let click = interactions::click(
+                shared,
+                &runtime,
+                user(&user_id)?,
+                channel,
+                message,
+                &custom_id,
+            )
+            .map_err(refused)?;
+            Ok(Some(json!({"id": click.id, "token": click.token})))
+        }
+        (&Method::GET, ["interactions", interaction, "seen_by", user_id]) => {
+            let interaction = id(interaction, "interaction")?;
+            let mut world = shared.lock();
+            let seen = world.seen_by(user(user_id)?, interaction);
+            Ok(Some(seen.iter().map(|s| seen_json(&world, s)).collect()))
+        }
         (&Method::PUT, ["rate_limits"]) => {
             let Preset { preset } = parse(body)?;
             let limits = match preset.as_str() {
@@ -165,6 +187,11 @@ fn inject(shared: &Arc<Shared>, fault: &str, body: &[u8]) -> Result<(), ApiError
             faults.withhold_dispatches(on);
             Ok(())
         }
+        "delay_interactions" => {
+            let Delay { ms } = parse(body)?;
+            faults.delay_interactions(Duration::from_millis(ms));
+            Ok(())
+        }
         "send_invalid_session" => {
             let InvalidSession { resumable } = parse(body)?;
             faults.send_invalid_session(resumable);
@@ -203,6 +230,19 @@ struct Post {
 #[serde(deny_unknown_fields)]
 struct AsUser {
     user_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Click {
+    user_id: String,
+    custom_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Delay {
+    ms: u64,
 }
 
 #[derive(Deserialize)]
@@ -277,9 +317,36 @@ fn user(text: &str) -> Result<Snowflake, ApiError> {
         .map_err(|_| control_error(format!("user_id: `{text}` is not a snowflake")))
 }
 
-/// A refused fault (a route pattern that names no route, a status that is not an error).
+/// A refused call: a Discord error as the REST call would have got it; otherwise (a route
+/// pattern that names no route, a status that is not an error, a click on no button) 400.
 fn refused(error: Error) -> ApiError {
-    control_error(error.to_string())
+    match error {
+        Error::Api {
+            status,
+            code,
+            message,
+        } => ApiError::new(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+            code,
+            message,
+        ),
+        other => control_error(other.to_string()),
+    }
+}
+
+/// One thing a user saw of an interaction: `{"kind": "failed" | "thinking" | "message" |
+/// "edited" | "deleted", ...}`.
+fn seen_json(world: &World, seen: &Seen) -> Value {
+    let viewer = world.guild.owner_id;
+    match seen {
+        Seen::Failed => json!({"kind": "failed"}),
+        Seen::Thinking { ephemeral } => json!({"kind": "thinking", "ephemeral": ephemeral}),
+        Seen::Message(m) => {
+            json!({"kind": "message", "message": objects::message(world, m, viewer)})
+        }
+        Seen::Edited(m) => json!({"kind": "edited", "message": objects::message(world, m, viewer)}),
+        Seen::Deleted(id) => json!({"kind": "deleted", "id": id}),
+    }
 }
 
 /// A control call that is malformed: 400, code 0, the reason as the message.

@@ -27,6 +27,15 @@ pub enum Error {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// A click the emulator refuses: the message has no button with that `custom_id`, or the
+    /// button is disabled or sends no interaction (a link or premium button).
+    #[error("cannot click `{custom_id}`: {reason}")]
+    Click {
+        /// The `custom_id` asked for.
+        custom_id: String,
+        /// Why the click cannot happen.
+        reason: &'static str,
+    },
     /// A control call was refused the way Discord would refuse the matching REST call.
     #[error("Discord error {code} ({status}): {message}")]
     Api {
@@ -101,6 +110,26 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, 10008, "Unknown Message")
     }
 
+    pub(crate) fn unknown_webhook() -> Self {
+        Self::new(StatusCode::NOT_FOUND, 10015, "Unknown Webhook")
+    }
+
+    pub(crate) fn unknown_interaction() -> Self {
+        Self::new(StatusCode::NOT_FOUND, 10062, "Unknown interaction")
+    }
+
+    pub(crate) fn already_acknowledged() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            40060,
+            "Interaction has already been acknowledged.",
+        )
+    }
+
+    pub(crate) fn invalid_webhook_token() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, 50027, "Invalid Webhook Token")
+    }
+
     pub(crate) fn unknown_emoji() -> Self {
         Self::new(StatusCode::BAD_REQUEST, 10014, "Unknown Emoji")
     }
@@ -167,6 +196,14 @@ impl ApiError {
             160_004,
             "A thread has already been created for this message",
         )
+    }
+
+    /// The same error with its field errors moved under `key` (a body's `data` object).
+    pub(crate) fn nested(mut self, key: &str) -> Self {
+        if let Some(tree) = self.errors.take() {
+            self.errors = Some(json!({ key: tree }));
+        }
+        self
     }
 
     /// 50035 with the collected field errors.
@@ -284,6 +321,13 @@ mod tests {
                 "Discord error 10003 (404): Unknown Channel",
             ),
             (
+                Error::Click {
+                    custom_id: "yes".to_owned(),
+                    reason: "the button is disabled",
+                },
+                "cannot click `yes`: the button is disabled",
+            ),
+            (
                 Error::Bind {
                     port: 80,
                     source: std::io::Error::other("denied"),
@@ -303,6 +347,18 @@ mod tests {
             (ApiError::unknown_channel(), 404, 10003, "Unknown Channel"),
             (ApiError::unknown_message(), 404, 10008, "Unknown Message"),
             (ApiError::missing_access(), 403, 50001, "Missing Access"),
+            (
+                ApiError::unknown_interaction(),
+                404,
+                10062,
+                "Unknown interaction",
+            ),
+            (
+                ApiError::already_acknowledged(),
+                400,
+                40060,
+                "Interaction has already been acknowledged.",
+            ),
             (
                 ApiError::empty_message(),
                 400,

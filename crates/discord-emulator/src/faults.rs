@@ -41,6 +41,8 @@ pub(crate) struct FaultState {
     losses: Vec<(RoutePattern, u32)>,
     /// Dispatches are not sent (a session that looks alive and receives nothing).
     pub(crate) withhold_dispatches: bool,
+    /// How long INTERACTION_CREATE takes to reach the bot after a click.
+    pub(crate) interaction_delay: Duration,
 }
 
 impl FaultState {
@@ -183,7 +185,14 @@ impl Faults {
         self.shared.lock().faults.withhold_dispatches = on;
     }
 
-    /// Forgets every pending fault (REST failures and losses, withheld dispatches).
+    /// Delays every INTERACTION_CREATE by `delay` after the click (zero: none), as a slow
+    /// gateway would; the response deadline still runs from the click, so a delay near it
+    /// leaves the bot too little time and the user sees "This interaction failed".
+    pub fn delay_interactions(&self, delay: Duration) {
+        self.shared.lock().faults.interaction_delay = delay;
+    }
+
+    /// Forgets every pending fault (REST failures and losses, withheld and delayed dispatches).
     pub fn clear(&self) {
         let mut world = self.shared.lock();
         world.faults = FaultState::default();

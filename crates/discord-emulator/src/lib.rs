@@ -4,8 +4,10 @@
 //! [`Emulator::start`] serves, on `127.0.0.1`, the REST routes a bot connector uses under
 //! `/api/v10` ([`ROUTES`]) and the gateway WebSocket at `/gateway`, for one guild with a text
 //! channel the bot can see and one it cannot. Tests drive it through the returned handle: add
-//! human users, post as them, read what the bot posted, grant or revoke privileged intents, stop
-//! and restart it, and inject faults.
+//! human users, post as them, click the bot's buttons as them ([`Emulator::click_as`], answered
+//! through the interaction callback and follow-up webhook routes within
+//! [`Config::interaction_deadline`]) and read what they saw ([`Emulator::seen_by`]), read what the
+//! bot posted, grant or revoke privileged intents, stop and restart it, and inject faults.
 //!
 //! ```no_run
 //! use discord_emulator::{Config, Emulator};
@@ -22,12 +24,14 @@
 //! ```
 
 mod actions;
+mod components;
 mod config;
 mod control;
 mod errors;
 mod faults;
 mod gateway;
 mod intents;
+mod interactions;
 mod message_content;
 mod multipart;
 mod objects;
@@ -50,6 +54,7 @@ use tokio::{net::TcpSocket, runtime::Runtime, sync::watch};
 
 use crate::state::World;
 pub use crate::{
+    components::{button_style, component_type},
     config::Config,
     errors::Error,
     faults::{DEFAULT_INJECTED_RETRY_AFTER, Faults},
@@ -59,8 +64,8 @@ pub use crate::{
     routes::{ROUTES, Route, RoutePattern},
     snowflake::{DISCORD_EPOCH_MS, Snowflake},
     state::{
-        Attachment, Message, MessageReference, Reaction, RequestRecord, ThreadInfo, UserHandle,
-        channel_type, message_type, permission,
+        Attachment, InteractionHandle, Message, MessageReference, Reaction, RequestRecord, Seen,
+        ThreadInfo, UserHandle, channel_type, message_flag, message_type, permission,
     },
 };
 
@@ -416,6 +421,59 @@ impl Emulator {
         content: &str,
     ) -> Result<Message, Error> {
         Ok(self.shared.lock().post_as(user.id, channel, content)?)
+    }
+
+    /// Clicks the button `custom_id` on a message as `user`, as the Discord client would: the
+    /// bot receives INTERACTION_CREATE (type 3 MESSAGE_COMPONENT, whatever its intents) with
+    /// the answered handle's `id` and `token`, and must answer through
+    /// `POST /interactions/{id}/{token}/callback` within
+    /// [`Config::interaction_deadline`] (3 s), or `user` sees "This interaction failed" (see
+    /// [`seen_by`](Self::seen_by)). The interaction's `application_id` is the bot user's id,
+    /// which is also the application's. Works in threads too.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), discord_emulator::Error> {
+    /// use discord_emulator::{Config, Emulator, Seen};
+    /// let emulator = Emulator::start(Config::default())?;
+    /// let operator = emulator.add_user("operator");
+    /// # let (channel, message) = (emulator.channel_id(), emulator.channel_id());
+    /// // ... the bot posts `message` with a button `custom_id: "yes"` ...
+    /// let click = emulator.click_as(&operator, channel, message, "yes")?;
+    /// // ... the bot answers the interaction ...
+    /// let seen = emulator.seen_by(&operator, click.id);
+    /// assert!(!seen.contains(&Seen::Failed));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`] when `user` cannot see the channel (50001), or it (10003) or the message
+    /// (10008) does not exist; [`Error::Click`] when the message has no button with that
+    /// `custom_id`, or the button is disabled or a link or premium button.
+    pub fn click_as(
+        &self,
+        user: &UserHandle,
+        channel: Snowflake,
+        message: Snowflake,
+        custom_id: &str,
+    ) -> Result<InteractionHandle, Error> {
+        interactions::click(
+            &self.shared,
+            self.runtime().handle(),
+            user.id,
+            channel,
+            message,
+            custom_id,
+        )
+    }
+
+    /// What `user` saw of an interaction, in order: the clicker sees everything
+    /// ([`Seen::Failed`] when no response came within the deadline, "is thinking...",
+    /// ephemeral replies, the edited message); anyone else only what is public. Empty for an
+    /// unknown interaction.
+    #[must_use]
+    pub fn seen_by(&self, user: &UserHandle, interaction: Snowflake) -> Vec<Seen> {
+        self.shared.lock().seen_by(user.id, interaction)
     }
 
     /// The messages of a channel or thread, oldest first, with their full content.

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use crate::{
     intents::Intents,
     snowflake::{Snowflake, iso8601},
-    state::{Channel, Message, World, channel_type},
+    state::{Channel, InteractionRecord, Message, World, channel_type},
 };
 
 /// A user object (`UserResponse`).
@@ -216,7 +216,7 @@ pub(crate) fn message(w: &World, m: &Message, viewer: Snowflake) -> Value {
             value
         }).collect::<Vec<_>>(),
         "embeds": m.embeds,
-        "components": [],
+        "components": m.components,
         "pinned": false,
         "type": m.kind,
         "flags": m.flags,
@@ -247,6 +247,16 @@ pub(crate) fn message(w: &World, m: &Message, viewer: Snowflake) -> Value {
     if let Some(thread) = m.thread_id.and_then(|id| w.channels.get(&id)) {
         fields.insert("thread".into(), channel(w, thread, viewer));
     }
+    if let Some(record) = m.interaction_id.and_then(|id| w.interactions.get(&id)) {
+        // Interaction responses are webhook messages of the app (docs, receiving and
+        // responding, "Message Interaction Object": components answers carry a reference).
+        fields.insert("webhook_id".into(), w.bot_id.into());
+        fields.insert("application_id".into(), w.bot_id.into());
+        fields.insert(
+            "interaction_metadata".into(),
+            interaction_metadata(w, record, m.id),
+        );
+    }
     if !m.reactions.is_empty() {
         let reactions = m
             .reactions
@@ -269,6 +279,28 @@ pub(crate) fn message(w: &World, m: &Message, viewer: Snowflake) -> Value {
         fields.insert("reactions".into(), reactions.into());
     }
     value
+}
+
+/// The `interaction_metadata` of a message answering a component interaction
+/// (`MessageComponentInteractionMetadataResponse`).
+fn interaction_metadata(w: &World, record: &InteractionRecord, message: Snowflake) -> Value {
+    let mut metadata = json!({
+        "id": record.handle.id,
+        "type": interaction_type::MESSAGE_COMPONENT,
+        "user": user(w, record.handle.user_id),
+        "authorizing_integration_owners": {"0": w.guild.id},
+        "interacted_message_id": record.handle.message_id,
+    });
+    if let Some(original) = record.original.filter(|o| *o != message) {
+        metadata["original_response_message_id"] = original.into();
+    }
+    metadata
+}
+
+/// Interaction types (docs, receiving and responding, "Interaction Type").
+pub(crate) mod interaction_type {
+    /// A click on a button (or a choice in a select menu).
+    pub(crate) const MESSAGE_COMPONENT: u8 = 3;
 }
 
 /// A referenced message (`BasicMessageResponse`): no nested reference, no thread.

@@ -217,7 +217,11 @@ impl Limiter {
         major: Option<String>,
         now: Instant,
     ) -> Verdict {
-        if let Some(limit) = self.config.global {
+        let global = self
+            .config
+            .global
+            .filter(|_| !route.id.is_interaction_endpoint());
+        if let Some(limit) = global {
             let window = self
                 .global
                 .entry(identity.to_owned())

@@ -41,6 +41,38 @@ pub(crate) enum RouteId {
     GetCurrentApplication,
     GetGuild,
     GetGuildMember,
+    CreateInteractionResponse,
+    CreateFollowupMessage,
+    GetOriginalResponse,
+    EditOriginalResponse,
+    DeleteOriginalResponse,
+    GetFollowupMessage,
+    EditFollowupMessage,
+    DeleteFollowupMessage,
+}
+
+impl RouteId {
+    /// Whether the route needs an `Authorization` header: Get Gateway does not, nor do the
+    /// interaction endpoints, whose token is in the path (docs, receiving and responding).
+    pub(crate) fn needs_authorization(self) -> bool {
+        !matches!(self, RouteId::GetGateway) && !self.is_interaction_endpoint()
+    }
+
+    /// The interaction callback and webhook routes: "not bound to the application's Global
+    /// Rate Limit" (docs, receiving and responding, "Endpoints").
+    pub(crate) fn is_interaction_endpoint(self) -> bool {
+        matches!(
+            self,
+            RouteId::CreateInteractionResponse
+                | RouteId::CreateFollowupMessage
+                | RouteId::GetOriginalResponse
+                | RouteId::EditOriginalResponse
+                | RouteId::DeleteOriginalResponse
+                | RouteId::GetFollowupMessage
+                | RouteId::EditFollowupMessage
+                | RouteId::DeleteFollowupMessage
+        )
+    }
 }
 
 const fn route(method: &'static str, path: &'static str, doc: &'static str, id: RouteId) -> Route {
@@ -180,6 +212,55 @@ pub const ROUTES: &[Route] = &[
         "guild resource, Get Guild Member",
         RouteId::GetGuildMember,
     ),
+    route(
+        "POST",
+        "/interactions/{interaction_id}/{interaction_token}/callback",
+        "receiving-and-responding.mdx, Create Interaction Response",
+        RouteId::CreateInteractionResponse,
+    ),
+    route(
+        "POST",
+        "/webhooks/{webhook_id}/{webhook_token}",
+        "receiving-and-responding.mdx, Create Followup Message",
+        RouteId::CreateFollowupMessage,
+    ),
+    // `@original` before `{message_id}`, which would match it too.
+    route(
+        "GET",
+        "/webhooks/{webhook_id}/{webhook_token}/messages/@original",
+        "receiving-and-responding.mdx, Get Original Interaction Response",
+        RouteId::GetOriginalResponse,
+    ),
+    route(
+        "PATCH",
+        "/webhooks/{webhook_id}/{webhook_token}/messages/@original",
+        "receiving-and-responding.mdx, Edit Original Interaction Response",
+        RouteId::EditOriginalResponse,
+    ),
+    route(
+        "DELETE",
+        "/webhooks/{webhook_id}/{webhook_token}/messages/@original",
+        "receiving-and-responding.mdx, Delete Original Interaction Response",
+        RouteId::DeleteOriginalResponse,
+    ),
+    route(
+        "GET",
+        "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
+        "receiving-and-responding.mdx, Get Followup Message",
+        RouteId::GetFollowupMessage,
+    ),
+    route(
+        "PATCH",
+        "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
+        "receiving-and-responding.mdx, Edit Followup Message",
+        RouteId::EditFollowupMessage,
+    ),
+    route(
+        "DELETE",
+        "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
+        "receiving-and-responding.mdx, Delete Followup Message",
+        RouteId::DeleteFollowupMessage,
+    ),
 ];
 
 /// The parameters a matched path carried, percent-decoded.
@@ -190,12 +271,24 @@ pub(crate) struct Params {
     pub(crate) emoji: Option<String>,
     pub(crate) guild_id: Option<String>,
     pub(crate) user_id: Option<String>,
+    /// `{interaction_id}`, or `{webhook_id}` (the application's id for interactions).
+    pub(crate) owner_id: Option<String>,
+    /// `{interaction_token}` or `{webhook_token}`.
+    pub(crate) token: Option<String>,
 }
 
 impl Params {
-    /// The top-level resource rate limits are split by (docs, rate limits).
+    /// The top-level resource rate limits are split by (docs, rate limits): the channel, the
+    /// guild, or the webhook ("`webhook_id + webhook_token`"; an interaction likewise).
     pub(crate) fn major(&self) -> Option<String> {
-        self.channel_id.clone().or_else(|| self.guild_id.clone())
+        self.channel_id
+            .clone()
+            .or_else(|| self.guild_id.clone())
+            .or_else(|| {
+                self.owner_id
+                    .as_ref()
+                    .map(|id| format!("{id}/{}", self.token.as_deref().unwrap_or_default()))
+            })
     }
 }
 
@@ -249,6 +342,8 @@ fn match_template(template: &str, actual: &[&str]) -> Option<Params> {
             "{emoji_name}" => params.emoji = Some(value),
             "{guild_id}" => params.guild_id = Some(value),
             "{user_id}" => params.user_id = Some(value),
+            "{interaction_id}" | "{webhook_id}" => params.owner_id = Some(value),
+            "{interaction_token}" | "{webhook_token}" => params.token = Some(value),
             literal if literal == *a => {}
             _ => return None,
         }
@@ -442,6 +537,19 @@ mod tests {
         assert_eq!(params.user_id.as_deref(), Some("4"));
         assert_eq!(params.major().as_deref(), Some("3"));
         assert_eq!(found("GET", "/gateway/bot").0.id, RouteId::GetGatewayBot);
+        let (route, params) = found("GET", "/webhooks/5/tok/messages/@original");
+        assert_eq!(route.id, RouteId::GetOriginalResponse);
+        assert_eq!(params.token.as_deref(), Some("tok"));
+        assert_eq!(params.major().as_deref(), Some("5/tok"));
+        assert_eq!(
+            found("PATCH", "/webhooks/5/tok/messages/6").0.id,
+            RouteId::EditFollowupMessage
+        );
+        assert_eq!(
+            found("POST", "/interactions/7/tok/callback").0.id,
+            RouteId::CreateInteractionResponse
+        );
+        assert!(matches!(find("GET", "/webhooks/5/tok"), Match::WrongMethod));
         let (route, params) = found("GET", "/channels/1/messages/2/reactions/blob%3A99");
         assert_eq!(route.id, RouteId::GetReactions);
         assert_eq!(params.emoji.as_deref(), Some("blob:99"));

@@ -25,7 +25,7 @@ pub mod message_type {
     pub const DEFAULT: u8 = 0;
     /// "X started a thread": posted in the parent channel, its `content` is the thread's name.
     pub const THREAD_CREATED: u8 = 18;
-    /// A reply (a message with a `message_reference`).
+    /// A reply (a message with a `message_reference`); also a response to a button.
     pub const REPLY: u8 = 19;
     /// The first message of a thread started from a message; it points back to that message.
     pub const THREAD_STARTER_MESSAGE: u8 = 21;
@@ -146,6 +146,10 @@ pub struct Message {
     pub thread_id: Option<Snowflake>,
     /// Its reactions, in the order they were first added.
     pub reactions: Vec<Reaction>,
+    /// Its components (action rows of buttons) as messages carry them, each with its `id`.
+    pub components: Vec<Value>,
+    /// The interaction it answers (a response or a follow-up), if any.
+    pub interaction_id: Option<Snowflake>,
 }
 
 impl Message {
@@ -154,6 +158,85 @@ impl Message {
     pub fn timestamp_ms(&self) -> u64 {
         self.id.timestamp_ms()
     }
+}
+
+/// Message flags the emulator reads or sets (docs, message, "Message Flags").
+pub mod message_flag {
+    /// Only the user who used the interaction sees the message.
+    pub const EPHEMERAL: u64 = 1 << 6;
+    /// The response to a deferred interaction ("is thinking...") until it is edited.
+    pub const LOADING: u64 = 1 << 7;
+}
+
+/// A clicked button: what [`Emulator::click_as`](crate::Emulator::click_as) answers. The bot
+/// receives the same `id` and `token` in INTERACTION_CREATE.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InteractionHandle {
+    /// The interaction's id.
+    pub id: Snowflake,
+    /// Its token (for `/interactions/{id}/{token}/callback` and the follow-up webhook).
+    pub token: String,
+    /// Who clicked.
+    pub user_id: Snowflake,
+    /// The channel or thread of the message.
+    pub channel_id: Snowflake,
+    /// The message the button is on.
+    pub message_id: Snowflake,
+    /// The button's `custom_id`.
+    pub custom_id: String,
+}
+
+/// What a user saw of an interaction, in order (see
+/// [`Emulator::seen_by`](crate::Emulator::seen_by)).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Seen {
+    /// "This interaction failed": no response within the deadline (3 s by default).
+    Failed,
+    /// "`<bot>` is thinking...": a deferred response (type 5); `ephemeral` when only the clicker
+    /// sees it.
+    Thinking {
+        /// Whether it was ephemeral.
+        ephemeral: bool,
+    },
+    /// A new message: the response (type 4) or a follow-up. Ephemeral ones (flag 64) are seen
+    /// by the clicker only and are in no channel's history.
+    Message(Message),
+    /// A message edited as the interaction's answer: the message the button is on (type 7, or
+    /// an edit after type 6) or a response.
+    Edited(Message),
+    /// A response or follow-up was deleted.
+    Deleted(Snowflake),
+}
+
+impl Seen {
+    /// Whether users other than the clicker see it too.
+    #[must_use]
+    pub fn is_public(&self) -> bool {
+        match self {
+            Seen::Failed | Seen::Thinking { ephemeral: true } => false,
+            Seen::Message(m) | Seen::Edited(m) => m.flags & message_flag::EPHEMERAL == 0,
+            Seen::Thinking { ephemeral: false } | Seen::Deleted(_) => true,
+        }
+    }
+}
+
+/// What the emulator keeps of an interaction.
+#[derive(Debug)]
+pub(crate) struct InteractionRecord {
+    pub(crate) handle: InteractionHandle,
+    pub(crate) created: Instant,
+    /// The callback type it was answered with.
+    pub(crate) response: Option<u8>,
+    /// The message `@original` names: the response (types 4, 5), or the message the button is
+    /// on (types 6, 7).
+    pub(crate) original: Option<Snowflake>,
+    pub(crate) followups: Vec<Snowflake>,
+    /// Ephemeral messages: only the clicker sees them, no channel holds them.
+    pub(crate) ephemeral: BTreeMap<Snowflake, Message>,
+    pub(crate) seen: Vec<Seen>,
+    pub(crate) failed: bool,
 }
 
 /// A file attached to a message; its bytes are served at `url`.
@@ -294,6 +377,8 @@ pub(crate) struct Settings {
     pub(crate) nonce_window: Duration,
     pub(crate) thread_created_min_age: Duration,
     pub(crate) identify_limit: bool,
+    pub(crate) interaction_deadline: Duration,
+    pub(crate) interaction_token_lifetime: Duration,
 }
 
 /// One REST request the emulator answered (or dropped).
@@ -363,6 +448,7 @@ pub(crate) struct World {
     pub(crate) limiter: Limiter,
     pub(crate) faults: FaultState,
     pub(crate) requests: Vec<RequestRecord>,
+    pub(crate) interactions: HashMap<Snowflake, InteractionRecord>,
 }
 
 /// Where the control API (`crate::control`) lives on the emulator's port.
@@ -424,6 +510,8 @@ impl World {
                 nonce_window: config.nonce_window,
                 thread_created_min_age: config.thread_created_min_age,
                 identify_limit: config.identify_limit,
+                interaction_deadline: config.interaction_deadline,
+                interaction_token_lifetime: config.interaction_token_lifetime,
             },
             bot_token: config.token.clone().unwrap_or_else(|| tokens::mint(bot_id)),
             bot_id,
@@ -447,6 +535,7 @@ impl World {
             limiter: Limiter::new(config.rate_limits.clone()),
             faults: FaultState::default(),
             requests: Vec::new(),
+            interactions: HashMap::new(),
         }
     }
 

@@ -28,6 +28,18 @@ pub(crate) fn mint(id: Snowflake) -> String {
     )
 }
 
+/// A fresh interaction token: like Discord's, `base64url("interaction:<id>:<secret>")`, with
+/// 48 random bytes of secret, so no test can guess another interaction's token.
+pub(crate) fn mint_interaction(id: Snowflake) -> String {
+    let secret: Vec<u8> = std::iter::repeat_with(|| fastrand::u8(..))
+        .take(48)
+        .collect();
+    URL_SAFE_NO_PAD.encode(format!(
+        "interaction:{id}:{}",
+        URL_SAFE_NO_PAD.encode(secret)
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,5 +64,14 @@ mod tests {
         assert!(segments.iter().all(|s| s.chars().all(url_safe)), "{token}");
         assert_eq!(account_id(&token), Some(id));
         assert_ne!(mint(id), token, "each token is new");
+    }
+
+    #[test]
+    fn interaction_tokens_are_new_each_time() {
+        let id = Snowflake(1);
+        let token = mint_interaction(id);
+        assert!(token.starts_with("aW50ZXJhY3Rpb246"), "{token}");
+        assert!(token.len() > 80, "{token}");
+        assert_ne!(mint_interaction(id), token);
     }
 }

@@ -818,6 +818,245 @@ async fn every_response_of_a_scripted_session_matches_the_spec() {
     )
     .await;
 
+    // Buttons, a click, the callback and the interaction webhook.
+    let buttons = json!([{"type": 1, "components": [
+        {"type": 2, "style": 1, "label": "Yes", "custom_id": "yes"},
+        {"type": 2, "style": 4, "label": "No", "custom_id": "no", "emoji": {"name": "🛑"}},
+        {"type": 2, "style": 5, "label": "Docs", "url": "https://example.com/docs"},
+    ]}]);
+    let question = s
+        .call(
+            "create with buttons",
+            &bot,
+            "POST",
+            create,
+            &msgs,
+            Some(Body::Json(
+                json!({"content": "Deploy?", "components": buttons}),
+            )),
+        )
+        .await;
+    let question_id: discord_emulator::Snowflake =
+        question.json()["id"].as_str().unwrap().parse().unwrap();
+    s.call(
+        "create with a bad button: 400",
+        &bot,
+        "POST",
+        create,
+        &msgs,
+        Some(Body::Json(
+            json!({"content": "x", "components": [{"type": 1, "components": [
+                {"type": 2, "style": 1, "label": "l".repeat(81)},
+            ]}]}),
+        )),
+    )
+    .await;
+    s.call(
+        "edit buttons",
+        &bot,
+        "PATCH",
+        one,
+        &format!("{msgs}/{question_id}"),
+        Some(Body::Json(json!({"components": buttons}))),
+    )
+    .await;
+    let callback = "/interactions/{interaction_id}/{interaction_token}/callback";
+    let click = emu
+        .click_as(&operator, ch, question_id, "yes")
+        .expect("the click is accepted");
+    let callback_path = format!("/interactions/{}/{}/callback", click.id, click.token);
+    s.call(
+        "callback UPDATE_MESSAGE with_response",
+        &nobody,
+        "POST",
+        callback,
+        &format!("{callback_path}?with_response=true"),
+        Some(Body::Json(
+            json!({"type": 7, "data": {"content": "Deploy? yes", "components": []}}),
+        )),
+    )
+    .await;
+    s.call(
+        "callback twice: 400",
+        &nobody,
+        "POST",
+        callback,
+        &callback_path,
+        Some(Body::Json(json!({"type": 6}))),
+    )
+    .await;
+    s.call(
+        "callback with a wrong token: 404",
+        &nobody,
+        "POST",
+        callback,
+        &format!("/interactions/{}/wrong/callback", click.id),
+        Some(Body::Json(json!({"type": 6}))),
+    )
+    .await;
+    s.call(
+        "buttons removed",
+        &bot,
+        "PATCH",
+        one,
+        &format!("{msgs}/{question_id}"),
+        Some(Body::Json(
+            json!({"content": "Deploy?", "components": buttons}),
+        )),
+    )
+    .await;
+    let ephemeral = emu.click_as(&operator, ch, question_id, "no").unwrap();
+    s.call(
+        "callback ephemeral CHANNEL_MESSAGE_WITH_SOURCE with_response",
+        &bot,
+        "POST",
+        callback,
+        &format!(
+            "/interactions/{}/{}/callback?with_response=true",
+            ephemeral.id, ephemeral.token
+        ),
+        Some(Body::Json(
+            json!({"type": 4, "data": {"content": "only you", "flags": 64}}),
+        )),
+    )
+    .await;
+    let deferred = emu.click_as(&operator, ch, question_id, "yes").unwrap();
+    s.call(
+        "callback DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE with_response",
+        &bot,
+        "POST",
+        callback,
+        &format!(
+            "/interactions/{}/{}/callback?with_response=true",
+            deferred.id, deferred.token
+        ),
+        Some(Body::Json(json!({"type": 5}))),
+    )
+    .await;
+    let hook = format!("/webhooks/{}/{}", emu.bot_user_id(), deferred.token);
+    let original = "/webhooks/{webhook_id}/{webhook_token}/messages/@original";
+    let by_id = "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}";
+    let execute = "/webhooks/{webhook_id}/{webhook_token}";
+    s.call(
+        "edit original",
+        &bot,
+        "PATCH",
+        original,
+        &format!("{hook}/messages/@original"),
+        Some(Body::Json(
+            json!({"content": "deploying", "components": buttons}),
+        )),
+    )
+    .await;
+    s.call(
+        "get original",
+        &nobody,
+        "GET",
+        original,
+        &format!("{hook}/messages/@original"),
+        None,
+    )
+    .await;
+    let followup = s
+        .call(
+            "followup",
+            &bot,
+            "POST",
+            execute,
+            &hook,
+            Some(Body::Json(json!({"content": "done", "flags": 64}))),
+        )
+        .await;
+    let followup_id = followup.json()["id"].as_str().unwrap().to_owned();
+    s.call(
+        "get followup",
+        &bot,
+        "GET",
+        by_id,
+        &format!("{hook}/messages/{followup_id}"),
+        None,
+    )
+    .await;
+    s.call(
+        "edit followup",
+        &bot,
+        "PATCH",
+        by_id,
+        &format!("{hook}/messages/{followup_id}"),
+        Some(Body::Json(json!({"content": "done, edited"}))),
+    )
+    .await;
+    s.call(
+        "delete followup",
+        &bot,
+        "DELETE",
+        by_id,
+        &format!("{hook}/messages/{followup_id}"),
+        None,
+    )
+    .await;
+    s.call(
+        "get deleted followup: 404",
+        &bot,
+        "GET",
+        by_id,
+        &format!("{hook}/messages/{followup_id}"),
+        None,
+    )
+    .await;
+    s.call(
+        "followup with an unknown token: 401",
+        &bot,
+        "POST",
+        execute,
+        &format!("/webhooks/{}/wrong", emu.bot_user_id()),
+        Some(Body::Json(json!({"content": "x"}))),
+    )
+    .await;
+    s.call(
+        "original of another application: 404",
+        &bot,
+        "GET",
+        original,
+        &format!("/webhooks/1/{}/messages/@original", deferred.token),
+        None,
+    )
+    .await;
+    s.call(
+        "delete original",
+        &bot,
+        "DELETE",
+        original,
+        &format!("{hook}/messages/@original"),
+        None,
+    )
+    .await;
+    let plain_click = emu.click_as(&operator, ch, question_id, "yes").unwrap();
+    s.call(
+        "callback DEFERRED_UPDATE_MESSAGE",
+        &bot,
+        "POST",
+        callback,
+        &format!(
+            "/interactions/{}/{}/callback",
+            plain_click.id, plain_click.token
+        ),
+        Some(Body::Json(json!({"type": 6}))),
+    )
+    .await;
+    s.call(
+        "callback of an unknown type: 400",
+        &bot,
+        "POST",
+        callback,
+        &format!(
+            "/interactions/{}/{}/callback",
+            plain_click.id, plain_click.token
+        ),
+        Some(Body::Json(json!({"type": 9}))),
+    )
+    .await;
+
     // Rate limits: a real exhausted bucket and an injected 429.
     emu.set_rate_limits(
         RateLimits::unlimited()

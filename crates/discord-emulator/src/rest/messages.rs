@@ -10,6 +10,7 @@ use super::{
 };
 use crate::{
     actions::{MAX_CONTENT, MessageEdit, NewFile, NewMessage, ReplyTo},
+    components,
     errors::{ApiError, FormErrors},
     routes::parse_id,
     snowflake::Snowflake,
@@ -117,6 +118,29 @@ pub(crate) fn edit(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let channel = parse_id(ctx.params.channel_id.as_ref());
     ctx.world.visible_channel(user, channel)?;
     let body = body::parse(ctx.content_type.as_deref(), &ctx.body)?;
+    let edit = message_edit(body)?;
+    let message = ctx.world.edit_message(
+        user,
+        channel,
+        parse_id(ctx.params.message_id.as_ref()),
+        edit,
+    )?;
+    Ok(Reply::Json(StatusCode::OK, ctx.message_json(&message)))
+}
+
+/// `DELETE /channels/{channel_id}/messages/{message_id}`: 204, fires MESSAGE_DELETE.
+pub(crate) fn delete(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+    let user = ctx.caller_id();
+    ctx.world.delete_message(
+        user,
+        parse_id(ctx.params.channel_id.as_ref()),
+        parse_id(ctx.params.message_id.as_ref()),
+    )?;
+    Ok(Reply::NoContent)
+}
+
+/// Checks an Edit Message (or Edit Webhook Message) body, collecting every field error.
+pub(super) fn message_edit(body: body::Body) -> Result<MessageEdit, ApiError> {
     let mut errors = FormErrors::default();
     let json = &body.json;
     let edit = MessageEdit {
@@ -138,30 +162,17 @@ pub(crate) fn edit(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         }),
         files: files(body.files, json.get("attachments")),
         allowed_mentions: json.get("allowed_mentions").cloned(),
+        components: json
+            .get("components")
+            .map(|v| components::parse(v, &mut errors)),
+        clear_flags: 0,
     };
     errors.into_result()?;
-    let message = ctx.world.edit_message(
-        user,
-        channel,
-        parse_id(ctx.params.message_id.as_ref()),
-        edit,
-    )?;
-    Ok(Reply::Json(StatusCode::OK, ctx.message_json(&message)))
-}
-
-/// `DELETE /channels/{channel_id}/messages/{message_id}`: 204, fires MESSAGE_DELETE.
-pub(crate) fn delete(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let user = ctx.caller_id();
-    ctx.world.delete_message(
-        user,
-        parse_id(ctx.params.channel_id.as_ref()),
-        parse_id(ctx.params.message_id.as_ref()),
-    )?;
-    Ok(Reply::NoContent)
+    Ok(edit)
 }
 
 /// Checks a Create Message body the way Discord does, collecting every field error.
-fn new_message(body: body::Body) -> Result<NewMessage, ApiError> {
+pub(super) fn new_message(body: body::Body) -> Result<NewMessage, ApiError> {
     let json = &body.json;
     let mut errors = FormErrors::default();
     let new = NewMessage {
@@ -181,12 +192,15 @@ fn new_message(body: body::Body) -> Result<NewMessage, ApiError> {
             .filter(|v| !v.is_null())
             .cloned(),
         files: files(body.files, json.get("attachments")),
+        components: json
+            .get("components")
+            .map_or_else(Vec::new, |v| components::parse(v, &mut errors)),
     };
     errors.into_result()?;
     Ok(new)
 }
 
-fn content(value: &Value, errors: &mut FormErrors) -> String {
+pub(super) fn content(value: &Value, errors: &mut FormErrors) -> String {
     match value {
         Value::Null => String::new(),
         Value::String(s) => {
@@ -210,7 +224,7 @@ fn content(value: &Value, errors: &mut FormErrors) -> String {
     }
 }
 
-fn boolean(json: &Map<String, Value>, key: &str, errors: &mut FormErrors) -> bool {
+pub(super) fn boolean(json: &Map<String, Value>, key: &str, errors: &mut FormErrors) -> bool {
     match json.get(key) {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
@@ -247,7 +261,7 @@ fn nonce(value: Option<&Value>, errors: &mut FormErrors) -> Option<Value> {
     }
 }
 
-fn embeds(value: &Value, errors: &mut FormErrors) -> Vec<Value> {
+pub(super) fn embeds(value: &Value, errors: &mut FormErrors) -> Vec<Value> {
     let Some(list) = value.as_array() else {
         errors.add(&["embeds"], "BASE_TYPE_ARRAY", "Must be an array.");
         return Vec::new();
@@ -303,7 +317,7 @@ fn reply_to(value: Option<&Value>, errors: &mut FormErrors) -> Option<ReplyTo> {
 }
 
 /// Uploaded files with the metadata of the `attachments` entry whose `id` is their `n`.
-fn files(parts: Vec<FilePart>, attachments: Option<&Value>) -> Vec<NewFile> {
+pub(super) fn files(parts: Vec<FilePart>, attachments: Option<&Value>) -> Vec<NewFile> {
     let metadata = attachments.and_then(Value::as_array);
     parts
         .into_iter()

@@ -5,10 +5,12 @@ mod body;
 mod channels;
 mod gateway;
 mod guilds;
+mod interactions;
 mod messages;
 mod reactions;
 mod threads;
 mod users;
+mod webhooks;
 
 use std::time::Instant;
 
@@ -112,7 +114,7 @@ pub(crate) fn handle(shared: &Shared, parts: &Parts, path: &str, body: Bytes) ->
     let identity = caller.map_or_else(|| "anonymous".to_owned(), |c| c.id().to_string());
     let now = Instant::now();
     let needs_bot = route.id == RouteId::GetGatewayBot;
-    let needs_auth = route.id != RouteId::GetGateway;
+    let needs_auth = route.id.needs_authorization();
     if (needs_auth && caller.is_none()) || (needs_bot && !by_bot) {
         let verdict = world
             .limiter
@@ -206,6 +208,11 @@ fn dispatch(route: RouteId, ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         RouteId::GetCurrentApplication => users::get_current_application(ctx),
         RouteId::GetGuild => guilds::get_guild(ctx),
         RouteId::GetGuildMember => guilds::get_member(ctx),
+        RouteId::CreateInteractionResponse => interactions::callback(ctx),
+        RouteId::CreateFollowupMessage => webhooks::followup(ctx),
+        RouteId::GetOriginalResponse | RouteId::GetFollowupMessage => webhooks::get(ctx),
+        RouteId::EditOriginalResponse | RouteId::EditFollowupMessage => webhooks::edit(ctx),
+        RouteId::DeleteOriginalResponse | RouteId::DeleteFollowupMessage => webhooks::delete(ctx),
     }
 }
 
