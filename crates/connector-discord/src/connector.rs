@@ -9,13 +9,14 @@ use connector_core::chunking::{Chunker, LengthUnit};
 use connector_core::config::ConnectorConfig;
 use connector_core::config::secrets::{DISCORD_BOT_TOKEN, Environment, SecretString, require};
 use connector_core::lifecycle::{DEFAULT_CLOSE_TIMEOUT, Lifecycle};
+use connector_core::questions::{QuestionBook, Questions};
 use connector_core::retry::RetryPolicy;
 use connector_core::sending::send_in_parts;
 use connector_core::{
     Capabilities, Capability, ConnectorDescriptor, ConnectorFuture, ConnectorHealth,
     DiagnosisFuture, Error, HistoryQuery, InboundMessage, Inbox, MessageId, OrchestratorConnector,
-    OutboundMessage, Probe, Result, RoundTrip, SendReceipt, SenderPolicy, Subscription, ThreadId,
-    check_outbound,
+    OutboundMessage, Probe, Question, QuestionReceipt, Result, RoundTrip, SendReceipt,
+    SenderPolicy, Subscription, ThreadId, check_outbound,
 };
 use serde_json::Value;
 use serenity_reqwest::Method;
@@ -25,15 +26,17 @@ use crate::access::Access;
 use crate::error::{MISSING_ACCESS, UNKNOWN_CHANNEL};
 use crate::gateway::{Gateway, GatewayState, MESSAGE_CONTENT_HINT};
 use crate::health::InboundStatus;
+use crate::interactions::Clicks;
 use crate::outbound::MAX_MESSAGE_CHARS;
 use crate::position::Positions;
 use crate::pump::{Pump, SINCE_KEY};
+use crate::questions::DiscordSurface;
 use crate::reaction_state::ReactionState;
 use crate::reactions::ReactionLedger;
 use crate::rest::{Rest, Upload};
 use crate::settings::DiscordSettings;
 use crate::threads::Threads;
-use crate::{KIND, diagnosis, health, optional, outbound, round_trip};
+use crate::{KIND, diagnosis, health, optional, outbound, questions, round_trip};
 
 /// How `connector-registry` builds this backend.
 pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
@@ -122,6 +125,8 @@ pub struct DiscordConnector {
     gateway: tokio::sync::Mutex<Gateway>,
     chunker: Chunker,
     retry: RetryPolicy,
+    /// The questions asked (buttons; see `questions` and `interactions`).
+    questions: Questions,
 }
 
 impl std::fmt::Debug for DiscordConnector {
@@ -221,8 +226,9 @@ impl DiscordConnector {
         ));
         inbox.add_own_identity(own_id.to_string());
         let (events_tx, events) = mpsc::unbounded_channel();
+        let (clicks_tx, clicks) = mpsc::unbounded_channel();
         let (state_tx, mut gateway_state) = watch::channel(GatewayState::default());
-        let mut gateway = Gateway::start(&settings, &token, events_tx, state_tx)?;
+        let mut gateway = Gateway::start(&settings, &token, events_tx, clicks_tx, state_tx)?;
         let ready = tokio::time::timeout(
             READY_TIMEOUT,
             gateway_state.wait_for(|s| s.ever_ready || s.fatal.is_some()),
@@ -258,6 +264,29 @@ impl DiscordConnector {
         let threads = Arc::new(Threads::new(settings.channel_id));
         let inbound_status = Arc::new(InboundStatus::default());
         let lifecycle = Lifecycle::new(KIND, Arc::clone(&inbox));
+        // Questions: the book beside the positions, outcomes shown by editing the question.
+        let surface = Arc::new(DiscordSurface {
+            rest: rest.clone(),
+            retry: retry.clone(),
+            channel: settings.channel_id,
+        });
+        let questions = Questions::new(
+            Arc::new(QuestionBook::load(Some(QuestionBook::file_in(
+                &settings.state_dir,
+            )))?),
+            Arc::clone(&inbox),
+            surface.clone(),
+        );
+        lifecycle.spawn_until_closed("questions", questions.run());
+        let clicks_handler = Clicks {
+            // Its own client, as the pump's: it runs on the gateway thread.
+            rest: Rest::new(&settings.base_url, &token)?,
+            inbox: Arc::clone(&inbox),
+            access: Arc::clone(&access),
+            questions: questions.clone(),
+            surface,
+        };
+        lifecycle.adopt("button clicks", gateway.spawn(clicks_handler.run(clicks)));
         let pump = Pump {
             // A client (and connection pool) of its own: hyper drives a connection from the
             // runtime that opened it, and the pump runs on the gateway thread, so sharing the
@@ -277,6 +306,7 @@ impl DiscordConnector {
             reactions,
             saved_reactions,
             reactions_unsaved: false,
+            questions: questions.clone(),
         };
         lifecycle.adopt("inbound pump", gateway.spawn(pump.run(events)));
         Ok(Self {
@@ -291,6 +321,7 @@ impl DiscordConnector {
             gateway: tokio::sync::Mutex::new(gateway),
             chunker: Chunker::new(MAX_MESSAGE_CHARS, LengthUnit::Chars)?,
             retry,
+            questions,
         })
     }
 
@@ -403,7 +434,39 @@ impl OrchestratorConnector for DiscordConnector {
             .with(Capability::Typing)
             .with(Capability::History)
             .with(Capability::Attachments)
+            .with(Capability::Questions)
             .with_max_message_len(MAX_MESSAGE_CHARS)
+    }
+
+    /// Posts the question with one button per choice (its text lists them too, for clients
+    /// without buttons); a click is answered within Discord's 3 s by updating the message
+    /// (see `interactions`).
+    async fn ask(&self, question: Question) -> Result<QuestionReceipt> {
+        self.lifecycle.ensure_open()?;
+        self.questions.check(&question).await?;
+        let thread = match &question.thread_id {
+            Some(thread) => {
+                Some(outbound::thread_target(&self.rest, &self.retry, &self.threads, thread).await?)
+            }
+            None => None,
+        };
+        let channel = thread.unwrap_or(self.settings.channel_id);
+        let key = connector_core::IdempotencyKey::random();
+        let body = questions::message_body(&question, key.as_str());
+        let path = format!("/channels/{channel}/messages");
+        let answer = self
+            .rest
+            .call_retried(&self.retry, Method::POST, &path, Some(&body), "ask")
+            .await?;
+        let id = MessageId::new(outbound::id_of(&answer, "ask")?);
+        self.inbox.note_own_message(&id);
+        let receipt = QuestionReceipt::new(
+            question.id.clone(),
+            vec![id],
+            thread.map(|t| ThreadId::new(t.to_string())),
+        );
+        self.questions.asked(&question, &receipt).await?;
+        Ok(receipt)
     }
 
     async fn send(&self, message: OutboundMessage) -> Result<SendReceipt> {

@@ -19,8 +19,8 @@ use async_trait::async_trait;
 use connector_core::config::secrets::{ExposeSecret, SecretString};
 use connector_core::{Error, Result};
 use serenity::all::{
-    ConnectionStage, Context, EventHandler, GatewayIntents, GuildChannel, Message, Reaction, Ready,
-    ResumedEvent, ShardStageUpdateEvent,
+    ComponentInteraction, ConnectionStage, Context, EventHandler, GatewayIntents, GuildChannel,
+    Interaction, Message, Reaction, Ready, ResumedEvent, ShardStageUpdateEvent,
 };
 use serenity::client::ClientBuilder;
 use serenity::gateway::GatewayError;
@@ -85,6 +85,7 @@ impl Gateway {
         settings: &DiscordSettings,
         token: &SecretString,
         events: mpsc::UnboundedSender<GatewayEvent>,
+        clicks: mpsc::UnboundedSender<Box<ComponentInteraction>>,
         state: watch::Sender<GatewayState>,
     ) -> Result<Self> {
         let token = token.expose_secret().to_owned();
@@ -95,7 +96,7 @@ impl Gateway {
         let (handle_tx, handle_rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("discord-gateway".into())
-            .spawn(move || run(token, proxy, events, state, shutdown_rx, handle_tx))
+            .spawn(move || run(token, proxy, events, clicks, state, shutdown_rx, handle_tx))
             .map_err(|e| Error::backend(KIND, "cannot start the gateway thread", e))?;
         Ok(Self {
             shutdown: Some(shutdown),
@@ -140,6 +141,7 @@ fn run(
     token: String,
     proxy: Option<String>,
     events: mpsc::UnboundedSender<GatewayEvent>,
+    clicks: mpsc::UnboundedSender<Box<ComponentInteraction>>,
     state: watch::Sender<GatewayState>,
     shutdown: oneshot::Receiver<()>,
     handle: std::sync::mpsc::Sender<tokio::runtime::Handle>,
@@ -165,6 +167,7 @@ fn run(
             }
             let handler = Handler {
                 events: events.clone(),
+                clicks: clicks.clone(),
                 state: state.clone(),
             };
             let result = match ClientBuilder::new_with_http(http.build(), intents())
@@ -274,6 +277,8 @@ fn describe(error: &serenity::Error) -> String {
 /// Forwards the events the connector needs, in order, and tracks the connection.
 struct Handler {
     events: mpsc::UnboundedSender<GatewayEvent>,
+    /// Button clicks, handled apart from the pump (see `interactions`).
+    clicks: mpsc::UnboundedSender<Box<ComponentInteraction>>,
     state: watch::Sender<GatewayState>,
 }
 
@@ -314,6 +319,12 @@ impl EventHandler for Handler {
 
     async fn message(&self, _ctx: Context, message: Message) {
         let _ = self.events.send(GatewayEvent::Message(Box::new(message)));
+    }
+
+    async fn interaction_create(&self, _ctx: Context, interaction: Interaction) {
+        if let Interaction::Component(click) = interaction {
+            let _ = self.clicks.send(Box::new(click));
+        }
     }
 
     async fn reaction_add(&self, _ctx: Context, reaction: Reaction) {

@@ -51,8 +51,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use connector_core::questions::{Answerer, Questions};
 use connector_core::retry::RetryPolicy;
-use connector_core::{InboundMessage, Inbox, Timestamp};
+use connector_core::{InboundMessage, Inbox, MessageId, ThreadId, Timestamp};
 use serde_json::Value;
 use serenity::all::{Message, Reaction, ReactionType};
 use serenity_reqwest::Method;
@@ -103,6 +104,8 @@ pub(crate) struct Pump {
     pub(crate) saved_reactions: ReactionState,
     /// Whether `saved_reactions` changed since it was last written.
     pub(crate) reactions_unsaved: bool,
+    /// The questions asked: an allowed sender's message may be a typed answer.
+    pub(crate) questions: Questions,
 }
 
 impl Pump {
@@ -522,6 +525,7 @@ impl Pump {
         let mentions: Vec<u64> = message.mentions.iter().map(|u| u.id.get()).collect();
         if self.verdict(author, roles).await == Verdict::Allowed {
             match self.access.addressed_text(&message.content, &mentions) {
+                Some(text) if self.typed_answer(message, thread, &text).await => {}
                 Some(text) => {
                     let mut inbound = convert(message, thread);
                     inbound.text = text;
@@ -543,6 +547,61 @@ impl Pump {
                 self.status.set_problem(Some(error.to_string()));
             }
         }
+    }
+
+    /// Whether an allowed sender's message answers a question (its number or label in the
+    /// question's thread or as a reply to it, or `<choice> <question id>`): then it is taken as
+    /// the answer, not delivered as a message, and a refusal is answered in the conversation.
+    async fn typed_answer(&self, message: &Message, thread: Option<u64>, text: &str) -> bool {
+        let thread = thread.map(|t| ThreadId::new(t.to_string()));
+        let replied_to = message
+            .message_reference
+            .as_ref()
+            .and_then(|r| r.message_id)
+            .map(|id| MessageId::new(id.to_string()));
+        let name = message
+            .member
+            .as_ref()
+            .and_then(|m| m.nick.clone())
+            .or_else(|| message.author.global_name.clone())
+            .unwrap_or_else(|| message.author.name.clone());
+        let by = Answerer::new(message.author.id.to_string(), Some(name));
+        let Some(answered) = self
+            .questions
+            .typed(by, thread.as_ref(), replied_to.as_ref(), text)
+            .await
+        else {
+            return false;
+        };
+        let reply = match answered {
+            Ok(answered) => answered.reply,
+            Err(e) => Some(format!(
+                "Your answer could not be saved, so it was not taken: {e}"
+            )),
+        };
+        if let Some(reply) = reply {
+            let channel = message.channel_id.get();
+            let body = serde_json::json!({
+                "content": reply,
+                "message_reference": { "message_id": message.id.to_string(), "fail_if_not_exists": false },
+                "allowed_mentions": crate::outbound::no_mentions(),
+            });
+            let path = format!("/channels/{channel}/messages");
+            if let Err(refusal) = self
+                .rest
+                .call_retried(
+                    &self.retry,
+                    Method::POST,
+                    &path,
+                    Some(&body),
+                    "answer a typed answer",
+                )
+                .await
+            {
+                tracing::warn!(error = %refusal.error, "cannot tell the operator why an answer was not taken");
+            }
+        }
+        true
     }
 
     /// Asks Discord where an unknown channel is (a thread of ours created before we listened).

@@ -10,8 +10,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use common::World;
 use connector_conformance::{Fixture, Peer, Posted};
-use connector_core::{Error, Result, ThreadId};
-use discord_emulator::{Message, Snowflake};
+use connector_core::{Error, MessageId, QuestionReceipt, Result, ThreadId};
+use discord_emulator::{Message, Seen, Snowflake, UserHandle};
 
 /// The operator's side: posts through the emulator, reads the bot's messages from its state.
 struct DiscordPeer {
@@ -104,6 +104,104 @@ impl Peer for DiscordPeer {
     async fn bring_up(&self) -> Result<()> {
         self.world.restart().await;
         Ok(())
+    }
+
+    async fn answer_as_operator(
+        &self,
+        receipt: &QuestionReceipt,
+        choice: usize,
+    ) -> Result<Option<String>> {
+        self.click(&self.world.operator, receipt, choice).await
+    }
+
+    async fn answer_as_stranger(
+        &self,
+        receipt: &QuestionReceipt,
+        choice: usize,
+    ) -> Result<Option<String>> {
+        self.click(&self.world.stranger, receipt, choice).await
+    }
+
+    async fn shown_text(&self, message: &MessageId) -> Result<String> {
+        let id: Snowflake = message.as_str().parse().map_err(|_| Error::InvalidInput {
+            field: "message",
+            message: "not a snowflake".into(),
+        })?;
+        Ok(self
+            .bot_messages()
+            .into_iter()
+            .find(|(m, _)| m.id == id)
+            .map(|(m, _)| m.content)
+            .unwrap_or_default())
+    }
+}
+
+impl DiscordPeer {
+    /// Clicks the button of choice `choice` on the question's message as `user`; answers the
+    /// ephemeral message they then saw, if any.
+    async fn click(
+        &self,
+        user: &UserHandle,
+        receipt: &QuestionReceipt,
+        choice: usize,
+    ) -> Result<Option<String>> {
+        let id: Snowflake = receipt.message_ids[0].as_str().parse().unwrap();
+        let (message, thread) = self
+            .bot_messages()
+            .into_iter()
+            .find(|(m, _)| m.id == id)
+            .expect("the question's message");
+        let custom_id = message
+            .components
+            .iter()
+            .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+            .filter_map(|button| button["custom_id"].as_str().map(str::to_owned))
+            .nth(choice);
+        let channel = thread.unwrap_or_else(|| self.world.channel());
+        let Some(custom_id) = custom_id else {
+            // The buttons are gone (the question is settled): answer by typing instead, and
+            // read the bot's reply to that message.
+            let typed = format!("{} {}", choice + 1, receipt.question_id);
+            let posted = self
+                .world
+                .emulator
+                .post_as(user, channel, &typed)
+                .map_err(emulator_error)?;
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            while tokio::time::Instant::now() < deadline {
+                let reply = self.world.bot_messages(channel).into_iter().find(|m| {
+                    m.reference
+                        .as_ref()
+                        .is_some_and(|r| r.message_id == Some(posted.id))
+                });
+                if let Some(reply) = reply {
+                    self.seen.lock().unwrap().insert(reply.id);
+                    return Ok(Some(reply.content));
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            return Ok(None);
+        };
+        let click = self
+            .world
+            .emulator
+            .click_as(user, channel, id, &custom_id)
+            .map_err(emulator_error)?;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            for seen in self.world.emulator.seen_by(user, click.id) {
+                match seen {
+                    Seen::Message(message) => return Ok(Some(message.content)),
+                    Seen::Edited(_) => return Ok(None),
+                    Seen::Failed => panic!("the user saw \"This interaction failed\""),
+                    _ => {}
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                panic!("the click was not answered");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 }
 
