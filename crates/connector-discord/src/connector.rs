@@ -267,7 +267,7 @@ impl DiscordConnector {
         // Questions: the book beside the positions, outcomes shown by editing the question.
         let surface = Arc::new(DiscordSurface {
             rest: rest.clone(),
-            retry: retry.clone(),
+            retry,
             channel: settings.channel_id,
         });
         let questions = Questions::new(
