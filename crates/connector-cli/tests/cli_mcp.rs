@@ -723,3 +723,201 @@ fn bridge_and_mcp_help() {
         );
     }
 }
+
+/// Plays Claude Code's side of the permission relay: sends a permission prompt.
+async fn permission_request(client: &Client, request_id: &str, tool: &str, preview: &str) {
+    use rmcp::model::{ClientNotification, CustomNotification};
+    let params = json!({
+        "request_id": request_id,
+        "tool_name": tool,
+        "description": format!("{tool} wants to run"),
+        "input_preview": preview,
+    });
+    client
+        .send_notification(ClientNotification::CustomNotification(
+            CustomNotification::new(
+                "notifications/claude/channel/permission_request",
+                Some(params),
+            ),
+        ))
+        .await
+        .expect("send the permission request");
+}
+
+impl Notifications {
+    /// Every permission verdict received until the one for `request_id`, which must come; the
+    /// others are answered for checking (e.g. that no second verdict came for another id).
+    async fn verdicts_until(&mut self, request_id: &str) -> Vec<Value> {
+        let mut verdicts = Vec::new();
+        loop {
+            let verdict = self.next("notifications/claude/channel/permission").await;
+            let done = verdict["request_id"] == request_id;
+            verdicts.push(verdict);
+            if done {
+                return verdicts;
+            }
+        }
+    }
+}
+
+/// Claude Code's permission relay on the tmux console: the prompt is shown (its preview
+/// neutralised), a typed `no <id>` denies it with exactly one verdict, a later `yes <id>` is
+/// told it was answered and sends nothing, and a repeated prompt is not asked again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permission_relay_on_the_tmux_console() {
+    let tmux = tokio::task::block_in_place(|| Tmux::start(ACK_PROGRAM));
+    let roster = tmux.write_roster(
+        "console.yaml",
+        &format!(
+            "connector:\n  kind: tmux\n  tmux:\n    socket_name: {}\n    session: orchestrator\n",
+            tmux.socket
+        ),
+    );
+    let (client, mut notifications) = connect(&roster, &[]).await;
+    let experimental = client
+        .peer_info()
+        .and_then(|i| i.capabilities.experimental.clone())
+        .unwrap_or_default();
+    assert!(
+        experimental.contains_key("claude/channel/permission"),
+        "the relay is declared: {experimental:?}"
+    );
+    let console = |tmux: &Tmux| {
+        let output = std::process::Command::new("tmux")
+            .args([
+                "-L",
+                &tmux.socket,
+                "capture-pane",
+                "-p",
+                "-J",
+                "-t",
+                "=orchestrator:",
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let type_line = |tmux: &Tmux, line: &str| {
+        for keys in [vec!["-l", "--", line], vec!["Enter"]] {
+            let status = std::process::Command::new("tmux")
+                .args(["-L", &tmux.socket, "send-keys", "-t", "=orchestrator:"])
+                .args(&keys)
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+    };
+
+    permission_request(
+        &client,
+        "hoztn",
+        "Bash",
+        r#"{"command":"rm -rf build/ ```"}"#,
+    )
+    .await;
+    tokio::task::block_in_place(|| {
+        eventually("the prompt on the console", || {
+            console(&tmux).contains("2. Deny").then_some(())
+        })
+    });
+    assert!(console(&tmux).contains("input: {\"command\":\"rm -rf build/ ˋˋˋ\"}"));
+    type_line(&tmux, "no hoztn");
+    let verdicts = notifications.verdicts_until("hoztn").await;
+    assert_eq!(
+        verdicts,
+        [json!({ "request_id": "hoztn", "behavior": "deny" })]
+    );
+
+    // A second answer is told, and sends nothing; a repeated prompt is not asked again.
+    type_line(&tmux, "yes hoztn");
+    tokio::task::block_in_place(|| {
+        eventually("the refusal on the console", || {
+            console(&tmux).contains("already answered").then_some(())
+        })
+    });
+    permission_request(&client, "hoztn", "Bash", "{}").await;
+    permission_request(&client, "kqmvx", "Write", r#"{"path":"notes.md"}"#).await;
+    tokio::task::block_in_place(|| {
+        eventually("the second prompt", || {
+            console(&tmux).contains("kqmvx").then_some(())
+        })
+    });
+    type_line(&tmux, "yes kqmvx");
+    let verdicts = notifications.verdicts_until("kqmvx").await;
+    assert_eq!(
+        verdicts,
+        [json!({ "request_id": "kqmvx", "behavior": "allow" })],
+        "one verdict per request, ever"
+    );
+    client.cancel().await.expect("close the session");
+}
+
+/// Claude Code's permission relay on Discord: a stranger's click is refused (ephemerally)
+/// and sends no verdict; the operator's click on Allow sends exactly one.
+#[cfg(feature = "discord")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permission_relay_on_discord() {
+    use discord_emulator::{Config, Emulator, Seen};
+
+    let emulator = Emulator::start(Config::default()).expect("start the Discord emulator");
+    let operator = emulator.add_user("operator");
+    let stranger = emulator.add_user("stranger");
+    let channel = emulator.channel_id();
+    let state = tempfile::tempdir().unwrap();
+    let roster = state.path().join("discord.yaml");
+    std::fs::write(
+        &roster,
+        format!(
+            "connector:\n  kind: discord\n  allowed_senders: ['{}']\n  discord:\n    channel_id: '{channel}'\n    state_dir: '{}'\n",
+            operator.id,
+            state.path().join("discord-state").display()
+        ),
+    )
+    .unwrap();
+    let env = [
+        ("DISCORD_BOT_TOKEN", emulator.bot_token().to_owned()),
+        ("DISCORD_API_BASE_URL", emulator.base_url()),
+    ];
+    let (client, mut notifications) = connect(&roster, &env).await;
+
+    permission_request(&client, "tbxkq", "Bash", r#"{"command":"cargo publish"}"#).await;
+    let prompt = tokio::task::block_in_place(|| {
+        eventually("the prompt in the channel", || {
+            emulator
+                .messages(channel)
+                .into_iter()
+                .find(|m| m.content.contains("tbxkq") && !m.components.is_empty())
+        })
+    });
+    let allow = prompt.components[0]["components"][0]["custom_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let click = emulator
+        .click_as(&stranger, channel, prompt.id, &allow)
+        .unwrap();
+    let told = tokio::task::block_in_place(|| {
+        eventually("the stranger's ephemeral answer", || {
+            emulator
+                .seen_by(&stranger, click.id)
+                .into_iter()
+                .find_map(|seen| match seen {
+                    Seen::Message(message) => Some(message.content),
+                    _ => None,
+                })
+        })
+    });
+    assert!(told.contains("allow-list"), "{told}");
+    emulator
+        .click_as(&operator, channel, prompt.id, &allow)
+        .unwrap();
+    let verdicts = notifications.verdicts_until("tbxkq").await;
+    assert_eq!(
+        verdicts,
+        [json!({ "request_id": "tbxkq", "behavior": "allow" })],
+        "the stranger's click sent no verdict"
+    );
+    let settled = emulator.message(channel, prompt.id).unwrap();
+    assert!(settled.components.is_empty() && settled.content.contains("✅ Allow"));
+    client.cancel().await.expect("close the session");
+}

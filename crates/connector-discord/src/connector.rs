@@ -286,7 +286,10 @@ impl DiscordConnector {
             questions: questions.clone(),
             surface,
         };
-        lifecycle.adopt("button clicks", gateway.spawn(clicks_handler.run(clicks)));
+        lifecycle.adopt(
+            "button clicks",
+            gateway.spawn(clicks_handler.run(clicks, lifecycle.shutdown_signal())),
+        );
         let pump = Pump {
             // A client (and connection pool) of its own: hyper drives a connection from the
             // runtime that opened it, and the pump runs on the gateway thread, so sharing the

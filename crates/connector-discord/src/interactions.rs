@@ -13,7 +13,7 @@ use connector_core::questions::{Answerer, Decision, Pick, QuestionSurface, Quest
 use serde_json::{Value, json};
 use serenity::all::ComponentInteraction;
 use serenity_reqwest::Method;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use crate::access::{Access, Verdict};
 use crate::outbound::no_mentions;
@@ -41,10 +41,22 @@ pub(crate) struct Clicks {
 }
 
 impl Clicks {
-    /// Handles clicks until the gateway is gone.
-    pub(crate) async fn run(self, mut clicks: mpsc::UnboundedReceiver<Box<ComponentInteraction>>) {
-        while let Some(click) = clicks.recv().await {
-            self.click(&click).await;
+    /// Handles clicks until the connector closes or the gateway is gone.
+    pub(crate) async fn run(
+        self,
+        mut clicks: mpsc::UnboundedReceiver<Box<ComponentInteraction>>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        loop {
+            let click = tokio::select! {
+                biased;
+                _ = shutdown.wait_for(|closing| *closing) => return,
+                click = clicks.recv() => click,
+            };
+            match click {
+                Some(click) => self.click(&click).await,
+                None => return,
+            }
         }
     }
 

@@ -67,6 +67,11 @@ impl Inbound {
     /// Drains `subscription` into the queue and the notifications until it ends.
     pub(crate) async fn pump(&self, mut subscription: Subscription) {
         while let Some(message) = subscription.recv().await {
+            // Answers to questions are returned by `ask` or become permission verdicts: the
+            // agent never sees them as messages.
+            if message.answer.is_some() {
+                continue;
+            }
             self.deliver(message).await;
         }
         tracing::warn!("the connector's message stream ended");

@@ -5,6 +5,7 @@
 
 mod arguments;
 mod inbound;
+mod permission;
 mod server;
 
 use std::sync::Arc;

@@ -13,8 +13,8 @@ use connector_core::{
 };
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{
-    CallToolResult, ContentBlock as Content, Implementation, JsonObject, ServerCapabilities,
-    ServerConfig,
+    CallToolResult, ContentBlock as Content, CustomNotification, Implementation, JsonObject,
+    ServerCapabilities, ServerConfig,
 };
 use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, tool, tool_handler, tool_router};
@@ -24,6 +24,7 @@ use serde_json::{Value, json};
 
 use super::arguments::{self, ArgumentError, Parameters};
 use super::inbound::Inbound;
+use super::permission::{self, PermissionRelay};
 
 /// The longest `wait_for_message` wait.
 pub(crate) const MAX_WAIT_SECONDS: f64 = 600.0;
@@ -196,6 +197,7 @@ pub(crate) struct ConnectorServer {
     connector: Arc<dyn OrchestratorConnector>,
     inbound: Arc<Inbound>,
     live: Arc<LiveMessages>,
+    permissions: PermissionRelay,
     tool_router: ToolRouter<Self>,
 }
 
@@ -207,6 +209,7 @@ impl ConnectorServer {
         live: Arc<LiveMessages>,
     ) -> Self {
         Self {
+            permissions: PermissionRelay::new(Arc::clone(&connector)),
             connector,
             inbound,
             live,
@@ -486,8 +489,15 @@ accepts our credentials, a detail when not, and the optional capabilities it off
 impl ServerHandler for ConnectorServer {
     fn get_info(&self) -> ServerConfig {
         let mut capabilities = ServerCapabilities::builder().enable_tools().build();
-        // Claude Code's channels: push operator messages into the session.
-        capabilities.experimental = Some([("claude/channel".to_owned(), JsonObject::new())].into());
+        // Claude Code's channels: push operator messages into the session, and relay its
+        // permission prompts to the operator (see `permission`).
+        capabilities.experimental = Some(
+            [
+                ("claude/channel".to_owned(), JsonObject::new()),
+                (permission::CAPABILITY.to_owned(), JsonObject::new()),
+            ]
+            .into(),
+        );
         // Log message notifications (`notifications/message`) carry every operator message too.
         capabilities.logging = Some(JsonObject::new());
         ServerConfig::new(capabilities)
@@ -496,6 +506,18 @@ impl ServerHandler for ConnectorServer {
                     .with_title("Orchestrator connector"),
             )
             .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn on_custom_notification(
+        &self,
+        notification: CustomNotification,
+        context: NotificationContext<RoleServer>,
+    ) {
+        if notification.method == permission::REQUEST_METHOD {
+            self.permissions.request(notification.params, context.peer);
+        } else {
+            tracing::debug!(method = %notification.method, "unknown notification ignored");
+        }
     }
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
