@@ -128,10 +128,10 @@ pub(crate) enum Command {
         timeout: Option<f64>,
     },
 
-    /// Ask the operator a question with choices and print the answer (the chosen label, or the
-    /// typed text where --free-text allows it; with --json the whole answer).
+    /// Ask the operator a question with choices and print the answer.
     ///
-    /// The operator answers the platform's way (a button on Discord, a reaction on Matrix) or
+    /// Prints the chosen label (or the typed text where --free-text allows it; with --json the
+    /// whole answer). The operator answers the platform's way (a button on Discord, a reaction on Matrix) or
     /// by typing a choice's number or label. Exit status: 0 answered, 7 expired (--timeout
     /// passed without an answer), 2 a bad question, 4 unreachable or the connector closed,
     /// 6 the connector asks no questions (tmux pane mode), 3 bad configuration.
@@ -171,7 +171,8 @@ pub(crate) enum Command {
     ///
     /// Tools: send, reply, react, edit, live, ask, history, wait_for_message, health. Operator messages
     /// are also pushed as notifications (`notifications/message` and Claude Code's
-    /// `notifications/claude/channel`). Exit status: 0 when the client disconnects.
+    /// `notifications/claude/channel`), and Claude Code's permission prompts are relayed to the
+    /// operator as Allow / Deny questions. Exit status: 0 when the client disconnects.
     Mcp,
 }
 

@@ -57,6 +57,63 @@ impl ClientHandler for Recorder {
 
 type Client = RunningService<RoleClient, Recorder>;
 
+/// A roster naming the tmux console (session `orchestrator`) on `tmux`'s server.
+fn console_roster(tmux: &Tmux) -> std::path::PathBuf {
+    tmux.write_roster(
+        "console.yaml",
+        &format!(
+            "connector:\n  kind: tmux\n  tmux:\n    socket_name: {}\n    session: orchestrator\n",
+            tmux.socket
+        ),
+    )
+}
+
+/// The console's screen (joined wrapped lines).
+fn console_screen(tmux: &Tmux) -> String {
+    let output = std::process::Command::new("tmux")
+        .args([
+            "-L",
+            &tmux.socket,
+            "capture-pane",
+            "-p",
+            "-J",
+            "-t",
+            "=orchestrator:",
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A roster naming the Discord `channel`, `operator` its only allowed sender, its state in
+/// `dir`.
+#[cfg(feature = "discord")]
+fn discord_roster(
+    dir: &std::path::Path,
+    operator: discord_emulator::Snowflake,
+    channel: discord_emulator::Snowflake,
+) -> std::path::PathBuf {
+    let roster = dir.join("discord.yaml");
+    std::fs::write(
+        &roster,
+        format!(
+            "connector:\n  kind: discord\n  allowed_senders: ['{operator}']\n  discord:\n    channel_id: '{channel}'\n    state_dir: '{}'\n",
+            dir.join("discord-state").display()
+        ),
+    )
+    .unwrap();
+    roster
+}
+
+/// The bot token and address of `emulator`, as `connect` takes them.
+#[cfg(feature = "discord")]
+fn discord_env(emulator: &discord_emulator::Emulator) -> [(&'static str, String); 2] {
+    [
+        ("DISCORD_BOT_TOKEN", emulator.bot_token().to_owned()),
+        ("DISCORD_API_BASE_URL", emulator.base_url()),
+    ]
+}
+
 /// Spawns `connector --roster ROSTER mcp` with `env` and connects to it.
 async fn connect(roster: &std::path::Path, env: &[(&str, String)]) -> (Client, Notifications) {
     let mut command = tokio::process::Command::new(assert_cmd::cargo::cargo_bin("connector"));
@@ -152,13 +209,7 @@ impl Notifications {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tmux_console_tools_and_notifications() {
     let tmux = tokio::task::block_in_place(|| Tmux::start(ACK_PROGRAM));
-    let roster = tmux.write_roster(
-        "console.yaml",
-        &format!(
-            "connector:\n  kind: tmux\n  tmux:\n    socket_name: {}\n    session: orchestrator\n",
-            tmux.socket
-        ),
-    );
+    let roster = console_roster(&tmux);
     let (client, mut notifications) = connect(&roster, &[]).await;
 
     let info = client.peer_info().expect("the server's initialize answer");
@@ -191,36 +242,16 @@ async fn tmux_console_tools_and_notifications() {
     // send: the text appears in the operator's console.
     let receipt = ok_json(&call(&client, "send", json!({ "text": "hello operator" })).await);
     assert_eq!(receipt["confirmed"], true);
-    let console = |tmux: &Tmux| {
-        let output = std::process::Command::new("tmux")
-            .args([
-                "-L",
-                &tmux.socket,
-                "capture-pane",
-                "-p",
-                "-J",
-                "-t",
-                "=orchestrator:",
-            ])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    };
     tokio::task::block_in_place(|| {
         eventually("the message in the console", || {
-            console(&tmux).contains("hello operator").then_some(())
+            console_screen(&tmux)
+                .contains("hello operator")
+                .then_some(())
         })
     });
 
     // The operator types a line: wait_for_message returns it, and notifications carry it.
-    for keys in [vec!["-l", "--", "yes, merge it"], vec!["Enter"]] {
-        let status = std::process::Command::new("tmux")
-            .args(["-L", &tmux.socket, "send-keys", "-t", "=orchestrator:"])
-            .args(&keys)
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
+    tmux.type_line_into("=orchestrator:", "yes, merge it");
     let waited = ok_json(
         &call(
             &client,
@@ -258,7 +289,7 @@ async fn tmux_console_tools_and_notifications() {
     assert_eq!(reply["thread_id"], Value::Null);
     tokio::task::block_in_place(|| {
         eventually("the reply in the console", || {
-            console(&tmux).contains("merging now").then_some(())
+            console_screen(&tmux).contains("merging now").then_some(())
         })
     });
 
@@ -302,17 +333,10 @@ async fn tmux_console_tools_and_notifications() {
     });
     tokio::task::block_in_place(|| {
         eventually("the question in the console", || {
-            console(&tmux).contains("2. Hold off").then_some(())
+            console_screen(&tmux).contains("2. Hold off").then_some(())
         })
     });
-    for keys in [vec!["-l", "--", "hold off"], vec!["Enter"]] {
-        let status = std::process::Command::new("tmux")
-            .args(["-L", &tmux.socket, "send-keys", "-t", "=orchestrator:"])
-            .args(&keys)
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
+    tmux.type_line_into("=orchestrator:", "hold off");
     let answer = ok_json(&asking.await.unwrap());
     assert_eq!(answer["outcome"], "chosen");
     assert_eq!(answer["choice_id"], "hold-off");
@@ -335,7 +359,10 @@ async fn tmux_console_tools_and_notifications() {
     let health = ok_json(&call(&client, "health", json!({})).await);
     assert_eq!(health["kind"], "tmux");
     assert_eq!(health["reachable"], true);
-    assert_eq!(health["capabilities"], json!(["threads", "questions"]));
+    assert_eq!(
+        health["capabilities"],
+        json!(["threads", "edits", "questions"])
+    );
 
     client.cancel().await.expect("close the session");
 }
@@ -362,13 +389,7 @@ async fn refused(client: &Client, name: &'static str, arguments: Value) -> rmcp:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_arguments_are_invalid_params_naming_the_argument() {
     let tmux = tokio::task::block_in_place(|| Tmux::start(ACK_PROGRAM));
-    let roster = tmux.write_roster(
-        "console.yaml",
-        &format!(
-            "connector:\n  kind: tmux\n  tmux:\n    socket_name: {}\n    session: orchestrator\n",
-            tmux.socket
-        ),
-    );
+    let roster = console_roster(&tmux);
     let (client, _notifications) = connect(&roster, &[]).await;
 
     let cases = [
@@ -457,20 +478,8 @@ async fn discord_threads_reactions_and_edits() {
     let operator = emulator.add_user("operator");
     let channel = emulator.channel_id();
     let state = tempfile::tempdir().unwrap();
-    let roster = state.path().join("discord.yaml");
-    std::fs::write(
-        &roster,
-        format!(
-            "connector:\n  kind: discord\n  allowed_senders: ['{}']\n  discord:\n    channel_id: '{channel}'\n    state_dir: '{}'\n",
-            operator.id,
-            state.path().join("discord-state").display()
-        ),
-    )
-    .unwrap();
-    let env = [
-        ("DISCORD_BOT_TOKEN", emulator.bot_token().to_owned()),
-        ("DISCORD_API_BASE_URL", emulator.base_url()),
-    ];
+    let roster = discord_roster(state.path(), operator.id, channel);
+    let env = discord_env(&emulator);
     let (client, mut notifications) = connect(&roster, &env).await;
 
     // The operator asks in the channel.
@@ -766,13 +775,7 @@ impl Notifications {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn permission_relay_on_the_tmux_console() {
     let tmux = tokio::task::block_in_place(|| Tmux::start(ACK_PROGRAM));
-    let roster = tmux.write_roster(
-        "console.yaml",
-        &format!(
-            "connector:\n  kind: tmux\n  tmux:\n    socket_name: {}\n    session: orchestrator\n",
-            tmux.socket
-        ),
-    );
+    let roster = console_roster(&tmux);
     let (client, mut notifications) = connect(&roster, &[]).await;
     let experimental = client
         .peer_info()
@@ -782,30 +785,8 @@ async fn permission_relay_on_the_tmux_console() {
         experimental.contains_key("claude/channel/permission"),
         "the relay is declared: {experimental:?}"
     );
-    let console = |tmux: &Tmux| {
-        let output = std::process::Command::new("tmux")
-            .args([
-                "-L",
-                &tmux.socket,
-                "capture-pane",
-                "-p",
-                "-J",
-                "-t",
-                "=orchestrator:",
-            ])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    };
     let type_line = |tmux: &Tmux, line: &str| {
-        for keys in [vec!["-l", "--", line], vec!["Enter"]] {
-            let status = std::process::Command::new("tmux")
-                .args(["-L", &tmux.socket, "send-keys", "-t", "=orchestrator:"])
-                .args(&keys)
-                .status()
-                .unwrap();
-            assert!(status.success());
-        }
+        tmux.type_line_into("=orchestrator:", line);
     };
 
     permission_request(
@@ -817,10 +798,10 @@ async fn permission_relay_on_the_tmux_console() {
     .await;
     tokio::task::block_in_place(|| {
         eventually("the prompt on the console", || {
-            console(&tmux).contains("2. Deny").then_some(())
+            console_screen(&tmux).contains("2. Deny").then_some(())
         })
     });
-    assert!(console(&tmux).contains("input: {\"command\":\"rm -rf build/ ˋˋˋ\"}"));
+    assert!(console_screen(&tmux).contains("input: {\"command\":\"rm -rf build/ ˋˋˋ\"}"));
     type_line(&tmux, "no hoztn");
     let verdicts = notifications.verdicts_until("hoztn").await;
     assert_eq!(
@@ -832,14 +813,16 @@ async fn permission_relay_on_the_tmux_console() {
     type_line(&tmux, "yes hoztn");
     tokio::task::block_in_place(|| {
         eventually("the refusal on the console", || {
-            console(&tmux).contains("already answered").then_some(())
+            console_screen(&tmux)
+                .contains("already answered")
+                .then_some(())
         })
     });
     permission_request(&client, "hoztn", "Bash", "{}").await;
     permission_request(&client, "kqmvx", "Write", r#"{"path":"notes.md"}"#).await;
     tokio::task::block_in_place(|| {
         eventually("the second prompt", || {
-            console(&tmux).contains("kqmvx").then_some(())
+            console_screen(&tmux).contains("kqmvx").then_some(())
         })
     });
     type_line(&tmux, "yes kqmvx");
@@ -864,20 +847,8 @@ async fn permission_relay_on_discord() {
     let stranger = emulator.add_user("stranger");
     let channel = emulator.channel_id();
     let state = tempfile::tempdir().unwrap();
-    let roster = state.path().join("discord.yaml");
-    std::fs::write(
-        &roster,
-        format!(
-            "connector:\n  kind: discord\n  allowed_senders: ['{}']\n  discord:\n    channel_id: '{channel}'\n    state_dir: '{}'\n",
-            operator.id,
-            state.path().join("discord-state").display()
-        ),
-    )
-    .unwrap();
-    let env = [
-        ("DISCORD_BOT_TOKEN", emulator.bot_token().to_owned()),
-        ("DISCORD_API_BASE_URL", emulator.base_url()),
-    ];
+    let roster = discord_roster(state.path(), operator.id, channel);
+    let env = discord_env(&emulator);
     let (client, mut notifications) = connect(&roster, &env).await;
 
     permission_request(&client, "tbxkq", "Bash", r#"{"command":"cargo publish"}"#).await;

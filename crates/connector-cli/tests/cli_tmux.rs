@@ -48,6 +48,15 @@ impl Server {
         .unwrap()
     }
 
+    /// Types `line` and Enter into the console, as the operator would.
+    fn type_line(&self, line: &str) {
+        for keys in [&["-l", "--", line][..], &["Enter"]] {
+            let mut args = vec!["send-keys", "-t", "=orchestrator:"];
+            args.extend_from_slice(keys);
+            assert!(self.tmux(&args).status.success());
+        }
+    }
+
     fn connector(&self) -> Command {
         let mut command = Command::cargo_bin("connector").unwrap();
         command
@@ -172,18 +181,7 @@ fn listen_prints_one_json_object_a_line() {
         "first reply",
         "second: $(touch /tmp/never) `and` ; kill-server",
     ] {
-        assert!(
-            server
-                .tmux(&["send-keys", "-t", "=orchestrator:", "-l", "--", line])
-                .status
-                .success()
-        );
-        assert!(
-            server
-                .tmux(&["send-keys", "-t", "=orchestrator:", "Enter"])
-                .status
-                .success()
-        );
+        server.type_line(line);
     }
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(0));
@@ -318,18 +316,7 @@ fn ask_prints_the_typed_choice_and_the_console_shows_the_outcome() {
     wait_for("the question on the console", || {
         server.screen().contains("deploy-v2")
     });
-    assert!(
-        server
-            .tmux(&["send-keys", "-t", "=orchestrator:", "-l", "--", "2"])
-            .status
-            .success()
-    );
-    assert!(
-        server
-            .tmux(&["send-keys", "-t", "=orchestrator:", "Enter"])
-            .status
-            .success()
-    );
+    server.type_line("2");
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let answer: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();

@@ -146,6 +146,16 @@ impl Choice {
         Self::new(id, label)
     }
 
+    /// Choices made from `labels` as [`Choice::from_label`] makes them (each trimmed), in
+    /// order: how the CLI and the MCP tool turn a list of labels into choices.
+    pub fn from_labels<S: AsRef<str>>(labels: &[S]) -> Vec<Self> {
+        labels
+            .iter()
+            .enumerate()
+            .map(|(index, label)| Self::from_label(label.as_ref().trim(), index))
+            .collect()
+    }
+
     /// This choice in `style`.
     #[must_use]
     pub fn styled(mut self, style: ChoiceStyle) -> Self {

@@ -33,6 +33,7 @@ use crate::sanitize::{Newlines, neutralize};
 use crate::session::TmuxSession;
 use crate::settings::{DEFAULT_CONSOLE_SESSION, LineBreaks, Mode, TmuxSettings};
 use crate::socket::{self, Socket, SocketState};
+use crate::status_lines;
 
 /// The kind name of this connector.
 pub const KIND: &str = "tmux";
@@ -88,6 +89,9 @@ pub struct TmuxConnector {
     last_seen: Mutex<Option<Timestamp>>,
     /// The questions asked on the console (pane mode asks none).
     questions: Questions,
+    /// The console messages whose newest text a status line shows, with when each was last
+    /// edited (slot `i + 1` for entry `i`; see `status_lines`).
+    status_slots: Mutex<Vec<(MessageId, u64)>>,
     /// The reader, the supervisor and the subscriptions; closed by `close`: no control client
     /// is attached after it.
     lifecycle: Lifecycle,
@@ -210,6 +214,7 @@ impl TmuxConnector {
             send_lock: tokio::sync::Mutex::new(()),
             last_seen: Mutex::new(None),
             questions,
+            status_slots: Mutex::new(Vec::new()),
             lifecycle,
         })
     }
@@ -381,10 +386,69 @@ impl OrchestratorConnector for TmuxConnector {
     fn capabilities(&self) -> Capabilities {
         let capabilities = Capabilities::NONE.with(Capability::Threads);
         if self.is_console() {
-            capabilities.with(Capability::Questions)
+            capabilities
+                .with(Capability::Edits)
+                .with(Capability::Questions)
         } else {
             capabilities
         }
+    }
+
+    /// Console mode: the message keeps its first text in the scrollback, and its newest text
+    /// is shown in a status line of the console's session, redrawn in place (see
+    /// `status_lines`). Pane mode cannot edit what a program was sent.
+    async fn edit(&self, message: &MessageId, thread: Option<&ThreadId>, text: &str) -> Result<()> {
+        if !self.is_console() {
+            return Err(Error::unsupported(KIND, Capability::Edits));
+        }
+        self.lifecycle.ensure_open()?;
+        if text.trim().is_empty() {
+            return Err(Error::InvalidInput {
+                field: "text",
+                message: "an edit needs text".into(),
+            });
+        }
+        let sent = self
+            .sent_keys
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(message);
+        if !sent {
+            return Err(Error::InvalidInput {
+                field: "message",
+                message: format!("{message} is not a message this connector showed"),
+            });
+        }
+        let (slot, lines) = {
+            let mut slots = self
+                .status_slots
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let now = slots.iter().map(|(_, at)| at + 1).max().unwrap_or(0);
+            let index = match slots.iter().position(|(m, _)| m == message) {
+                Some(index) => index,
+                None if slots.len() < status_lines::SLOTS => {
+                    slots.push((message.clone(), now));
+                    slots.len() - 1
+                }
+                // The line edited longest ago is given up.
+                None => slots
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, (_, at))| *at)
+                    .map_or(0, |(index, _)| index),
+            };
+            slots[index] = (message.clone(), now);
+            (index + 1, slots.len() + 1)
+        };
+        let label = match thread {
+            Some(thread) => format!("▸ [{thread}] "),
+            None => "▸ ".to_owned(),
+        };
+        self.session
+            .show_status_line(slot, &status_lines::line(&label, text), lines)
+            .await
+            .map_err(to_core)
     }
 
     /// Console mode: the question and its numbered choices are printed; the operator types a

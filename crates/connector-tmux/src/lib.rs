@@ -60,6 +60,7 @@ pub mod sanitize;
 mod session;
 mod settings;
 mod socket;
+pub mod status_lines;
 pub mod threads;
 
 pub use connector::{CONSOLE_SENDER, DESCRIPTOR, KIND, TmuxConnector, settings_from_config};

@@ -28,6 +28,7 @@ use crate::router::{PaneInfo, PaneLine, Role, Router};
 use crate::sanitize::{Newlines, neutralize};
 use crate::settings::{Mode, TmuxSettings};
 use crate::socket::{self, SocketState};
+use crate::status_lines;
 use crate::threads::{
     self, ROLE_OPTION, THREAD_OPTION, ThreadWindow, WINDOW_FORMAT, WindowRow, encode_id,
 };
@@ -298,6 +299,39 @@ impl TmuxSession {
             seen,
             folded: false,
         })
+    }
+
+    /// Console mode: shows `shown` (already made safe by `status_lines::line`) in status
+    /// line `slot` (1 to [`status_lines::SLOTS`]) of the console's session, with `lines`
+    /// status lines in all (tmux's `status` option: 2 or more).
+    pub async fn show_status_line(
+        &self,
+        slot: usize,
+        shown: &str,
+        lines: usize,
+    ) -> Result<(), TmuxError> {
+        let Mode::Console { session } = &self.inner.settings.mode else {
+            return Err(self.wrong_mode("show_status_line"));
+        };
+        self.refresh_plain().await?;
+        let link = self.link()?;
+        let target = format!("={session}:");
+        let set = |option: String, value: String| {
+            let target = target.clone();
+            let link = link.clone();
+            async move {
+                let command: TmuxCommand<'_> = SetOption::new()
+                    .target_pane(target)
+                    .option(option)
+                    .value(value)
+                    .build();
+                link.run(command).await.map(|_| ())
+            }
+        };
+        // The value first, then the line that shows it, then the number of lines.
+        set(status_lines::option_name(slot), shown.to_owned()).await?;
+        set(format!("status-format[{slot}]"), status_lines::format(slot)).await?;
+        set("status".to_owned(), lines.to_string()).await
     }
 
     /// Console mode: the link, the console pane (or the thread's) and its terminal device, for

@@ -16,12 +16,7 @@ const EXPIRY_GRACE: Duration = Duration::from_secs(15);
 /// The question `args` describe, checked before any connector is opened: a bad question is a
 /// usage error (exit status 2) naming what is wrong.
 pub(crate) fn question(args: &AskArgs) -> Result<Question, Error> {
-    let choices = args
-        .choices
-        .iter()
-        .enumerate()
-        .map(|(index, label)| Choice::from_label(label.trim(), index))
-        .collect();
+    let choices = Choice::from_labels(&args.choices);
     let mut question = Question::new(args.text.clone(), choices).map_err(usage)?;
     if let Some(id) = &args.id {
         question = question.with_id(QuestionId::new(id.clone()).map_err(usage)?);

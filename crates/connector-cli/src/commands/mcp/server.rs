@@ -391,12 +391,7 @@ Only allowed senders can answer, and only the first answer counts."
                 },
             ));
         }
-        let choices = params
-            .choices
-            .iter()
-            .enumerate()
-            .map(|(index, label)| Choice::from_label(label.trim(), index))
-            .collect();
+        let choices = Choice::from_labels(&params.choices);
         let deadline = Timestamp::now().checked_add(Duration::from_secs_f64(seconds));
         let question = Question::new(params.question, choices).map(|mut question| {
             question.thread_id = params.thread_id.map(ThreadId::new);
