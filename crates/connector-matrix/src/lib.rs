@@ -36,6 +36,7 @@
 //! # Ok(()) }
 //! ```
 
+mod answers;
 mod attachments;
 mod client;
 mod connector;
@@ -51,7 +52,9 @@ mod outbound;
 mod own_events;
 mod pages;
 mod position;
+mod question_surface;
 mod requests;
+mod room_sender;
 mod round_trip;
 mod settings;
 mod state_lock;
