@@ -183,6 +183,52 @@ impl World {
         answer["event_id"].as_str().unwrap().to_owned()
     }
 
+    /// `user` replies to `event_id` with `text` (`m.in_reply_to`, in the main timeline);
+    /// answers the reply's event id.
+    pub async fn reply(&self, user: &User, event_id: &str, text: &str) -> String {
+        let (status, answer) = self
+            .homeserver
+            .request(
+                Some(user),
+                "PUT",
+                &format!(
+                    "/_matrix/client/v3/rooms/{}/send/m.room.message/reply-{}",
+                    self.room,
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap()
+                        .as_nanos()
+                ),
+                Some(&serde_json::json!({
+                    "msgtype": "m.text",
+                    "body": text,
+                    "m.relates_to": {"m.in_reply_to": {"event_id": event_id}}
+                })),
+            )
+            .await;
+        assert_eq!(status, 200, "replying: {answer}");
+        answer["event_id"].as_str().unwrap().to_owned()
+    }
+
+    /// The keys of `user`'s reactions on `event_id` that are not taken back.
+    pub async fn reactions_by(&self, user: &str, event_id: &str) -> Vec<String> {
+        self.homeserver
+            .events(&self.operator, &self.room, 200)
+            .await
+            .iter()
+            .filter(|e| {
+                e["type"] == "m.reaction"
+                    && e["sender"] == user
+                    && e["content"]["m.relates_to"]["event_id"] == event_id
+            })
+            .filter_map(|e| {
+                e["content"]["m.relates_to"]["key"]
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .collect()
+    }
+
     /// The text of message `event_id` as a client shows it: its newest edit's, else its own.
     pub async fn shown_text(&self, event_id: &str) -> String {
         let messages = self.messages(100).await;
