@@ -156,58 +156,46 @@ impl World {
             .await
     }
 
-    /// `user` reacts to `event_id` with `key`; answers the reaction's event id.
-    pub async fn react(&self, user: &User, event_id: &str, key: &str) -> String {
-        let txn = format!(
-            "react-{}",
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        );
+    /// `user` sends an event of type `kind` with `content` into the room; answers its id.
+    pub async fn send_event(&self, user: &User, kind: &str, content: serde_json::Value) -> String {
+        let txn = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
         let (status, answer) = self
             .homeserver
             .request(
                 Some(user),
                 "PUT",
-                &format!(
-                    "/_matrix/client/v3/rooms/{}/send/m.reaction/{txn}",
-                    self.room
-                ),
-                Some(&serde_json::json!({
-                    "m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}
-                })),
+                &format!("/_matrix/client/v3/rooms/{}/send/{kind}/t{txn}", self.room),
+                Some(&content),
             )
             .await;
-        assert_eq!(status, 200, "reacting: {answer}");
+        assert_eq!(status, 200, "sending {kind}: {answer}");
         answer["event_id"].as_str().unwrap().to_owned()
+    }
+
+    /// `user` reacts to `event_id` with `key`; answers the reaction's event id.
+    pub async fn react(&self, user: &User, event_id: &str, key: &str) -> String {
+        let relation =
+            serde_json::json!({"rel_type": "m.annotation", "event_id": event_id, "key": key});
+        self.send_event(
+            user,
+            "m.reaction",
+            serde_json::json!({ "m.relates_to": relation }),
+        )
+        .await
     }
 
     /// `user` replies to `event_id` with `text` (`m.in_reply_to`, in the main timeline);
     /// answers the reply's event id.
     pub async fn reply(&self, user: &User, event_id: &str, text: &str) -> String {
-        let (status, answer) = self
-            .homeserver
-            .request(
-                Some(user),
-                "PUT",
-                &format!(
-                    "/_matrix/client/v3/rooms/{}/send/m.room.message/reply-{}",
-                    self.room,
-                    std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .unwrap()
-                        .as_nanos()
-                ),
-                Some(&serde_json::json!({
-                    "msgtype": "m.text",
-                    "body": text,
-                    "m.relates_to": {"m.in_reply_to": {"event_id": event_id}}
-                })),
-            )
-            .await;
-        assert_eq!(status, 200, "replying: {answer}");
-        answer["event_id"].as_str().unwrap().to_owned()
+        let content = serde_json::json!({
+            "msgtype": "m.text",
+            "body": text,
+            "m.relates_to": {"m.in_reply_to": {"event_id": event_id}}
+        });
+        self.send_event(user, "m.room.message", content).await
     }
 
     /// The keys of `user`'s reactions on `event_id` that are not taken back.
