@@ -15,6 +15,8 @@ use connector_core::chunking::{Chunker, LengthUnit};
 use connector_core::config::ConnectorConfig;
 use connector_core::config::secrets::{Environment, MATRIX_ACCESS_TOKEN, SecretString, require};
 use connector_core::lifecycle::{DEFAULT_CLOSE_TIMEOUT, Lifecycle};
+use connector_core::question::{Question, QuestionReceipt};
+use connector_core::questions::{QuestionBook, Questions, render};
 use connector_core::retry::RetryPolicy;
 use connector_core::sending::send_in_parts;
 use connector_core::{
@@ -24,21 +26,20 @@ use connector_core::{
     Subscription, ThreadId, check_outbound,
 };
 use matrix_sdk::Client;
-#[cfg(not(feature = "e2e-encryption"))]
-use matrix_sdk::ruma::api::client::message::send_message_event;
 use matrix_sdk::ruma::api::client::typing::create_typing_event::v3::{
     Request as TypingRequest, Typing, TypingInfo,
 };
-use matrix_sdk::ruma::events::MessageLikeEventContent;
 use matrix_sdk::ruma::events::room::MediaSource;
-use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
 use matrix_sdk::ruma::{OwnedEventId, OwnedTransactionId, TransactionId};
 
+use crate::answers::Answers;
 use crate::attachments::{self, LocalFile, Uploads};
 use crate::inbound_files::InboundFiles;
-use crate::outbound::{self, ThreadTarget, event_id};
+use crate::outbound::{self, event_id};
 use crate::own_events::OwnEvents;
 use crate::position::SavedPosition;
+use crate::question_surface::{self, EditedQuestion};
+use crate::room_sender::RoomSender;
 use crate::settings::MatrixSettings;
 use crate::state_lock::StateLock;
 use crate::sync_loop::{SyncLoop, SyncStatus};
@@ -123,8 +124,10 @@ pub struct MatrixConnector {
     /// For `diagnose`, which probes on a client of its own.
     token: SecretString,
     inbox: Arc<Inbox>,
-    threads: Arc<Threads>,
-    own_events: Arc<OwnEvents>,
+    /// Posts into the room (text, files, reactions, edits, questions).
+    sender: RoomSender,
+    /// The questions asked in the room, and their answers.
+    questions: Questions,
     status: Arc<SyncStatus>,
     /// The shutdown signal, the sync loop and the subscriptions.
     lifecycle: Lifecycle,
@@ -138,10 +141,6 @@ pub struct MatrixConnector {
     /// Files already uploaded, by the transaction id of their event: a retried send re-posts
     /// with the same media instead of uploading again.
     uploads: Mutex<Uploads>,
-    /// Whether the room is encrypted (checked at open, then watched by the sync loop): the
-    /// build without `e2e-encryption` then refuses to send rather than post in the clear.
-    #[cfg(not(feature = "e2e-encryption"))]
-    encrypted: Arc<std::sync::atomic::AtomicBool>,
     /// The lock on the state directory, shared with the sync loop: released once both the
     /// connector is closed (or dropped) and the loop has stopped.
     state_lock: Mutex<Option<Arc<StateLock>>>,
@@ -201,6 +200,31 @@ impl MatrixConnector {
             );
             encrypted.store(true, Ordering::Release);
         }
+        let retry = RetryPolicy::default();
+        // Whether the room is encrypted is checked now and watched by the sync loop: the
+        // build without `e2e-encryption` then refuses to send rather than post in the clear.
+        let sender = RoomSender {
+            client: client.clone(),
+            room_id: settings.room_id.clone(),
+            retry,
+            inbox: Arc::clone(&inbox),
+            own_events: Arc::clone(&own_events),
+            threads: Arc::clone(&threads),
+            #[cfg(not(feature = "e2e-encryption"))]
+            encrypted: Arc::clone(&encrypted),
+        };
+        let book_file = QuestionBook::file_in(&settings.state_dir);
+        let book = tokio::task::spawn_blocking(move || QuestionBook::load(Some(book_file)))
+            .await
+            .map_err(|e| Error::backend(KIND, "reading the question book failed", e))??;
+        let questions = Questions::new(
+            Arc::new(book),
+            Arc::clone(&inbox),
+            Arc::new(EditedQuestion {
+                sender: sender.clone(),
+                own_user: settings.user_id.clone(),
+            }),
+        );
         let status = Arc::new(SyncStatus::default());
         #[cfg(feature = "e2e-encryption")]
         let waiting_for_keys = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -228,27 +252,32 @@ impl MatrixConnector {
             .await?,
             files: inbound_files.clone(),
             encrypted: Arc::clone(&encrypted),
+            answers: Answers {
+                questions: questions.clone(),
+                sender: sender.clone(),
+            },
             _state_lock: Arc::clone(&state_lock),
         };
         let since = sync.start_position().await?;
         lifecycle.spawn("sync loop", sync.run(since));
+        // After the first sync, which tells an encrypting client about the room: the answers a
+        // previous run settled but did not deliver come first, then deadlines are kept.
+        lifecycle.spawn_until_closed("questions", questions.run());
         Ok(Self {
             client,
             settings,
             token: token_for_probes,
             inbox,
-            threads,
-            own_events,
+            sender,
+            questions,
             status,
             lifecycle,
             chunker: Chunker::new(MAX_PART_BYTES, LengthUnit::Bytes)?,
-            retry: RetryPolicy::default(),
+            retry,
             uploads: Mutex::default(),
             inbound_files,
             #[cfg(feature = "e2e-encryption")]
             waiting_for_keys,
-            #[cfg(not(feature = "e2e-encryption"))]
-            encrypted,
             state_lock: Mutex::new(Some(state_lock)),
         })
     }
@@ -282,126 +311,14 @@ impl MatrixConnector {
         &self.settings.state_dir
     }
 
-    /// Refuses to send into an encrypted room from a build that cannot encrypt.
-    #[cfg(not(feature = "e2e-encryption"))]
-    fn refuse_clear_text(&self) -> Result<()> {
-        if self.encrypted.load(Ordering::Acquire) {
-            return Err(Error::Rejected {
-                kind: KIND.into(),
-                reason: format!(
-                    "room {} is encrypted and this build lacks the e2e-encryption feature: not \
-                     sending in the clear (build with e2e-encryption)",
-                    self.settings.room_id
-                ),
-            });
-        }
-        Ok(())
-    }
-
-    /// Sends one event with transaction id `txn`, retrying under the connector's policy with
-    /// the same transaction id every time.
-    async fn send_event<C>(&self, content: &C, txn: &TransactionId) -> Result<OwnedEventId>
-    where
-        C: MessageLikeEventContent + Clone,
-    {
-        self.retry
-            .run(|attempt| async move {
-                if attempt > 1 {
-                    tracing::debug!(attempt, %txn, "retrying a send with the same transaction id");
-                }
-                self.send_event_once(content, txn).await
-            })
-            .await
-    }
-
-    #[cfg(not(feature = "e2e-encryption"))]
-    async fn send_event_once<C>(&self, content: &C, txn: &TransactionId) -> Result<OwnedEventId>
-    where
-        C: MessageLikeEventContent + Clone,
-    {
-        self.refuse_clear_text()?;
-        let request = send_message_event::v3::Request::new(
-            self.settings.room_id.clone(),
-            txn.to_owned(),
-            content,
-        )
-        .map_err(|e| Error::backend(KIND, "cannot serialise the event", e))?;
-        let response = self
-            .client
-            .send(request)
-            .await
-            .map_err(|e| error::from_http("send", e))?;
-        Ok(response.event_id)
-    }
-
-    /// With end-to-end encryption, matrix-sdk's room sender encrypts when the room asks for it.
-    #[cfg(feature = "e2e-encryption")]
-    async fn send_event_once<C>(&self, content: &C, txn: &TransactionId) -> Result<OwnedEventId>
-    where
-        C: MessageLikeEventContent + Clone,
-    {
-        let Some(room) = self.client.get_room(&self.settings.room_id) else {
-            // Never fall back to a plain PUT here: in an encrypted room that would post the
-            // message in the clear. A joined room is in the store after open()'s first sync.
-            return Err(Error::Rejected {
-                kind: KIND.into(),
-                reason: format!(
-                    "room {} is not known to this client (not joined?); not sending unencrypted",
-                    self.settings.room_id
-                ),
-            });
-        };
-        let response = room
-            .send(content.clone())
-            .with_transaction_id(txn.to_owned())
-            .await
-            .map_err(|e| error::from_sdk("send", e))?;
-        Ok(response.response.event_id)
-    }
-
-    /// The thread to post into for a caller's `thread_id`: the root of the thread that event is
-    /// in, or the event itself (which starts a thread).
-    fn thread_root(&self, thread: &ThreadId) -> Result<OwnedEventId> {
-        let asked = event_id("thread_id", thread.as_str())?;
-        event_id("thread_id", &self.threads.root_for(asked.as_str()))
-    }
-
-    /// Where a message goes in the thread of `root`, if any.
-    fn target(&self, root: Option<&OwnedEventId>) -> Result<Option<ThreadTarget>> {
-        root.map(|root| {
-            Ok(ThreadTarget {
-                root: root.clone(),
-                latest: event_id("thread_id", &self.threads.latest_in(root.as_str()))?,
-            })
-        })
-        .transpose()
-    }
-
-    /// Sends `content` with `txn` and records the event as ours (and in the thread of `root`).
-    async fn post(
-        &self,
-        content: RoomMessageEventContent,
-        txn: &TransactionId,
-        root: Option<&OwnedEventId>,
-    ) -> Result<MessageId> {
-        let id = self.send_event(&content, txn).await?;
-        let id = MessageId::new(id.as_str());
-        self.inbox.note_own_message(&id);
-        self.own_events.note(&id);
-        if let Some(root) = root {
-            self.threads.note(id.as_str(), root.as_str());
-        }
-        Ok(id)
-    }
-
     async fn send_part(
         &self,
         text: String,
         txn: OwnedTransactionId,
         root: Option<&OwnedEventId>,
     ) -> Result<MessageId> {
-        let content = outbound::message(&text, self.target(root)?.as_ref());
-        self.post(content, &txn, root).await
+        let content = outbound::message(&text, self.sender.target(root)?.as_ref());
+        self.sender.post(content, &txn, root).await
     }
 
     /// The most bytes the homeserver takes in one upload (`m.upload.size`, asked once).
@@ -486,8 +403,9 @@ impl MatrixConnector {
         txn: &IdempotencyKey,
         root: Option<&OwnedEventId>,
     ) -> Result<MessageId> {
-        let content = attachments::content(file, source, self.target(root)?.as_ref());
-        self.post(content, &OwnedTransactionId::from(txn.as_str()), root)
+        let content = attachments::content(file, source, self.sender.target(root)?.as_ref());
+        self.sender
+            .post(content, &OwnedTransactionId::from(txn.as_str()), root)
             .await
     }
 }
@@ -507,6 +425,7 @@ impl OrchestratorConnector for MatrixConnector {
             .with(Capability::Edits)
             .with(Capability::Typing)
             .with(Capability::Attachments)
+            .with(Capability::Questions)
             .with_max_message_len(MAX_PART_BYTES)
     }
 
@@ -519,11 +438,11 @@ impl OrchestratorConnector for MatrixConnector {
         self.lifecycle.ensure_open()?;
         // Before any upload: a file must not go up in the clear either.
         #[cfg(not(feature = "e2e-encryption"))]
-        self.refuse_clear_text()?;
+        self.sender.refuse_clear_text()?;
         let root = message
             .thread_id
             .as_ref()
-            .map(|thread| self.thread_root(thread))
+            .map(|thread| self.sender.thread_root(thread))
             .transpose()?;
         let has_files = message
             .attachments
@@ -593,6 +512,48 @@ impl OrchestratorConnector for MatrixConnector {
         ))
     }
 
+    /// Posts the question (Markdown, its choices listed with keycaps 1️⃣ 2️⃣ …, in its thread
+    /// if it names one), then reacts to it with one keycap per choice, so the operator taps
+    /// one. The answer comes through `/sync` (see `answers`); a keycap that could not be
+    /// offered is only logged, as typing the choice still answers.
+    async fn ask(&self, question: Question) -> Result<QuestionReceipt> {
+        self.lifecycle.ensure_open()?;
+        self.questions.check(&question).await?;
+        #[cfg(not(feature = "e2e-encryption"))]
+        self.sender.refuse_clear_text()?;
+        let root = question
+            .thread_id
+            .as_ref()
+            .map(|thread| self.sender.thread_root(thread))
+            .transpose()?;
+        let content =
+            question_surface::content(&question, self.sender.target(root.as_ref())?.as_ref());
+        let id = self
+            .sender
+            .post(content, &TransactionId::new(), root.as_ref())
+            .await?;
+        let receipt = QuestionReceipt::new(
+            question.id.clone(),
+            vec![id.clone()],
+            root.map(|root| ThreadId::new(root.as_str())),
+        );
+        self.questions.asked(&question, &receipt).await?;
+        let target = event_id("message", id.as_str())?;
+        for keycap in &render::KEYCAPS[..question.choices.len()] {
+            let content = outbound::reaction(target.clone(), keycap);
+            if let Err(e) = self
+                .sender
+                .send_event(&content, &TransactionId::new())
+                .await
+            {
+                tracing::warn!(question = %question.id, error = %e,
+                    "could not offer a keycap on the question; typing the choice still answers");
+                break;
+            }
+        }
+        Ok(receipt)
+    }
+
     async fn subscribe(&self) -> Result<Subscription> {
         self.lifecycle.subscribe()
     }
@@ -653,7 +614,11 @@ impl OrchestratorConnector for MatrixConnector {
             });
         }
         let content = outbound::reaction(event_id("message", message.as_str())?, emoji);
-        match self.send_event(&content, &TransactionId::new()).await {
+        match self
+            .sender
+            .send_event(&content, &TransactionId::new())
+            .await
+        {
             // Reacting twice with the same emoji is refused by Synapse; the reaction is there.
             Err(Error::Rejected { reason, .. }) if reason.contains("M_DUPLICATE_ANNOTATION") => {
                 Ok(())
@@ -682,7 +647,8 @@ impl OrchestratorConnector for MatrixConnector {
             });
         }
         let content = outbound::edit(event_id("message", message.as_str())?, text);
-        self.send_event(&content, &TransactionId::new())
+        self.sender
+            .send_event(&content, &TransactionId::new())
             .await
             .map(drop)
     }
@@ -725,7 +691,7 @@ impl OrchestratorConnector for MatrixConnector {
         }
         let post = |marker: String| async move {
             let content = round_trip::probe_content(&marker);
-            self.post(content, &TransactionId::new(), None).await
+            self.sender.post(content, &TransactionId::new(), None).await
         };
         let remove = |id: MessageId| async move {
             round_trip::redact(&self.client, &self.settings.room_id, id).await

@@ -233,6 +233,44 @@ pub(crate) fn parse_json(json: &str, homeserver: &str) -> Parsed {
     Parsed::Message(message)
 }
 
+/// The event a message explicitly replies to (`m.in_reply_to`), for typed answers to a
+/// question; `None` for the fallback a thread reply carries for clients without threads
+/// (`is_falling_back`), which names the thread's latest event, not what the sender chose.
+pub(crate) fn replied_to(event: &TimelineEvent) -> Option<String> {
+    replied_to_json(event.raw().json().get())
+}
+
+fn replied_to_json(json: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Event {
+        content: ReplyContent,
+    }
+    #[derive(Deserialize)]
+    struct ReplyContent {
+        #[serde(rename = "m.relates_to")]
+        relates_to: Option<ReplyRelation>,
+    }
+    #[derive(Deserialize)]
+    struct ReplyRelation {
+        #[serde(rename = "m.in_reply_to")]
+        in_reply_to: Option<InReplyTo>,
+        #[serde(default)]
+        is_falling_back: bool,
+    }
+    #[derive(Deserialize)]
+    struct InReplyTo {
+        event_id: String,
+    }
+    let relation = serde_json::from_str::<Event>(json)
+        .ok()?
+        .content
+        .relates_to?;
+    if relation.is_falling_back {
+        return None;
+    }
+    relation.in_reply_to.map(|reply| reply.event_id)
+}
+
 /// Removes the quoted `> <@user> …` lines older clients put before a reply's text.
 fn strip_reply_fallback(body: &str) -> String {
     if !body.starts_with("> <") {
@@ -350,6 +388,33 @@ mod tests {
             parse_json("not json", "http://hs"),
             Parsed::Skipped(_)
         ));
+    }
+
+    #[test]
+    fn a_reply_names_its_target_but_a_thread_fallback_does_not() {
+        let event = |relates_to: &str| {
+            format!(
+                r#"{{"type":"m.room.message","event_id":"$e","sender":"@op:x","content":{{"msgtype":"m.text","body":"1","m.relates_to":{relates_to}}}}}"#
+            )
+        };
+        assert_eq!(
+            replied_to_json(&event(r#"{"m.in_reply_to":{"event_id":"$q"}}"#)).as_deref(),
+            Some("$q")
+        );
+        assert_eq!(
+            replied_to_json(&event(
+                r#"{"rel_type":"m.thread","event_id":"$root","is_falling_back":true,"m.in_reply_to":{"event_id":"$last"}}"#
+            )),
+            None
+        );
+        assert_eq!(
+            replied_to_json(&event(
+                r#"{"rel_type":"m.thread","event_id":"$root","is_falling_back":false,"m.in_reply_to":{"event_id":"$q"}}"#
+            ))
+            .as_deref(),
+            Some("$q")
+        );
+        assert_eq!(replied_to_json(r#"{"content":{}}"#), None);
     }
 
     #[test]

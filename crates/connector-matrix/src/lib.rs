@@ -16,6 +16,19 @@
 //!   once, and the first start replays no history (see `sync_loop`). Files of encrypted rooms
 //!   are downloaded, decrypted and handed over as `file://` URLs (see `inbound_files`);
 //!   messages that come before their room keys wait for them (see `undecrypted`).
+//! * **Questions** — [`ask`](connector_core::OrchestratorConnector::ask) posts the question
+//!   as a message that lists the choices with keycaps (1️⃣ Merge, 2️⃣ Close, …) and says how to
+//!   answer, and the bot reacts to it with one keycap per choice, so in Element the operator
+//!   taps one. The operator can also type the choice's number, label or id in the question's
+//!   thread (the thread it was asked in, or the one its message starts), as a reply to it, or
+//!   as `<choice> <question id>` anywhere; where the question is asked in the main timeline, a
+//!   choice typed there answers the newest open one. The first valid answer is delivered once
+//!   (an `InboundMessage` whose `answer` names the question) and the question is edited to
+//!   its outcome (`✅ Merge — alice, 14:02 UTC`), the keycaps taken back; a late answer, a
+//!   stranger's or a keycap with no choice behind it is told why in a notice in the
+//!   question's thread, and a stranger's is counted in health. Questions live in
+//!   `<state_dir>/questions.yaml`: an answer given while the connector is down comes through
+//!   `/sync` after the restart and is delivered once (see `answers`, `question_surface`).
 //! * **Health** — homeserver reachable, token accepted, bot joined to the room; `diagnose()`
 //!   checks the whole setup, each failure with a fix (see `diagnosis`).
 //! * **State** — one connector per state directory, enforced by a lock (see `state_lock`).
@@ -36,6 +49,7 @@
 //! # Ok(()) }
 //! ```
 
+mod answers;
 mod attachments;
 mod client;
 mod connector;
@@ -51,7 +65,9 @@ mod outbound;
 mod own_events;
 mod pages;
 mod position;
+mod question_surface;
 mod requests;
+mod room_sender;
 mod round_trip;
 mod settings;
 mod state_lock;

@@ -1,5 +1,5 @@
-//! The event contents the connector sends: Markdown messages (in a thread or not), edits and
-//! reactions.
+//! The event contents the connector sends: Markdown messages (in a thread or not), edits,
+//! reactions and notices.
 //!
 //! Text is Markdown: `body` keeps it as written (what clients without HTML show, and what
 //! the chunker measured) and `formatted_body` holds the HTML rendering (ruma's, built on
@@ -59,6 +59,16 @@ pub(crate) fn edit(original: OwnedEventId, text: &str) -> RoomMessageEventConten
         .make_replacement(ReplacementMetadata::new(original, None))
 }
 
+/// A plain-text notice (`m.notice`: clients show it as the bot's, and the default push rules
+/// never notify for it), in `thread` if given. Names in `text` stay plain text: no pill, no
+/// mention.
+pub(crate) fn notice(text: &str, thread: Option<&ThreadTarget>) -> RoomMessageEventContent {
+    in_thread(
+        RoomMessageEventContent::notice_plain(text).add_mentions(Mentions::new()),
+        thread,
+    )
+}
+
 /// A reaction (`m.annotation`) with `emoji` on `target`.
 pub(crate) fn reaction(target: OwnedEventId, emoji: &str) -> ReactionEventContent {
     ReactionEventContent::new(Annotation::new(target, emoji.to_owned()))
@@ -116,6 +126,20 @@ mod tests {
         assert_eq!(relation["event_id"], "$root");
         assert_eq!(relation["m.in_reply_to"]["event_id"], "$last");
         assert_eq!(relation["is_falling_back"], true);
+    }
+
+    #[test]
+    fn notices_are_plain_and_mention_nobody() {
+        let target = ThreadTarget {
+            root: event_id("thread_id", "$q").unwrap(),
+            latest: event_id("thread_id", "$q").unwrap(),
+        };
+        let rendered = json(&notice("@alice:x: **not** taken", Some(&target)));
+        assert_eq!(rendered["msgtype"], "m.notice");
+        assert_eq!(rendered["body"], "@alice:x: **not** taken");
+        assert!(rendered.get("formatted_body").is_none(), "{rendered}");
+        assert_eq!(rendered["m.mentions"], serde_json::json!({}));
+        assert_eq!(rendered["m.relates_to"]["event_id"], "$q");
     }
 
     #[test]

@@ -9,12 +9,14 @@
 //!    event is skipped;
 //! 3. (with `e2e-encryption`) try again the encrypted events that came before their room
 //!    keys (see [`crate::undecrypted`]): the batch's to-device events may have brought them;
-//! 4. hand every message, in order, to the [`Inbox`] with [`Inbox::deliver_when_subscribed`],
-//!    which drops our own, strangers' and repeats, waits while nobody is subscribed and while a
-//!    subscriber's queue is full, and answers only once a subscription took the message (one
-//!    dropped during the hand-over makes it wait for the next), so no position is saved past a
-//!    message that is in nobody's queue; an encrypted event that does not decrypt yet is added
-//!    to the waiting list instead;
+//! 4. take the answers to questions (a keycap reaction on a question, a typed line that
+//!    answers one: see [`crate::answers`]), and hand every other message, in order, to the
+//!    [`Inbox`] with [`Inbox::deliver_when_subscribed`], which drops our own, strangers' and
+//!    repeats, waits while nobody is subscribed and while a subscriber's queue is full, and
+//!    answers only once a subscription took the message (one dropped during the hand-over
+//!    makes it wait for the next), so no position is saved past a message that is in nobody's
+//!    queue; an encrypted event that does not decrypt yet is added to the waiting list
+//!    instead;
 //! 5. save the waiting list if it changed, and only then the batch's `next_batch` as the new
 //!    position.
 //!
@@ -141,6 +143,9 @@ pub(crate) struct SyncLoop {
     pub(crate) own_events: Arc<crate::own_events::OwnEvents>,
     /// The operator's reactions delivered, so taking one back can be reported.
     pub(crate) reactions: crate::delivered_reactions::DeliveredReactions,
+    /// Takes the answers to questions (keycap reactions, typed lines) instead of delivering
+    /// them as reactions or messages.
+    pub(crate) answers: crate::answers::Answers,
     /// Held while the loop runs: nobody else syncs from this state directory meanwhile.
     pub(crate) _state_lock: Arc<crate::state_lock::StateLock>,
 }
@@ -367,6 +372,13 @@ impl SyncLoop {
                     self.inbox.echoes().arrived(&message.text);
                     return Ok(());
                 }
+                let replied_to = crate::answers::replied_to(
+                    inbound::replied_to(event),
+                    message.thread_id.as_ref(),
+                );
+                if self.answers.typed(&message, replied_to.as_ref()).await {
+                    return Ok(());
+                }
                 self.hand_over(message).await.map(drop)
             }
             Parsed::EncryptedFile { mut message, file } => {
@@ -386,7 +398,10 @@ impl SyncLoop {
             }
             Parsed::Reaction { reaction, target } => {
                 if reaction.sender.as_str() == self.own_user.as_str() {
-                    return Ok(()); // our own reaction
+                    return Ok(()); // our own reaction (the keycaps offered on a question)
+                }
+                if self.answers.reaction(&reaction, &target).await {
+                    return Ok(()); // an answer, not a reaction to deliver
                 }
                 if !self
                     .is_own_event(&target)

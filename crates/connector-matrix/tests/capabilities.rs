@@ -155,33 +155,6 @@ async fn inbound_edits_and_strangers_are_not_delivered() {
     connector.close().await.unwrap();
 }
 
-/// Reacts to `target` with `emoji` as `user`; answers the reaction's event id.
-async fn react_as(
-    world: &World,
-    user: &synapse_harness::User,
-    target: &str,
-    emoji: &str,
-) -> String {
-    let content = json!({
-        "m.relates_to": { "rel_type": "m.annotation", "event_id": target, "key": emoji },
-    });
-    let txn = format!("react-{}", txn_suffix(target, emoji, &user.user_id));
-    let (status, answer) = world
-        .homeserver
-        .request(
-            Some(user),
-            "PUT",
-            &format!(
-                "/_matrix/client/v3/rooms/{}/send/m.reaction/{txn}",
-                world.room
-            ),
-            Some(&content),
-        )
-        .await;
-    assert_eq!(status, 200, "{answer}");
-    answer["event_id"].as_str().unwrap().to_owned()
-}
-
 /// Redacts `event` as `user` (taking a reaction back); answers the redaction's event id.
 async fn redact_as(world: &World, user: &synapse_harness::User, event: &str) -> String {
     let txn = format!("redact-{}", txn_suffix(event, "", &user.user_id));
@@ -227,10 +200,10 @@ async fn the_operators_reactions_on_our_messages_come_in() {
     );
 
     // Not delivered: the operator's reaction on their own message, a stranger's on ours.
-    react_as(&world, &world.operator, &theirs, "👀").await;
-    let stranger_reaction = react_as(&world, &world.stranger, &ours, "👎").await;
+    world.react(&world.operator, &theirs, "👀").await;
+    let stranger_reaction = world.react(&world.stranger, &ours, "👎").await;
     // Delivered: the operator's on ours.
-    let reaction_id = react_as(&world, &world.operator, &ours, "👍").await;
+    let reaction_id = world.react(&world.operator, &ours, "👍").await;
     let reaction = recv(&mut subscription, "the operator's reaction").await;
     assert!(reaction.is_reaction(), "{reaction:?}");
     assert_eq!(reaction.message_id.as_str(), reaction_id);
@@ -242,7 +215,7 @@ async fn the_operators_reactions_on_our_messages_come_in() {
         (ours.as_str(), "👍")
     );
     assert!(!annotation.removed);
-    let approval_id = react_as(&world, &world.operator, &ours, "✅").await;
+    let approval_id = world.react(&world.operator, &ours, "✅").await;
     assert_eq!(recv(&mut subscription, "the approval").await.text, "✅");
 
     // Taking 👍 back (a redaction) is reported, with what was taken back; the stranger taking
@@ -270,7 +243,7 @@ async fn the_operators_reactions_on_our_messages_come_in() {
     // After a restart the connector no longer remembers what it sent: the homeserver says.
     let connector = world.open().await;
     let mut subscription = connector.subscribe().await.unwrap();
-    react_as(&world, &world.operator, &ours, "🚀").await;
+    world.react(&world.operator, &ours, "🚀").await;
     let reaction = recv(&mut subscription, "a reaction after the restart").await;
     assert_eq!(reaction.reaction.unwrap().emoji, "🚀");
     // The approval given before the restart, taken back after it, is still recognised.

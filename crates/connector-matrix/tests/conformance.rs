@@ -1,5 +1,6 @@
 //! The conformance suite on a real Synapse and on a real Conduit: the operator is a second
-//! Matrix user in the room, the stranger a third one who is not on the allow-list.
+//! Matrix user in the room, the stranger a third one who is not on the allow-list. Questions
+//! are answered the way Element does it: a keycap reaction on the question.
 
 mod common;
 
@@ -10,7 +11,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use common::World;
 use connector_conformance::{Fixture, Peer, Posted};
-use connector_core::{OrchestratorConnector, Result, ThreadId};
+use connector_core::questions::render::KEYCAPS;
+use connector_core::{MessageId, OrchestratorConnector, QuestionReceipt, Result, ThreadId};
+use synapse_harness::User;
+
+/// How long an answer waits for the notice that tells why it was not taken.
+const TOLD_WITHIN: Duration = Duration::from_secs(5);
 
 /// The operator's side: posts through the harness, reads the bot's messages from `/messages`.
 struct MatrixPeer {
@@ -51,8 +57,10 @@ impl Peer for MatrixPeer {
                 let world = self.world.lock().await;
                 let messages = world.messages(100).await;
                 let mut seen = self.seen.lock().unwrap();
+                // An edit (of a settled question) is not a new message.
                 let next = messages.iter().find(|m| {
                     m["sender"] == world.bot.user_id.as_str()
+                        && m["content"]["m.relates_to"]["rel_type"] != "m.replace"
                         && !seen.contains(m["event_id"].as_str().unwrap_or_default())
                 });
                 if let Some(message) = next {
@@ -75,6 +83,28 @@ impl Peer for MatrixPeer {
         }
     }
 
+    async fn answer_as_operator(
+        &self,
+        receipt: &QuestionReceipt,
+        choice: usize,
+    ) -> Result<Option<String>> {
+        let world = self.world.lock().await;
+        Ok(answer_as(&world, &world.operator, receipt, choice).await)
+    }
+
+    async fn answer_as_stranger(
+        &self,
+        receipt: &QuestionReceipt,
+        choice: usize,
+    ) -> Result<Option<String>> {
+        let world = self.world.lock().await;
+        Ok(answer_as(&world, &world.stranger, receipt, choice).await)
+    }
+
+    async fn shown_text(&self, message: &MessageId) -> Result<String> {
+        Ok(self.world.lock().await.shown_text(message.as_str()).await)
+    }
+
     async fn take_down(&self) -> Result<()> {
         self.world.lock().await.homeserver.stop().await;
         Ok(())
@@ -84,6 +114,23 @@ impl Peer for MatrixPeer {
         self.world.lock().await.homeserver.restart().await;
         Ok(())
     }
+}
+
+/// `user` taps the keycap of `choice` on the question of `receipt`; answers the notice the
+/// bot then posts in the question's thread, if one comes within [`TOLD_WITHIN`].
+async fn answer_as(
+    world: &World,
+    user: &User,
+    receipt: &QuestionReceipt,
+    choice: usize,
+) -> Option<String> {
+    let question = receipt.message_ids[0].as_str();
+    let reaction = world.react(user, question, KEYCAPS[choice]).await;
+    let root = receipt
+        .thread_id
+        .as_ref()
+        .map_or(question, ThreadId::as_str);
+    world.notice_after(&reaction, root, TOLD_WITHIN).await
 }
 
 /// The connector and its peer on `world`.

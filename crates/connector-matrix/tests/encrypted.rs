@@ -224,6 +224,91 @@ async fn the_operator_and_the_connector_read_each_others_encrypted_messages() {
     connector.close().await.unwrap();
 }
 
+/// In an encrypted room the question, its keycaps and its outcome are encrypted, the
+/// operator's encrypted keycap reaction answers it, an encrypted typed line answers another,
+/// and the keycaps are taken back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn questions_are_asked_and_answered_encrypted() {
+    use connector_core::question::{Choice, Question};
+    use connector_core::questions::render::KEYCAPS;
+    use matrix_sdk::ruma::events::reaction::ReactionEventContent;
+    use matrix_sdk::ruma::events::relation::Annotation;
+
+    let world = World::start().await;
+    world.enable_encryption().await;
+    let connector = world.open().await;
+    let mut subscription = connector.subscribe().await.unwrap();
+    let (operator, room, _store) = world
+        .encrypting_operator(
+            &world.homeserver.base_url(),
+            "operator (encrypted questions)",
+        )
+        .await;
+    let choices = || vec![Choice::new("merge", "Merge"), Choice::new("close", "Close")];
+
+    let tapped = Question::new("Merge the secret PR?", choices()).unwrap();
+    let receipt = connector.ask(tapped.clone()).await.unwrap();
+    let at = receipt.message_ids[0].as_str().to_owned();
+    assert_encrypted_on_the_server(&world, &at, "secret").await;
+    let shown = decrypted_by(&operator, &room, &at).await;
+    assert!(
+        shown["content"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("2️⃣ Close"),
+        "{shown}"
+    );
+    let bot_annotations = || async {
+        let (status, relations) = world
+            .homeserver
+            .request(
+                Some(&world.operator),
+                "GET",
+                &format!(
+                    "/_matrix/client/v1/rooms/{}/relations/{at}/m.annotation",
+                    world.room
+                ),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{relations}");
+        let chunk = relations["chunk"].as_array().cloned().unwrap_or_default();
+        chunk
+            .iter()
+            .filter(|e| e["sender"] == world.bot.user_id.as_str())
+            .count()
+    };
+    assert_eq!(bot_annotations().await, 2, "one keycap a choice");
+    let question_id = OwnedEventId::try_from(at.as_str()).unwrap();
+    room.send(ReactionEventContent::new(Annotation::new(
+        question_id,
+        KEYCAPS[1].to_owned(),
+    )))
+    .await
+    .expect("the operator reacts, encrypted");
+    let answer = recv(&mut subscription, "the encrypted keycap's answer").await;
+    assert_eq!(answer.answer.unwrap().choice_id(), Some("close"));
+    common::eventually(PATIENCE, "the keycaps taken back", || async {
+        (bot_annotations().await == 0).then_some(())
+    })
+    .await;
+
+    let typed = Question::new("Close the other one?", choices()).unwrap();
+    connector.ask(typed.clone()).await.unwrap();
+    room.send(RoomMessageEventContent::text_plain(format!(
+        "merge {}",
+        typed.id
+    )))
+    .await
+    .expect("the operator types, encrypted");
+    let answer = recv(&mut subscription, "the encrypted typed answer").await;
+    let carried = answer.answer.unwrap();
+    assert_eq!(carried.question_id, typed.id);
+    assert_eq!(carried.choice_id(), Some("merge"));
+    connector.close().await.unwrap();
+    drop(operator);
+}
+
 /// The homeserver holds `event_id` as `m.room.encrypted`, and `plaintext` appears nowhere in it.
 async fn assert_encrypted_on_the_server(world: &World, event_id: &str, plaintext: &str) {
     let events = world

@@ -192,3 +192,82 @@ async fn the_first_start_replays_nothing_on_conduit_twenty_times() {
         connector.close().await.unwrap();
     }
 }
+
+/// A question answered while the connector is down — by a keycap reaction, and another by a
+/// reply — is answered once after the restart (the reaction and the reply come through the
+/// sync after the saved position), and a second restart delivers nothing more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_given_while_down_arrive_once() {
+    answers_given_while_down_arrive_once_on(World::start().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_given_while_down_arrive_once_on_conduit() {
+    answers_given_while_down_arrive_once_on(World::start_conduit().await).await;
+}
+
+async fn answers_given_while_down_arrive_once_on(world: World) {
+    use connector_core::question::{Choice, Question};
+    use connector_core::questions::render::KEYCAPS;
+
+    let choices = || vec![Choice::new("merge", "Merge"), Choice::new("close", "Close")];
+    let connector = world.open().await;
+    let tapped = Question::new("Merge PR #12?", choices()).unwrap();
+    let replied = Question::new("Merge PR #13?", choices()).unwrap();
+    let tapped_at = connector.ask(tapped.clone()).await.unwrap().message_ids[0].clone();
+    let replied_at = connector.ask(replied.clone()).await.unwrap().message_ids[0].clone();
+    connector.close().await.unwrap();
+    drop(connector);
+
+    // Down: the operator taps 2️⃣ on the first and replies "merge" to the second.
+    world
+        .react(&world.operator, tapped_at.as_str(), KEYCAPS[1])
+        .await;
+    world
+        .reply(&world.operator, replied_at.as_str(), "merge")
+        .await;
+
+    let connector = world.open().await;
+    let mut subscription = connector.subscribe().await.unwrap();
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        let answer = recv(&mut subscription, "an answer given while down").await;
+        let carried = answer.answer.clone().expect("an answer, not a message");
+        assert_eq!(answer.sender.as_str(), world.operator.user_id);
+        let choice = carried.choice_id().map(str::to_owned);
+        answers.push((carried.question_id, choice));
+    }
+    answers.sort();
+    let mut expected = vec![
+        (tapped.id.clone(), Some("close".to_owned())),
+        (replied.id.clone(), Some("merge".to_owned())),
+    ];
+    expected.sort();
+    assert_eq!(answers, expected);
+    common::eventually(common::PATIENCE, "the outcome shown", || async {
+        world
+            .shown_text(tapped_at.as_str())
+            .await
+            .contains("✅ Close — operator")
+            .then_some(())
+    })
+    .await;
+    world.post("sentinel 1").await;
+    assert_eq!(
+        recv(&mut subscription, "the sentinel").await.text,
+        "sentinel 1",
+        "an answer came twice, or the reply came as a message too"
+    );
+    connector.close().await.unwrap();
+    drop(connector);
+
+    let connector = world.open().await;
+    let mut subscription = connector.subscribe().await.unwrap();
+    world.post("sentinel 2").await;
+    assert_eq!(
+        recv(&mut subscription, "the sentinel").await.text,
+        "sentinel 2",
+        "a second restart delivered an answer again"
+    );
+    connector.close().await.unwrap();
+}

@@ -156,6 +156,119 @@ impl World {
             .await
     }
 
+    /// `user` sends an event of type `kind` with `content` into the room; answers its id.
+    pub async fn send_event(&self, user: &User, kind: &str, content: serde_json::Value) -> String {
+        let txn = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let (status, answer) = self
+            .homeserver
+            .request(
+                Some(user),
+                "PUT",
+                &format!("/_matrix/client/v3/rooms/{}/send/{kind}/t{txn}", self.room),
+                Some(&content),
+            )
+            .await;
+        assert_eq!(status, 200, "sending {kind}: {answer}");
+        answer["event_id"].as_str().unwrap().to_owned()
+    }
+
+    /// `user` reacts to `event_id` with `key`; answers the reaction's event id.
+    pub async fn react(&self, user: &User, event_id: &str, key: &str) -> String {
+        let relation =
+            serde_json::json!({"rel_type": "m.annotation", "event_id": event_id, "key": key});
+        self.send_event(
+            user,
+            "m.reaction",
+            serde_json::json!({ "m.relates_to": relation }),
+        )
+        .await
+    }
+
+    /// `user` replies to `event_id` with `text` (`m.in_reply_to`, in the main timeline);
+    /// answers the reply's event id.
+    pub async fn reply(&self, user: &User, event_id: &str, text: &str) -> String {
+        let content = serde_json::json!({
+            "msgtype": "m.text",
+            "body": text,
+            "m.relates_to": {"m.in_reply_to": {"event_id": event_id}}
+        });
+        self.send_event(user, "m.room.message", content).await
+    }
+
+    /// The keys of `user`'s reactions on `event_id` that are not taken back.
+    pub async fn reactions_by(&self, user: &str, event_id: &str) -> Vec<String> {
+        self.homeserver
+            .events(&self.operator, &self.room, 200)
+            .await
+            .iter()
+            .filter(|e| {
+                e["type"] == "m.reaction"
+                    && e["sender"] == user
+                    && e["content"]["m.relates_to"]["event_id"] == event_id
+            })
+            .filter_map(|e| {
+                e["content"]["m.relates_to"]["key"]
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .collect()
+    }
+
+    /// The text of message `event_id` as a client shows it: its newest edit's, else its own.
+    pub async fn shown_text(&self, event_id: &str) -> String {
+        let messages = self.messages(100).await;
+        let edited = messages.iter().rev().find(|m| {
+            m["content"]["m.relates_to"]["rel_type"] == "m.replace"
+                && m["content"]["m.relates_to"]["event_id"] == event_id
+                && m["sender"] == sender_of(&messages, event_id)
+        });
+        match edited {
+            Some(edit) => edit["content"]["m.new_content"]["body"].as_str(),
+            None => messages
+                .iter()
+                .find(|m| m["event_id"] == event_id)
+                .and_then(|m| m["content"]["body"].as_str()),
+        }
+        .unwrap_or_default()
+        .to_owned()
+    }
+
+    /// The body of the first notice by the bot in the thread of `root` posted after the event
+    /// `after`, waiting up to `patience`.
+    pub async fn notice_after(
+        &self,
+        after: &str,
+        root: &str,
+        patience: Duration,
+    ) -> Option<String> {
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            let events = self
+                .homeserver
+                .events(&self.operator, &self.room, 100)
+                .await;
+            let notice = events
+                .iter()
+                .skip_while(|e| e["event_id"] != after)
+                .find(|e| {
+                    e["sender"] == self.bot.user_id.as_str()
+                        && e["content"]["msgtype"] == "m.notice"
+                        && e["content"]["m.relates_to"]["rel_type"] == "m.thread"
+                        && e["content"]["m.relates_to"]["event_id"] == root
+                });
+            if let Some(notice) = notice {
+                return notice["content"]["body"].as_str().map(str::to_owned);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// The operator's view of the event `event_id` (among the latest 100 messages).
     pub async fn message(&self, event_id: &str) -> serde_json::Value {
         self.messages(100)
@@ -164,6 +277,14 @@ impl World {
             .find(|m| m["event_id"] == event_id)
             .unwrap_or_else(|| panic!("{event_id} is not among the room's latest messages"))
     }
+}
+
+/// The sender of `event_id` among `messages` (only its own edits count).
+fn sender_of(messages: &[serde_json::Value], event_id: &str) -> serde_json::Value {
+    messages
+        .iter()
+        .find(|m| m["event_id"] == event_id)
+        .map_or(serde_json::Value::Null, |m| m["sender"].clone())
 }
 
 /// A `connector` block for the bot, as YAML a roster holds.
