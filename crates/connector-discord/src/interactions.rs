@@ -9,7 +9,9 @@
 use std::sync::Arc;
 
 use connector_core::Inbox;
-use connector_core::questions::{Answerer, Decision, Pick, QuestionSurface, Questions, render};
+use connector_core::questions::{
+    Answered, Answerer, Decision, Pick, QuestionSurface, Questions, render, told,
+};
 use serde_json::{Value, json};
 use serenity::all::ComponentInteraction;
 use serenity_reqwest::Method;
@@ -26,6 +28,7 @@ const ALREADY_ACKNOWLEDGED: i64 = 40060;
 
 /// Interaction response types (receiving-and-responding, "Interaction Callback Type").
 const CHANNEL_MESSAGE_WITH_SOURCE: u8 = 4;
+const DEFERRED_UPDATE_MESSAGE: u8 = 6;
 const UPDATE_MESSAGE: u8 = 7;
 
 /// Message flag: only the one who clicked sees the message.
@@ -87,28 +90,28 @@ impl Clicks {
             .questions
             .answer(&question, by, Pick::Choice(choice))
             .await;
+        let told = told(&answered);
         match answered {
-            Ok(answered) => match answered.decision {
-                Decision::Accepted(asked) => {
-                    let update = json!({ "type": UPDATE_MESSAGE, "data": settled_body(&asked) });
-                    if !self.respond(click, &update).await {
-                        // Too late for the response: show the outcome by editing the message.
-                        if let Err(e) = self.surface.show_outcome(&asked).await {
-                            tracing::warn!(error = %e, "cannot show a question's outcome");
-                        }
+            Ok(Answered {
+                decision: Decision::Accepted(asked),
+                ..
+            }) => {
+                let update = json!({ "type": UPDATE_MESSAGE, "data": settled_body(&asked) });
+                if !self.respond(click, &update).await {
+                    // Too late for the response: show the outcome by editing the message.
+                    if let Err(e) = self.surface.show_outcome(&asked).await {
+                        tracing::warn!(error = %e, "cannot show a question's outcome");
                     }
-                    self.questions.deliver_in_background(asked);
                 }
-                _ => {
-                    let text = answered
-                        .reply
-                        .unwrap_or_else(|| "Your answer was not taken.".to_owned());
-                    self.respond(click, &ephemeral(&text)).await;
-                }
-            },
-            Err(e) => {
-                let text = format!("Your answer could not be saved, so it was not taken: {e}");
-                self.respond(click, &ephemeral(&text)).await;
+                self.questions.deliver_in_background(asked);
+            }
+            _ => {
+                let response = match told {
+                    Some(text) => ephemeral(&text),
+                    // Nothing to say (the same answer again): acknowledge, change nothing.
+                    None => json!({ "type": DEFERRED_UPDATE_MESSAGE }),
+                };
+                self.respond(click, &response).await;
             }
         }
     }

@@ -51,7 +51,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use connector_core::questions::{Answerer, Questions};
+use connector_core::questions::{Answerer, Questions, told};
 use connector_core::retry::RetryPolicy;
 use connector_core::{InboundMessage, Inbox, MessageId, ThreadId, Timestamp};
 use serde_json::Value;
@@ -573,13 +573,7 @@ impl Pump {
         else {
             return false;
         };
-        let reply = match answered {
-            Ok(answered) => answered.reply,
-            Err(e) => Some(format!(
-                "Your answer could not be saved, so it was not taken: {e}"
-            )),
-        };
-        if let Some(reply) = reply {
+        if let Some(reply) = told(&answered) {
             let channel = message.channel_id.get();
             let body = serde_json::json!({
                 "content": reply,

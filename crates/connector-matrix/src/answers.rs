@@ -3,8 +3,8 @@
 //! anywhere). The book decides ([`connector_core::questions`]); whoever is refused is told in
 //! a notice in the question's thread.
 
-use connector_core::questions::{Answered, Answerer, Asked, Decision, Pick, Questions};
-use connector_core::{InboundMessage, MessageId, Result, SenderId, ThreadId};
+use connector_core::questions::{Answerer, Asked, Pick, Questions, told};
+use connector_core::{InboundMessage, MessageId, SenderId, ThreadId};
 use matrix_sdk::ruma::OwnedTransactionId;
 use matrix_sdk::ruma::api::client::state::get_state_event_for_key;
 use matrix_sdk::ruma::events::StateEventType;
@@ -81,7 +81,7 @@ impl Answers {
             .questions
             .answer(&asked.question.id, by.clone(), pick.clone())
             .await;
-        if let Some(reply) = reply(&answered, &by, &pick) {
+        if let Some(reply) = told(&answered) {
             self.tell(event, asked, &format!("{}: {reply}", by.shown()))
                 .await;
         }
@@ -122,43 +122,6 @@ impl Answers {
             .filter(|name| !name.is_empty())
             .map(str::to_owned)
     }
-}
-
-/// What to tell the one who answered: the book's reply, except for the same answer seen again
-/// (the answering event replayed after a restart, or a second identical answer), which needs
-/// no words.
-fn reply(answered: &Result<Answered>, by: &Answerer, pick: &Pick) -> Option<String> {
-    match answered {
-        Ok(Answered {
-            decision: Decision::AlreadySettled(asked),
-            ..
-        }) if is_same_answer(asked, by, pick) => None,
-        Ok(answered) => answered.reply.clone(),
-        Err(e) => Some(format!(
-            "Your answer could not be saved, so it was not taken: {e}"
-        )),
-    }
-}
-
-/// Whether `asked` was settled by `by` with `pick`.
-fn is_same_answer(asked: &Asked, by: &Answerer, pick: &Pick) -> bool {
-    use connector_core::question::Outcome;
-    use connector_core::questions::QuestionState;
-
-    let QuestionState::Settled {
-        outcome,
-        by: Some(settler),
-        ..
-    } = &asked.state
-    else {
-        return false;
-    };
-    settler.id == by.id
-        && match (outcome, pick) {
-            (Outcome::Chosen { choice_id, .. }, Pick::Choice(picked)) => choice_id == picked,
-            (Outcome::Typed { text }, Pick::Text(typed)) => text == typed,
-            _ => false,
-        }
 }
 
 /// The event a typed line answers in: the one it replies to, else its thread's root (a line

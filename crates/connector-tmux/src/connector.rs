@@ -17,7 +17,7 @@ use connector_core::config::{
 use connector_core::dedupe::Dedupe;
 use connector_core::lifecycle::Lifecycle;
 use connector_core::questions::{
-    Answerer, Asked, QuestionBook, QuestionSurface, Questions, render,
+    Answerer, Asked, QuestionBook, QuestionSurface, Questions, render, told,
 };
 use connector_core::round_trip;
 use connector_core::{
@@ -252,13 +252,7 @@ async fn read_lines(
                 )
                 .await
         {
-            let reply = match answered {
-                Ok(answered) => answered.reply,
-                Err(e) => Some(format!(
-                    "Your answer could not be saved, so it was not taken: {e}"
-                )),
-            };
-            if let Some(reply) = reply
+            if let Some(reply) = told(&answered)
                 && let Err(e) = session.send(&reply, line.thread.as_deref(), true).await
             {
                 tracing::warn!(error = %e, "could not tell the operator why an answer was not taken");

@@ -8,9 +8,10 @@ use crate::ids::{MessageId, ThreadId};
 use crate::inbox::Inbox;
 use crate::question::{Question, QuestionId, QuestionReceipt};
 
-use super::book::{Answerer, Decision, Pick, QuestionBook};
+use super::book::{Answerer, Asked, Decision, Pick, QuestionBook, QuestionState};
 use super::render;
 use super::settling::{QuestionSurface, conclude};
+use crate::question::Outcome;
 
 /// What became of one answer, and what to tell the one who gave it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,14 +87,20 @@ impl Questions {
     /// [`Error::StateFile`](crate::Error::StateFile) when the answer cannot be saved (it is not
     /// taken).
     pub async fn answer(&self, id: &QuestionId, by: Answerer, pick: Pick) -> Result<Answered> {
-        let decision = self.book.answer(&self.inbox, id, by, pick).await?;
+        let decision = self
+            .book
+            .answer(&self.inbox, id, by.clone(), pick.clone())
+            .await?;
         if let Decision::Accepted(asked) = &decision {
             self.conclude_in_background(asked.clone());
         }
-        Ok(Answered {
-            reply: reply_for(&decision),
-            decision,
-        })
+        let reply = match &decision {
+            // The same answer seen again (an event replayed after a restart, a second
+            // identical click) needs no words.
+            Decision::AlreadySettled(asked) if is_same_answer(asked, &by, &pick) => None,
+            decision => reply_for(decision),
+        };
+        Ok(Answered { decision, reply })
     }
 
     /// Whether a typed message answers a question ([`match_typed`](super::typed::match_typed));
@@ -112,14 +119,14 @@ impl Questions {
 
     /// Hands the answer of settled question `asked` over in the background (after the
     /// backend showed the outcome itself, as Discord does in its interaction response).
-    pub fn deliver_in_background(&self, asked: super::book::Asked) {
+    pub fn deliver_in_background(&self, asked: Asked) {
         let (book, inbox) = (Arc::clone(&self.book), Arc::clone(&self.inbox));
         tokio::spawn(async move {
             let _ = book.deliver(&inbox, &asked).await;
         });
     }
 
-    fn conclude_in_background(&self, asked: super::book::Asked) {
+    fn conclude_in_background(&self, asked: Asked) {
         let this = self.clone();
         tokio::spawn(async move {
             conclude(&this.book, &this.inbox, this.surface.as_ref(), &asked).await;
@@ -136,6 +143,35 @@ impl Questions {
             Arc::clone(&self.surface),
         )
     }
+}
+
+/// What to tell the one who answered, whatever became of their answer: the [`Answered`]
+/// reply, or — when the answer could not be saved — that it was not taken and why.
+pub fn told(answered: &Result<Answered>) -> Option<String> {
+    match answered {
+        Ok(answered) => answered.reply.clone(),
+        Err(e) => Some(format!(
+            "Your answer could not be saved, so it was not taken: {e}"
+        )),
+    }
+}
+
+/// Whether `asked` was settled by `by` with `pick`.
+fn is_same_answer(asked: &Asked, by: &Answerer, pick: &Pick) -> bool {
+    let QuestionState::Settled {
+        outcome,
+        by: Some(settler),
+        ..
+    } = &asked.state
+    else {
+        return false;
+    };
+    settler.id == by.id
+        && match (outcome, pick) {
+            (Outcome::Chosen { choice_id, .. }, Pick::Choice(picked)) => choice_id == picked,
+            (Outcome::Typed { text }, Pick::Text(typed)) => text == typed,
+            _ => false,
+        }
 }
 
 /// What the one who answered is told, for each decision.

@@ -255,6 +255,13 @@ impl QuestionBook {
         let Some(asked) = entries.get(id) else {
             return Ok(Decision::UnknownQuestion);
         };
+        // The sender first: a stranger learns nothing about the question (not even who
+        // answered it), and every refusal is counted.
+        match inbox.check_sender(&by.id) {
+            SenderVerdict::Own => return Ok(Decision::Own),
+            SenderVerdict::NotAllowed => return Ok(Decision::NotAllowed),
+            SenderVerdict::Allowed => {}
+        }
         if !asked.is_open() {
             return Ok(Decision::AlreadySettled(asked.clone()));
         }
@@ -271,11 +278,6 @@ impl QuestionBook {
             }
             Pick::Text(_) => return Ok(Decision::UnknownChoice),
         };
-        match inbox.check_sender(&by.id) {
-            SenderVerdict::Own => return Ok(Decision::Own),
-            SenderVerdict::NotAllowed => return Ok(Decision::NotAllowed),
-            SenderVerdict::Allowed => {}
-        }
         let previous = asked.clone();
         let mut settled = previous.clone();
         settled.state = QuestionState::Settled {

@@ -37,7 +37,7 @@ pub mod render;
 pub mod settling;
 pub mod typed;
 
-pub use answering::{Answered, Questions};
+pub use answering::{Answered, Questions, told};
 pub use asking::{Waited, ask_and_wait};
 pub use book::{Answerer, Asked, Decision, EXPIRY_SENDER, Pick, QuestionBook, QuestionState};
 pub use settling::{QuestionSurface, conclude};
