@@ -587,7 +587,7 @@ mod tests {
             panic!("a new code")
         };
         let again = PairingStore::in_dir(&dir).read().unwrap();
-        assert_eq!(again.pending, [pending.clone()]);
+        assert_eq!(again.pending, std::slice::from_ref(&pending));
         store
             .update(|s| Ok(s.approve(&pending.code, at(1))))
             .unwrap()
