@@ -155,6 +155,17 @@ pub(crate) enum Command {
     /// variables to set instead. Exit status: 0 written, 2 a flag is missing, 3 refused.
     Init(InitArgs),
 
+    /// Admit operators by a code instead of a user id: list the codes strangers were sent and
+    /// the senders paired, approve or deny a code, revoke a paired sender.
+    ///
+    /// Works on the state directory of the roster's connector, so only someone at the machine
+    /// can pair; the running connector sees the change without a restart. Needs
+    /// `pairing: {enabled: true}` in the roster's connector block to approve. Exit status:
+    /// 0 done, 9 no such code (wrong, or never sent) or no such paired sender, 10 the code
+    /// expired, 11 the code was used already (approved or denied), 3 bad configuration or
+    /// pairing off.
+    Pair(PairArgs),
+
     /// Print a systemd user unit for `connector bridge` (or `listen`) and how to enable it.
     Systemd(SystemdArgs),
 
@@ -296,6 +307,11 @@ pub(crate) struct InitArgs {
     #[arg(long)]
     pub(crate) allow_any_sender: bool,
 
+    /// Matrix and Discord: find the operator by pairing instead of ids: whoever writes to the
+    /// bot is sent a code to approve on this machine (`connector pair approve CODE`).
+    #[arg(long, conflicts_with = "allow_any_sender")]
+    pub(crate) pairing: bool,
+
     /// Refused: secrets never go into the roster (set MATRIX_ACCESS_TOKEN or DISCORD_BOT_TOKEN).
     #[arg(long, value_name = "SECRET", hide = true)]
     pub(crate) token: Option<String>,
@@ -315,6 +331,38 @@ pub(crate) struct InitArgs {
     /// Print the new roster instead of writing it.
     #[arg(long)]
     pub(crate) dry_run: bool,
+}
+
+/// `connector pair`'s subcommands.
+#[derive(Debug, Args)]
+pub(crate) struct PairArgs {
+    #[command(subcommand)]
+    pub(crate) action: PairAction,
+}
+
+/// What `connector pair` does.
+#[derive(Debug, Subcommand)]
+pub(crate) enum PairAction {
+    /// The codes waiting for approval (sender, code, age, expiry) and the paired senders.
+    List,
+    /// Admit the sender a code was sent to (case, blanks and dashes do not matter).
+    Approve {
+        /// The code from the connector's reply, e.g. K7M3QX9P.
+        #[arg(value_name = "CODE")]
+        code: String,
+    },
+    /// Refuse a code: its sender stays out (writing again gets them a new one).
+    Deny {
+        /// The code from the connector's reply.
+        #[arg(value_name = "CODE")]
+        code: String,
+    },
+    /// Take a paired sender's admission back (senders listed in the roster stay).
+    Revoke {
+        /// The sender's platform id, as `connector pair list` shows it.
+        #[arg(value_name = "SENDER")]
+        sender: String,
+    },
 }
 
 /// `connector systemd`'s options: what the unit runs.

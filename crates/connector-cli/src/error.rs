@@ -21,6 +21,12 @@ pub(crate) enum Exit {
     Timeout,
     /// `health --round-trip`: connected, but the probe did not come back.
     Deaf,
+    /// `pair`: no such code is pending (or no such paired sender).
+    UnknownCode,
+    /// `pair`: the code expired.
+    CodeExpired,
+    /// `pair`: the code was approved or denied already.
+    CodeUsed,
     /// `doctor`: the number of failed probes (capped at 125).
     Probes(u8),
 }
@@ -38,6 +44,9 @@ impl Exit {
             Self::SendFailed => 6,
             Self::Timeout => 7,
             Self::Deaf => 8,
+            Self::UnknownCode => 9,
+            Self::CodeExpired => 10,
+            Self::CodeUsed => 11,
             Self::Probes(failed) => failed,
         }
     }
@@ -88,6 +97,7 @@ impl Error {
 
 fn core_exit(error: &connector_core::Error) -> Exit {
     use connector_core::Error as E;
+    use connector_core::pairing::Refusal;
     match error {
         E::Config { .. } | E::Secret { .. } | E::Io { .. } | E::InvalidInput { .. } => Exit::Config,
         E::Unreachable { .. } | E::Timeout { .. } | E::Transient { .. } | E::Closed { .. } => {
@@ -98,6 +108,11 @@ fn core_exit(error: &connector_core::Error) -> Exit {
         | E::PartialSend { .. }
         | E::RateLimited { .. }
         | E::Unsupported { .. } => Exit::SendFailed,
+        E::PairingRefused { refusal, .. } => match refusal {
+            Refusal::Expired { .. } => Exit::CodeExpired,
+            Refusal::Used { .. } => Exit::CodeUsed,
+            _ => Exit::UnknownCode,
+        },
         _ => Exit::Failure,
     }
 }

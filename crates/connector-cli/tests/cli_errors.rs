@@ -45,7 +45,7 @@ fn invalid_roster_exits_3_with_every_problem() {
     std::fs::remove_file(&roster).unwrap();
     assert_eq!(output.status.code(), Some(3));
     insta::assert_snapshot!(String::from_utf8(output.stderr).unwrap(), @r#"
-    error: connector.allowed_senders: required for kind matrix: list the operators who may talk to the orchestrator (e.g. ["@alice:example.org"]) or set allow_any_sender: true
+    error: connector.allowed_senders: required for kind matrix: list the operators who may talk to the orchestrator (e.g. ["@alice:example.org"]), turn on pairing (pairing: {enabled: true}) or set allow_any_sender: true
     connector.matrix.homeserver_url: "x" is not a homeserver URL: use http(s)://host[:port][/path], no query or fragment
     connector.matrix.user_id: "y" is not a Matrix user id like @orchestrator:example.org
     connector.matrix.room_id: "z": a room id starts with '!' (e.g. !abcdef:example.org)

@@ -1,5 +1,6 @@
 //! Which senders may reach the orchestrator: the allow-list, the connector's own identities,
-//! and a backend's own [`SenderRule`] (Discord's allowed roles).
+//! a backend's own [`SenderRule`] (Discord's allowed roles), and the senders paired at the
+//! machine ([`crate::pairing`]).
 //!
 //! The [`Inbox`](crate::Inbox) holds the policy, decides on every sender with it and counts
 //! the ones refused, for every backend alike.
@@ -9,6 +10,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::ids::SenderId;
+use crate::pairing::Pairing;
 
 /// The verdict of a [`SenderPolicy`] on one sender.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +64,7 @@ pub struct SenderPolicy {
     allow_any: bool,
     own: HashSet<SenderId>,
     rule: Option<Arc<dyn SenderRule>>,
+    paired: Option<Arc<Pairing>>,
 }
 
 impl SenderPolicy {
@@ -95,6 +98,23 @@ impl SenderPolicy {
         self
     }
 
+    /// This policy, also admitting the senders approved with `connector pair approve`, read
+    /// from `pairing`'s store whenever it changes (no restart); `None` leaves it as it is, so
+    /// a backend writes `config.sender_policy().with_pairing(Pairing::from_config(…)?)`.
+    #[must_use]
+    pub fn with_pairing(mut self, pairing: Option<Arc<Pairing>>) -> Self {
+        if pairing.is_some() {
+            self.paired = pairing;
+        }
+        self
+    }
+
+    /// The pairing this policy admits paired senders by, if pairing is on: the backend asks it
+    /// what to answer a refused sender ([`Pairing::stranger_wrote`]).
+    pub fn pairing(&self) -> Option<&Arc<Pairing>> {
+        self.paired.as_ref()
+    }
+
     /// Adds an identity of the connector itself (learnt at run time, e.g. from a whoami call).
     pub fn add_own_identity(&mut self, own: impl Into<SenderId>) {
         self.own.insert(own.into());
@@ -112,6 +132,7 @@ impl SenderPolicy {
         } else if self.allow_any
             || self.allowed.contains(sender)
             || self.rule.as_ref().is_some_and(|rule| rule.admits(sender))
+            || self.paired.as_ref().is_some_and(|p| p.is_paired(sender))
         {
             SenderVerdict::Allowed
         } else {

@@ -155,6 +155,16 @@ pub enum Error {
         source: Option<BoxError>,
     },
 
+    /// `connector pair` refused a code or a sender: the code is unknown, expired or already
+    /// used, or the sender is not paired. The message says what to do instead.
+    #[error("{subject}: {refusal}")]
+    PairingRefused {
+        /// The code or the sender, as given (`pairing code K7M3QX9P`, `sender 8035…`).
+        subject: String,
+        /// Why.
+        refusal: crate::pairing::Refusal,
+    },
+
     /// Any other backend failure, boxed so that core names no platform SDK.
     #[error("{kind}: {message}")]
     Backend {

@@ -300,6 +300,18 @@ impl Inbox {
         verdict
     }
 
+    /// The pairing of the sender policy, if the roster turns it on: when
+    /// [`check_sender`](Self::check_sender) (or a delivery) refuses a sender's message, the
+    /// backend answers them with what [`Pairing::stranger_wrote`](crate::pairing::Pairing::stranger_wrote)
+    /// gives (see [`crate::pairing`]).
+    pub fn pairing(&self) -> Option<std::sync::Arc<crate::pairing::Pairing>> {
+        self.policy
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pairing()
+            .cloned()
+    }
+
     /// Remembers the id of a message the connector sent, so its echo is never delivered.
     pub fn note_own_message(&self, id: &MessageId) {
         self.dedupe

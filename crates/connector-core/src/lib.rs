@@ -39,6 +39,7 @@ pub mod lifecycle;
 pub mod live;
 pub mod loopback;
 mod message;
+pub mod pairing;
 pub mod question;
 pub mod questions;
 pub mod retry;

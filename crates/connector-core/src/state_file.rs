@@ -86,6 +86,14 @@ pub struct StateFile {
     access: Access,
 }
 
+/// The lock of a [`StateFile`], held until dropped (see [`StateFile::lock`]).
+#[derive(Debug)]
+#[must_use = "the lock is released when the guard is dropped"]
+pub struct FileLock {
+    /// Closing the file releases the lock.
+    _file: std::fs::File,
+}
+
 /// Numbers the temporary files of this process, so that no two writes share one.
 static NEXT_TEMPORARY: AtomicU64 = AtomicU64::new(0);
 
@@ -181,6 +189,32 @@ impl StateFile {
             .map_err(|e| self.failed("cannot write it", e))?;
         self.put_in_place(&temporary, durability)
             .map_err(|e| self.failed("cannot replace it", e))
+    }
+
+    /// Takes the file's lock (`.<name>.lock` beside it, created if need be), waiting while
+    /// another process or thread holds it; the lock is released when the guard is dropped.
+    ///
+    /// For files that several processes read, change and write back (the pairing store:
+    /// the connector issues codes, `connector pair` approves them): hold the lock from the
+    /// read to the write, so that neither loses the other's change. Readers that only read
+    /// need no lock (writes replace the file whole).
+    pub fn lock(&self) -> Result<FileLock> {
+        let dir = self.directory();
+        self.create_directory(dir)
+            .map_err(|e| self.failed("cannot create its directory", e))?;
+        let mut name = OsString::from(".");
+        name.push(self.path.file_name().unwrap_or_default());
+        name.push(".lock");
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options
+            .open(dir.join(name))
+            .map_err(|e| self.failed("cannot open its lock file", e))?;
+        file.lock()
+            .map_err(|e| self.failed("cannot take its lock", e))?;
+        Ok(FileLock { _file: file })
     }
 
     /// The directory the file is in.
@@ -501,6 +535,30 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("cannot create its directory")
+        );
+    }
+
+    #[test]
+    fn the_lock_is_exclusive_until_dropped() {
+        let scratch = scratch("lock");
+        let file = StateFile::new(scratch.0.join("new-dir").join("pairing.yaml"));
+        let held = file.lock().unwrap();
+        let waiter = std::thread::spawn({
+            let file = file.clone();
+            move || {
+                let _lock = file.lock().unwrap();
+                file.write(b"second\n", Durability::Volatile).unwrap();
+            }
+        });
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(!waiter.is_finished(), "the second taker waits");
+        file.write(b"first\n", Durability::Volatile).unwrap();
+        drop(held);
+        waiter.join().unwrap();
+        assert_eq!(file.read().unwrap().unwrap(), b"second\n");
+        assert_eq!(
+            names(&scratch.0.join("new-dir")),
+            [".pairing.yaml.lock", "pairing.yaml"]
         );
     }
 

@@ -1,4 +1,5 @@
-//! connector-core stays thin: no chat SDK, no tmux crate, at most 30 crates in its normal tree.
+//! connector-core stays thin: no chat SDK, no tmux crate, at most 33 crates in its normal tree
+//! (30, and getrandom with its libc and cfg-if for pairing codes from the OS CSPRNG).
 
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -15,7 +16,7 @@ const FORBIDDEN: &[&str] = &[
 ];
 
 #[test]
-fn core_depends_on_no_sdk_and_at_most_30_crates() {
+fn core_depends_on_no_sdk_and_at_most_33_crates() {
     let output = Command::new(env!("CARGO"))
         .args([
             "tree",
@@ -49,8 +50,8 @@ fn core_depends_on_no_sdk_and_at_most_30_crates() {
         );
     }
     assert!(
-        crates.len() <= 30,
-        "connector-core pulls in {} crates (budget 30): {crates:?}",
+        crates.len() <= 33,
+        "connector-core pulls in {} crates (budget 33): {crates:?}",
         crates.len()
     );
 }

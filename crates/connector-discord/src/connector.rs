@@ -9,6 +9,7 @@ use connector_core::chunking::{Chunker, LengthUnit};
 use connector_core::config::ConnectorConfig;
 use connector_core::config::secrets::{DISCORD_BOT_TOKEN, Environment, SecretString, require};
 use connector_core::lifecycle::{DEFAULT_CLOSE_TIMEOUT, Lifecycle};
+use connector_core::pairing::Pairing;
 use connector_core::questions::{QuestionBook, Questions};
 use connector_core::retry::RetryPolicy;
 use connector_core::sending::send_in_parts;
@@ -89,10 +90,13 @@ struct Prepared {
 }
 
 fn prepare(config: &ConnectorConfig, env: &dyn Environment) -> Result<Prepared> {
+    let settings = DiscordSettings::from_config(config, env)?;
+    // Pairing, if the roster turns it on, keeps its store beside the positions.
+    let pairing = Pairing::from_config(config, &settings.state_dir)?;
     Ok(Prepared {
-        settings: DiscordSettings::from_config(config, env)?,
+        settings,
         token: require(env, DISCORD_BOT_TOKEN)?,
-        policy: config.sender_policy(),
+        policy: config.sender_policy().with_pairing(pairing),
         queue_capacity: config.queue_capacity(),
     })
 }

@@ -14,7 +14,8 @@
 //! * **In** — MESSAGE_CREATE in the channel and its threads (new threads are joined), in
 //!   gateway order, through the shared inbox; each conversation's last delivered id is saved
 //!   afterwards, and a restart backfills from it over REST (see `pump`).
-//! * **Who** — senders in `allowed_senders` or holding one of `discord.allowed_roles`; with
+//! * **Who** — senders in `allowed_senders`, holding one of `discord.allowed_roles` or paired
+//!   by a code (`connector.pairing`: strangers are answered with one, see `pairing`); with
 //!   `require_mention`, only messages that mention the bot (see `access`). The operator's
 //!   reactions on the bot's messages arrive as reaction events.
 //! * **Health** — REST answers, token accepted, channel visible, the bot allowed to post there,
@@ -48,6 +49,7 @@ mod inbound;
 mod interactions;
 mod optional;
 mod outbound;
+mod pairing;
 mod permissions;
 mod position;
 mod pump;

@@ -3,8 +3,9 @@
 //! For each message in the channel or one of its threads the pump
 //! 1. skips system notices (anything but DEFAULT and REPLY), the bot's own messages and ids at
 //!    or below the conversation's saved position (already delivered before a restart);
-//! 2. drops senders neither in `allowed_senders` nor holding an allowed role (the inbox decides
-//!    and counts), and,
+//! 2. drops senders neither in `allowed_senders` nor holding an allowed role nor paired (the
+//!    inbox decides and counts; with pairing on, such a sender is answered with a code, see
+//!    `pairing`), and,
 //!    with `require_mention`, messages that do not mention the bot (see `access`);
 //! 3. hands it to the [`Inbox`] with [`Inbox::deliver_when_subscribed`], which drops repeats (a
 //!    resumed session may replay events; backfill and live events overlap), waits while nobody
@@ -523,7 +524,8 @@ impl Pump {
             .as_ref()
             .map(|m| m.roles.iter().map(|r| r.get()).collect());
         let mentions: Vec<u64> = message.mentions.iter().map(|u| u.id.get()).collect();
-        if self.verdict(author, roles).await == Verdict::Allowed {
+        let verdict = self.verdict(author, roles).await;
+        if verdict == Verdict::Allowed {
             match self.access.addressed_text(&message.content, &mentions) {
                 Some(text) if self.typed_answer(message, thread, &text).await => {}
                 Some(text) => {
@@ -537,6 +539,14 @@ impl Pump {
                 }
                 None => tracing::debug!(id, "inbound message skipped: the bot is not mentioned"),
             }
+        } else if verdict == Verdict::NotAllowed
+            && self
+                .access
+                .addressed_text(&message.content, &mentions)
+                .is_some()
+        {
+            // Pairing, if on: the stranger is answered with a code (see `pairing`).
+            crate::pairing::answer_stranger(&self.rest, &self.retry, &self.inbox, message).await;
         }
         if self.positions.record(channel, id) {
             self.unsaved += 1;

@@ -14,7 +14,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use connector_core::config::TmuxMode;
+use connector_core::config::{PairingConfig, TmuxMode};
 use connector_core::state_file::Durability;
 use connector_core::{ConnectorConfig, StateFile};
 use serde::Serialize;
@@ -29,6 +29,7 @@ struct Block {
     kind: String,
     allowed_senders: Vec<String>,
     allow_any_sender: bool,
+    pairing: Option<PairingConfig>,
     queue_capacity: Option<u32>,
     // tmux
     socket_name: Option<String>,
@@ -149,7 +150,7 @@ pub(crate) fn run(common: &Common, args: InitArgs) -> Result<Exit, Error> {
             roster.display()
         ))?;
     }
-    for line in next_steps(&roster, &environment) {
+    for line in next_steps(&roster, &environment, block.pairing.is_some()) {
         line_out(&line)?;
     }
     Ok(Exit::Ok)
@@ -164,8 +165,9 @@ fn variables(kind: &str) -> Vec<&'static str> {
     }
 }
 
-/// What to do after `init`: the variables to set, then `check` and `doctor`.
-fn next_steps(roster: &Path, environment: &[&str]) -> Vec<String> {
+/// What to do after `init`: the variables to set, then `check` and `doctor` (and, with
+/// pairing, how the operator is admitted).
+fn next_steps(roster: &Path, environment: &[&str], pairing: bool) -> Vec<String> {
     let mut lines = Vec::new();
     if environment.is_empty() {
         lines.push("no secret is needed for this kind".to_owned());
@@ -180,6 +182,17 @@ fn next_steps(roster: &Path, environment: &[&str]) -> Vec<String> {
     lines.push("then:".to_owned());
     lines.push(format!("  connector --roster {} check", roster.display()));
     lines.push(format!("  connector --roster {} doctor", roster.display()));
+    if pairing {
+        lines.push(
+            "pairing is on: start the connector and write to the bot from your account; it \
+             answers with a code, which you approve here:"
+                .to_owned(),
+        );
+        lines.push(format!(
+            "  connector --roster {} pair approve CODE",
+            roster.display()
+        ));
+    }
     lines
 }
 
@@ -266,6 +279,7 @@ fn gather(
         kind: kind.clone(),
         allowed_senders: args.allowed_senders.clone(),
         allow_any_sender: args.allow_any_sender,
+        pairing: args.pairing.then(PairingConfig::enabled),
         queue_capacity: same.and_then(|c| c.queue_capacity),
         ..Block::default()
     };
@@ -275,6 +289,19 @@ fn gather(
     {
         block.allowed_senders = c.allowed_senders.clone();
         block.allow_any_sender = c.allow_any_sender;
+    }
+    if !block.allow_any_sender
+        && let Some(kept) = same.and_then(ConnectorConfig::pairing_enabled)
+    {
+        // Keep the limits the roster gave.
+        block.pairing = Some(*kept);
+    }
+    if block.pairing.is_some() && !matches!(kind.as_str(), "matrix" | "discord") {
+        return Err(Error::Refused(
+            "--pairing is for matrix and discord: on tmux whoever reaches the tmux server is \
+             the operator"
+                .into(),
+        ));
     }
     let mut value = |flag: &'static str,
                      given: &Option<String>,
@@ -373,6 +400,7 @@ fn gather(
     if matches!(kind.as_str(), "matrix" | "discord")
         && block.allowed_senders.is_empty()
         && !block.allow_any_sender
+        && block.pairing.is_none()
     {
         let example = if kind == "matrix" {
             "@alice:example.org"
@@ -381,11 +409,17 @@ fn gather(
         };
         match ask
             .ask(
-                &format!("who may talk to the orchestrator (comma-separated ids, e.g. {example})"),
-                None,
+                &format!(
+                    "who may talk to the orchestrator: comma-separated ids (e.g. {example}), or \
+                     `pair` to send whoever writes to the bot a code you approve here"
+                ),
+                Some("pair"),
             )
             .filter(|a| !a.trim().is_empty())
         {
+            Some(answer) if answer.trim().eq_ignore_ascii_case("pair") => {
+                block.pairing = Some(PairingConfig::enabled());
+            }
             Some(answer) => {
                 block.allowed_senders = answer
                     .split(',')
@@ -393,7 +427,7 @@ fn gather(
                     .filter(|s| !s.is_empty())
                     .collect();
             }
-            None => missing.push("--allow (or --allow-any-sender)"),
+            None => missing.push("--allow (or --pairing, or --allow-any-sender)"),
         }
     }
     if !missing.is_empty() {
@@ -444,6 +478,15 @@ fn render(block: &Block) -> String {
             .map(|s| serde_json::to_string(s).unwrap_or_default())
             .collect();
         out.push_str(&format!("  allowed_senders: [{}]\n", list.join(", ")));
+    }
+    if let Some(pairing) = &block.pairing {
+        out.push_str("  pairing:\n    enabled: true\n");
+        if let Some(minutes) = pairing.code_minutes {
+            out.push_str(&format!("    code_minutes: {minutes}\n"));
+        }
+        if let Some(pending) = pairing.max_pending {
+            out.push_str(&format!("    max_pending: {pending}\n"));
+        }
     }
     if let Some(capacity) = block.queue_capacity {
         out.push_str(&format!("  queue_capacity: {capacity}\n"));
@@ -652,6 +695,7 @@ mod tests {
             mode: None,
             allowed_senders: Vec::new(),
             allow_any_sender: false,
+            pairing: false,
             token: None,
             access_token: None,
             bot_token: None,
@@ -682,12 +726,31 @@ mod tests {
     }
 
     #[test]
+    fn pairing_is_offered_when_no_ids_are_given() {
+        let mut script = Script(vec!["discord", "223456789012345678", ""]);
+        let block = gather(&args(), None, &mut script).unwrap();
+        insta::assert_snapshot!(render(&block), @r#"
+        connector:
+          kind: discord
+          pairing:
+            enabled: true
+          discord:
+            channel_id: "223456789012345678"
+        "#);
+        let mut flags = args();
+        flags.kind = Some("tmux".into());
+        flags.pairing = true;
+        let refused = gather(&flags, None, &mut Nobody).unwrap_err();
+        insta::assert_snapshot!(refused.to_string(), @"--pairing is for matrix and discord: on tmux whoever reaches the tmux server is the operator");
+    }
+
+    #[test]
     fn missing_flags_are_all_named() {
         let mut a = args();
         a.kind = Some("matrix".into());
         a.user_id = Some("@bot:example.org".into());
         let error = gather(&a, None, &mut Nobody).unwrap_err();
-        insta::assert_snapshot!(error.to_string(), @"missing --homeserver-url, --room-id, --allow (or --allow-any-sender) (no terminal to ask on; pass the flags)");
+        insta::assert_snapshot!(error.to_string(), @"missing --homeserver-url, --room-id, --allow (or --pairing, or --allow-any-sender) (no terminal to ask on; pass the flags)");
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod send;
 mod check;
 mod doctor;
 mod init;
+mod pair;
 mod systemd;
 
 use std::sync::Arc;
@@ -49,6 +50,7 @@ pub(crate) async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Check => check::run(common),
         Command::Doctor(args) => doctor::run(common, &args).await,
         Command::Init(args) => init::run(common, args),
+        Command::Pair(args) => pair::run(common, &args),
         Command::Systemd(args) => systemd::run(common, &args),
         Command::Bridge(args) => bridge::run(args).await,
         Command::Mcp => mcp::run(common).await,

@@ -108,6 +108,7 @@ const BLOCK_KEYS: &[&str] = &[
     "kind",
     "allowed_senders",
     "allow_any_sender",
+    "pairing",
     "queue_capacity",
 ];
 
@@ -258,8 +259,8 @@ mod tests {
         })
         .collect();
         insta::assert_snapshot!(messages.join("\n"), @r"
-        connector.my-echo: unknown field `my-echo`, expected one of `kind`, `allowed_senders`, `allow_any_sender`, `queue_capacity`, `tmux`, `matrix`, `discord`
-        connector.my-ecko: unknown field `my-ecko`, expected one of `kind`, `allowed_senders`, `allow_any_sender`, `queue_capacity`, `tmux`, `matrix`, `discord`
+        connector.my-echo: unknown field `my-echo`, expected one of `kind`, `allowed_senders`, `allow_any_sender`, `pairing`, `queue_capacity`, `tmux`, `matrix`, `discord`
+        connector.my-ecko: unknown field `my-ecko`, expected one of `kind`, `allowed_senders`, `allow_any_sender`, `pairing`, `queue_capacity`, `tmux`, `matrix`, `discord`
         connector.my-echo.token: secrets must not be written in the roster: remove this key and set MATRIX_ACCESS_TOKEN or DISCORD_BOT_TOKEN (or their _FILE variants) in the environment
         ");
     }

@@ -17,6 +17,7 @@
 
 pub mod kinds;
 mod load;
+mod pairing;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod secrets;
@@ -29,6 +30,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use load::ROSTER_KEY;
+pub use pairing::PairingConfig;
 
 /// The settings of one connector: the roster's `connector` block.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +49,11 @@ pub struct ConnectorConfig {
     /// Admit messages from anyone who can post in the conversation.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_any_sender: bool,
+    /// Pairing: a sender not on the allow-list is answered with a code, and becomes an
+    /// allowed sender once the operator runs `connector pair approve CODE` on the machine.
+    /// Off unless `enabled: true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pairing: Option<PairingConfig>,
     /// Messages queued per subscriber before intake pauses (default 1024).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 1_000_000)))]
@@ -116,6 +123,7 @@ impl ConnectorConfig {
             kind,
             allowed_senders: Vec::new(),
             allow_any_sender: false,
+            pairing: None,
             queue_capacity: None,
             tmux: None,
             matrix: None,
@@ -173,7 +181,14 @@ impl ConnectorConfig {
             .map_err(|e| load::path_error(&root, &e))
     }
 
-    /// The sender policy this configuration asks for (own identities are added by the backend).
+    /// The pairing settings, when the roster switches pairing on.
+    pub fn pairing_enabled(&self) -> Option<&PairingConfig> {
+        self.pairing.as_ref().filter(|p| p.enabled)
+    }
+
+    /// The sender policy this configuration asks for (own identities are added by the backend;
+    /// pairing with
+    /// [`SenderPolicy::with_pairing`](crate::SenderPolicy::with_pairing)).
     pub fn sender_policy(&self) -> crate::SenderPolicy {
         if self.allow_any_sender {
             crate::SenderPolicy::allow_any()

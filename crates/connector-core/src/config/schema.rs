@@ -91,19 +91,22 @@ fn cross_field_rules() -> Value {
     let has_senders = json!({ "required": ["allowed_senders"], "properties": { "allowed_senders": { "minItems": 1 } } });
     let allows_any = json!({ "required": ["allow_any_sender"], "properties": { "allow_any_sender": { "const": true } } });
     let has_roles = json!({ "required": ["discord"], "properties": { "discord": { "required": ["allowed_roles"], "properties": { "allowed_roles": { "minItems": 1 } } } } });
+    let pairs = json!({ "required": ["pairing"], "properties": { "pairing": { "properties": { "enabled": { "const": true } } } } });
     let senders_like = |pattern: &str| json!({ "properties": { "allowed_senders": { "items": { "pattern": pattern } } } });
     json!([
         { "not": { "allOf": [has_senders, allows_any] } },
         { "not": { "allOf": [has_roles, allows_any] } },
+        { "not": { "allOf": [pairs, allows_any] } },
+        { "if": kind_is("tmux"), "then": { "not": pairs } },
         { "properties": { "allowed_senders": { "items": { "pattern": "\\S" } } } },
         { "if": kind_is("matrix"), "then": {
             "required": ["matrix"],
-            "anyOf": [has_senders, allows_any],
+            "anyOf": [has_senders, allows_any, pairs],
             "allOf": [senders_like(MATRIX_USER_ID)]
         } },
         { "if": kind_is("discord"), "then": {
             "required": ["discord"],
-            "anyOf": [has_senders, allows_any, has_roles],
+            "anyOf": [has_senders, allows_any, has_roles, pairs],
             "allOf": [senders_like(SNOWFLAKE)]
         } }
     ])

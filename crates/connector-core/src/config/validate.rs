@@ -31,20 +31,28 @@ pub(super) fn problems(config: &ConnectorConfig) -> Vec<ConfigProblem> {
         .as_ref()
         .map_or(0, |discord| discord.allowed_roles.len());
     let admits_by_role = kind == ConnectorKind::DISCORD && allowed_roles > 0;
-    if remote && !config.allow_any_sender && config.allowed_senders.is_empty() && !admits_by_role {
+    let pairs = config.pairing_enabled().is_some();
+    if remote
+        && !config.allow_any_sender
+        && config.allowed_senders.is_empty()
+        && !admits_by_role
+        && !pairs
+    {
         let (example, roles) = if kind == ConnectorKind::MATRIX {
             ("[\"@alice:example.org\"]", "")
         } else {
-            ("[\"80351110224678912\"]", ", list discord.allowed_roles,")
+            ("[\"80351110224678912\"]", ", list discord.allowed_roles")
         };
         out.push(
             "connector.allowed_senders",
             format!(
                 "required for kind {kind}: list the operators who may talk to the orchestrator \
-                 (e.g. {example}){roles} or set allow_any_sender: true"
+                 (e.g. {example}){roles}, turn on pairing (pairing: {{enabled: true}}) or set \
+                 allow_any_sender: true"
             ),
         );
     }
+    pairing(config, &mut out);
     for (i, sender) in config.allowed_senders.iter().enumerate() {
         let path = format!("connector.allowed_senders[{i}]");
         match kind {
@@ -93,6 +101,40 @@ pub(super) fn problems(config: &ConnectorConfig) -> Vec<ConfigProblem> {
         );
     }
     out.0
+}
+
+fn pairing(config: &ConnectorConfig, out: &mut Problems) {
+    let Some(pairing) = &config.pairing else {
+        return;
+    };
+    if pairing.enabled && config.allow_any_sender {
+        out.push(
+            "connector.pairing",
+            "cannot be combined with allow_any_sender (everyone is admitted already): remove one",
+        );
+    }
+    if pairing.enabled && config.kind.as_str() == ConnectorKind::TMUX {
+        out.push(
+            "connector.pairing",
+            "tmux needs no pairing: whoever reaches the tmux server is the operator; remove it",
+        );
+    }
+    if let Some(minutes) = pairing.code_minutes
+        && !(1..=1440).contains(&minutes)
+    {
+        out.push(
+            "connector.pairing.code_minutes",
+            format!("{minutes} is out of range 1..=1440"),
+        );
+    }
+    if let Some(pending) = pairing.max_pending
+        && !(1..=20).contains(&pending)
+    {
+        out.push(
+            "connector.pairing.max_pending",
+            format!("{pending} is out of range 1..=20"),
+        );
+    }
 }
 
 fn tmux(config: &ConnectorConfig, out: &mut Problems) {
