@@ -892,3 +892,105 @@ async fn permission_relay_on_discord() {
     assert!(settled.components.is_empty() && settled.content.contains("✅ Allow"));
     client.cancel().await.expect("close the session");
 }
+
+/// Claude Code's permission relay on Matrix (Synapse): the operator approves by tapping the
+/// Allow keycap the bot offers; a stranger's tap before it sends no verdict.
+#[cfg(feature = "matrix")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permission_relay_on_matrix() {
+    use synapse_harness::Synapse;
+
+    let synapse = Synapse::start().await;
+    let bot = synapse.register("bot").await;
+    let operator = synapse.register("operator").await;
+    let stranger = synapse.register("stranger").await;
+    let room = synapse.create_room(&operator, &[&bot, &stranger]).await;
+    let state = tempfile::tempdir().unwrap();
+    let roster = state.path().join("matrix.yaml");
+    std::fs::write(
+        &roster,
+        format!(
+            "connector:\n  kind: matrix\n  allowed_senders: ['{}']\n  matrix:\n    homeserver_url: {}\n    \
+             user_id: '{}'\n    room_id: '{room}'\n    state_dir: '{}'\n",
+            operator.user_id,
+            synapse.base_url(),
+            bot.user_id,
+            state.path().join("matrix-state").display()
+        ),
+    )
+    .unwrap();
+    let (client, mut notifications) = connect(
+        &roster,
+        &[("MATRIX_ACCESS_TOKEN", bot.access_token.clone())],
+    )
+    .await;
+
+    permission_request(&client, "mxprq", "Bash", r#"{"command":"make deploy"}"#).await;
+    // The prompt, once the bot has offered both keycaps on it.
+    let prompt = eventually_async("the prompt with its keycaps", || async {
+        let events = synapse.events(&operator, &room, 50).await;
+        let prompt = events.iter().find(|e| {
+            e["sender"] == bot.user_id.as_str()
+                && e["content"]["body"]
+                    .as_str()
+                    .is_some_and(|b| b.contains("mxprq"))
+        })?;
+        let id = prompt["event_id"].as_str()?.to_owned();
+        let keycaps = events
+            .iter()
+            .filter(|e| {
+                e["type"] == "m.reaction" && e["content"]["m.relates_to"]["event_id"] == id.as_str()
+            })
+            .count();
+        (keycaps == 2).then_some(id)
+    })
+    .await;
+    let react = |user: &synapse_harness::User, key: &str| {
+        let body = json!({ "m.relates_to": { "rel_type": "m.annotation", "event_id": prompt, "key": key } });
+        let path = format!(
+            "/_matrix/client/v3/rooms/{room}/send/m.reaction/r{}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        );
+        let synapse = &synapse;
+        let user = user.clone();
+        async move {
+            let (status, answer) = synapse
+                .request(Some(&user), "PUT", &path, Some(&body))
+                .await;
+            assert_eq!(status, 200, "{answer}");
+        }
+    };
+    // The stranger taps Allow first: refused, no verdict; then the operator.
+    react(&stranger, "1\u{fe0f}\u{20e3}").await;
+    react(&operator, "1\u{fe0f}\u{20e3}").await;
+    let verdicts = notifications.verdicts_until("mxprq").await;
+    assert_eq!(
+        verdicts,
+        [json!({ "request_id": "mxprq", "behavior": "allow" })],
+        "exactly one verdict, from the operator's tap"
+    );
+    client.cancel().await.expect("close the session");
+}
+
+/// Polls `probe` every 200 ms until it answers `Some`, for at most [`PATIENCE`].
+#[cfg(feature = "matrix")]
+async fn eventually_async<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} did not happen within {PATIENCE:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}

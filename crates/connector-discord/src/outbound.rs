@@ -107,6 +107,29 @@ pub(crate) async fn send_part(
     id_of(&answer, "send").map(MessageId::new)
 }
 
+/// Posts `text` as a reply to `message` (in its conversation), pinging nobody; a failure is
+/// logged (what the reply says is a courtesy: the flow goes on without it).
+pub(crate) async fn reply_to(
+    rest: &Rest,
+    retry: &RetryPolicy,
+    message: &serenity::all::Message,
+    text: &str,
+    what: &str,
+) {
+    let body = json!({
+        "content": text,
+        "message_reference": { "message_id": message.id.to_string(), "fail_if_not_exists": false },
+        "allowed_mentions": no_mentions(),
+    });
+    let path = format!("/channels/{}/messages", message.channel_id.get());
+    if let Err(refusal) = rest
+        .call_retried(retry, Method::POST, &path, Some(&body), what)
+        .await
+    {
+        tracing::warn!(error = %refusal.error, "{what}: the reply could not be posted");
+    }
+}
+
 /// `allowed_mentions` that let the text ping nobody: a `<@id>`, `@everyone` or `@here` in what
 /// the orchestrator sends (often text it got from elsewhere) shows as written but notifies no
 /// one (docs, message resource, "Allowed Mentions Object").

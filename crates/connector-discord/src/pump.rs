@@ -584,26 +584,14 @@ impl Pump {
             return false;
         };
         if let Some(reply) = told(&answered) {
-            let channel = message.channel_id.get();
-            let body = serde_json::json!({
-                "content": reply,
-                "message_reference": { "message_id": message.id.to_string(), "fail_if_not_exists": false },
-                "allowed_mentions": crate::outbound::no_mentions(),
-            });
-            let path = format!("/channels/{channel}/messages");
-            if let Err(refusal) = self
-                .rest
-                .call_retried(
-                    &self.retry,
-                    Method::POST,
-                    &path,
-                    Some(&body),
-                    "answer a typed answer",
-                )
-                .await
-            {
-                tracing::warn!(error = %refusal.error, "cannot tell the operator why an answer was not taken");
-            }
+            crate::outbound::reply_to(
+                &self.rest,
+                &self.retry,
+                message,
+                &reply,
+                "tell the operator why an answer was not taken",
+            )
+            .await;
         }
         true
     }

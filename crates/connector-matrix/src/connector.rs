@@ -15,6 +15,7 @@ use connector_core::chunking::{Chunker, LengthUnit};
 use connector_core::config::ConnectorConfig;
 use connector_core::config::secrets::{Environment, MATRIX_ACCESS_TOKEN, SecretString, require};
 use connector_core::lifecycle::{DEFAULT_CLOSE_TIMEOUT, Lifecycle};
+use connector_core::pairing::Pairing;
 use connector_core::question::{Question, QuestionReceipt};
 use connector_core::questions::{QuestionBook, Questions, render};
 use connector_core::retry::RetryPolicy;
@@ -96,11 +97,14 @@ struct Prepared {
 }
 
 fn prepare(config: &ConnectorConfig, env: &dyn Environment) -> Result<Prepared> {
+    let settings = MatrixSettings::from_config(config, env)?;
+    // Senders paired with `connector pair approve` are admitted beside the roster's.
+    let pairing = Pairing::from_config(config, &settings.state_dir)?;
     Ok(Prepared {
-        settings: MatrixSettings::from_config(config, env)?,
         token: require(env, MATRIX_ACCESS_TOKEN)?,
-        policy: config.sender_policy(),
+        policy: config.sender_policy().with_pairing(pairing),
         queue_capacity: config.queue_capacity(),
+        settings,
     })
 }
 

@@ -71,6 +71,7 @@ mod room_sender;
 mod round_trip;
 mod settings;
 mod state_lock;
+mod strangers;
 mod sync_loop;
 mod threads;
 mod timeline;

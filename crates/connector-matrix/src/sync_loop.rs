@@ -379,7 +379,7 @@ impl SyncLoop {
                 if self.answers.typed(&message, replied_to.as_ref()).await {
                     return Ok(());
                 }
-                self.hand_over(message).await.map(drop)
+                self.hand_over_or_pair(message).await
             }
             Parsed::EncryptedFile { mut message, file } => {
                 if let Some(root) = &message.thread_id {
@@ -394,7 +394,7 @@ impl SyncLoop {
                     _ = self.shutdown.wait_for(|closing| *closing) => return Err(Interrupted::Shutdown),
                     () = self.files.attach(&mut message, &file) => {}
                 }
-                self.hand_over(message).await.map(drop)
+                self.hand_over_or_pair(message).await
             }
             Parsed::Reaction { reaction, target } => {
                 if reaction.sender.as_str() == self.own_user.as_str() {
@@ -490,6 +490,21 @@ impl SyncLoop {
                 Ok(())
             }
         }
+    }
+
+    /// Hands `message` over; a sender the inbox refuses is answered with a pairing code when
+    /// one is due (see `strangers`).
+    async fn hand_over_or_pair(
+        &mut self,
+        message: connector_core::InboundMessage,
+    ) -> Result<(), Interrupted> {
+        let stranger = (self.inbox.pairing().is_some()).then(|| message.clone());
+        if let (Admission::SenderNotAllowed, Some(message)) =
+            (self.hand_over(message).await?, stranger)
+        {
+            crate::strangers::answer_stranger(&self.answers.sender, &self.inbox, &message).await;
+        }
+        Ok(())
     }
 
     /// Delivers `message` once a subscription took it (see

@@ -239,6 +239,25 @@ impl Pairing {
     }
 }
 
+/// What a backend calls for a message its inbox refused: the text to answer `sender` with,
+/// when the `inbox` pairs and a code is due ([`Pairing::stranger_wrote`], run on the blocking
+/// pool). A failure is logged and answers `None`: the message stays undelivered either way.
+pub async fn answer_for_stranger(inbox: &crate::Inbox, sender: &SenderId) -> Option<String> {
+    let pairing = inbox.pairing()?;
+    let sender = sender.clone();
+    match tokio::task::spawn_blocking(move || pairing.stranger_wrote(&sender)).await {
+        Ok(Ok(text)) => text,
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "pairing: cannot issue a code");
+            None
+        }
+        Err(error) => {
+            tracing::warn!(%error, "pairing: the task issuing a code failed");
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicI64, Ordering};
