@@ -3,28 +3,12 @@
 //! creating rooms, sending and reading messages, independent of the matrix-sdk the connector
 //! under test uses.
 
-use std::time::{Duration, Instant};
-
+use homeserver_client::HomeserverClient;
+pub use homeserver_client::User;
 use reqwest::{Method, Url};
 use serde_json::{Value, json};
 
 use crate::{Conduit, REGISTRATION_TOKEN};
-
-/// How long the helpers keep retrying requests that answer `429 M_LIMIT_EXCEEDED`.
-const RATE_LIMIT_PATIENCE: Duration = Duration::from_secs(60);
-
-/// A user registered with [`Conduit::register`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct User {
-    /// The full user id, `@localpart:localhost`.
-    pub user_id: String,
-    /// The access token of the device registration created.
-    pub access_token: String,
-    /// The device registration created.
-    pub device_id: String,
-    /// The password, for tests that log in with one: `<localpart>-password`.
-    pub password: String,
-}
 
 impl Conduit {
     /// Registers a user through the client API with the registration token: `POST
@@ -107,26 +91,15 @@ impl Conduit {
         }
     }
 
+    /// The client-server API of this server ([`HomeserverClient`]).
+    pub fn client(&self) -> HomeserverClient {
+        HomeserverClient::with_http(self.http.clone(), self.base_url())
+    }
+
     /// Creates a private, unencrypted room owned by `owner`, invites every member and joins
     /// each of them; returns the room id.
     pub async fn create_room(&self, owner: &User, members: &[&User]) -> String {
-        let invite: Vec<&str> = members
-            .iter()
-            .map(|member| member.user_id.as_str())
-            .collect();
-        let body = json!({ "preset": "private_chat", "invite": invite });
-        let url = self.url(&["_matrix", "client", "v3", "createRoom"]);
-        let answer = self.call(Some(owner), Method::POST, url, Some(&body)).await;
-        let room_id = answer["room_id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("createRoom answered without a room_id: {answer}"))
-            .to_owned();
-        for member in members {
-            let url = self.url(&["_matrix", "client", "v3", "rooms", &room_id, "join"]);
-            self.call(Some(member), Method::POST, url, Some(&json!({})))
-                .await;
-        }
-        room_id
+        self.client().create_room(owner, members).await
     }
 
     /// Sends an `m.text` message as `user` and returns its event id. With `thread_root`, the
@@ -139,41 +112,18 @@ impl Conduit {
         text: &str,
         thread_root: Option<&str>,
     ) -> String {
-        let mut content = json!({ "msgtype": "m.text", "body": text });
-        if let Some(root) = thread_root {
-            content["m.relates_to"] = json!({
-                "rel_type": "m.thread",
-                "event_id": root,
-                "is_falling_back": true,
-                "m.in_reply_to": { "event_id": root },
-            });
-        }
-        let transaction = format!("harness-{:016x}", fastrand::u64(..));
-        let url = self.url(&[
-            "_matrix",
-            "client",
-            "v3",
-            "rooms",
-            room_id,
-            "send",
-            "m.room.message",
-            &transaction,
-        ]);
-        let answer = self
-            .call(Some(user), Method::PUT, url, Some(&content))
-            .await;
-        answer["event_id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("send answered without an event_id: {answer}"))
-            .to_owned()
+        self.client()
+            .send_text(user, room_id, text, thread_root)
+            .await
     }
 
     /// The latest `m.room.message` events among the room's latest `limit` events as `user` sees
     /// them, oldest first (`GET /rooms/{id}/messages?dir=b`; Conduit ignores the request's
-    /// type filter, so the other events are dropped here and count against `limit`). Each is the event as the server serves it: `event_id`, `sender`,
-    /// `content` (`body`, `msgtype`, `m.relates_to`, …), `origin_server_ts`.
+    /// type filter, so the other events are dropped here and count against `limit`). Each is
+    /// the event as the server serves it: `event_id`, `sender`, `content` (`body`, `msgtype`,
+    /// `m.relates_to`, …), `origin_server_ts`.
     pub async fn messages(&self, user: &User, room_id: &str, limit: u32) -> Vec<Value> {
-        let mut events = self.timeline(user, room_id, limit).await;
+        let mut events = self.client().timeline(user, room_id, limit, None).await;
         events.retain(|event| event["type"] == "m.room.message");
         events
     }
@@ -181,27 +131,11 @@ impl Conduit {
     /// As [`messages`](Self::messages), but every timeline event: state, membership,
     /// reactions, redactions.
     pub async fn events(&self, user: &User, room_id: &str, limit: u32) -> Vec<Value> {
-        self.timeline(user, room_id, limit).await
+        self.client().timeline(user, room_id, limit, None).await
     }
 
-    async fn timeline(&self, user: &User, room_id: &str, limit: u32) -> Vec<Value> {
-        let mut url = self.url(&["_matrix", "client", "v3", "rooms", room_id, "messages"]);
-        url.query_pairs_mut()
-            .append_pair("dir", "b")
-            .append_pair("limit", &limit.to_string());
-        let answer = self.call(Some(user), Method::GET, url, None).await;
-        let Some(chunk) = answer["chunk"].as_array() else {
-            panic!("/messages answered without a chunk: {answer}");
-        };
-        chunk.iter().rev().cloned().collect()
-    }
-
-    /// One request to the homeserver, as `user` when given, and its status and JSON body (a
-    /// body that is not JSON comes back as a JSON string). Unlike the other helpers it neither
-    /// retries nor panics on an error status: it is for tests that check those answers.
-    ///
-    /// `path_and_query` is appended to [`base_url`](Self::base_url) as is, so it must be
-    /// percent-encoded already (room ids start with `!`, which needs none).
+    /// One request to the homeserver, as `user` when given, and its status and JSON body
+    /// (see [`HomeserverClient::request`]): for tests that check error answers.
     pub async fn request(
         &self,
         user: Option<&User>,
@@ -209,26 +143,15 @@ impl Conduit {
         path_and_query: &str,
         body: Option<&Value>,
     ) -> (u16, Value) {
-        let method = Method::from_bytes(method.as_bytes())
-            .unwrap_or_else(|error| panic!("`{method}` is not an HTTP method: {error}"));
-        let url = format!("{}{path_and_query}", self.base_url());
-        let url = Url::parse(&url).unwrap_or_else(|error| panic!("bad URL {url}: {error}"));
-        self.send(user, method, url, body).await
+        self.client()
+            .request(user, method, path_and_query, body)
+            .await
     }
 
-    /// `base_url` with these path segments, each percent-encoded.
     fn url(&self, segments: &[&str]) -> Url {
-        let mut url = Url::parse(&self.base_url()).expect("the base URL parses");
-        url.path_segments_mut()
-            .expect("an http URL has path segments")
-            .clear()
-            .extend(segments);
-        url
+        self.client().url(segments)
     }
 
-    /// A request that must succeed: `429 M_LIMIT_EXCEEDED` answers are waited out (as long as
-    /// `retry_after_ms` says, for up to [`RATE_LIMIT_PATIENCE`] in all); any other error
-    /// status panics with the answer.
     async fn call(
         &self,
         user: Option<&User>,
@@ -236,21 +159,9 @@ impl Conduit {
         url: Url,
         body: Option<&Value>,
     ) -> Value {
-        let started = Instant::now();
-        loop {
-            let (status, answer) = self.send(user, method.clone(), url.clone(), body).await;
-            match status {
-                200..=299 => return answer,
-                429 if started.elapsed() < RATE_LIMIT_PATIENCE => {
-                    let wait = answer["retry_after_ms"].as_u64().unwrap_or(500);
-                    tokio::time::sleep(Duration::from_millis(wait.clamp(50, 10_000))).await;
-                }
-                _ => panic!("{method} {url} answered {status}: {answer}"),
-            }
-        }
+        self.client().call(user, method, url, body).await
     }
 
-    /// Sends one request and reads its answer.
     async fn send(
         &self,
         user: Option<&User>,
@@ -258,24 +169,7 @@ impl Conduit {
         url: Url,
         body: Option<&Value>,
     ) -> (u16, Value) {
-        let mut request = self.http.request(method.clone(), url.clone());
-        if let Some(user) = user {
-            request = request.bearer_auth(&user.access_token);
-        }
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let answer = request
-            .send()
-            .await
-            .unwrap_or_else(|error| panic!("{method} {url} failed: {error}"));
-        let status = answer.status().as_u16();
-        let text = answer
-            .text()
-            .await
-            .unwrap_or_else(|error| panic!("{method} {url}: could not read the answer: {error}"));
-        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, value)
+        self.client().send(user, method, url, body).await
     }
 }
 

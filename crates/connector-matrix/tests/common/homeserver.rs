@@ -25,17 +25,7 @@ impl From<Conduit> for Homeserver {
     }
 }
 
-/// The same user as `conduit-harness` spells it.
-fn on_conduit(user: &User) -> conduit_harness::User {
-    conduit_harness::User {
-        user_id: user.user_id.clone(),
-        access_token: user.access_token.clone(),
-        device_id: user.device_id.clone(),
-        password: user.password.clone(),
-    }
-}
-
-/// Runs `$call` on whichever server it is, converting users for Conduit.
+/// Runs `$call` on whichever server it is (both harnesses share `homeserver_client::User`).
 macro_rules! either {
     ($self:ident, $server:ident => $call:expr) => {
         match $self {
@@ -66,31 +56,12 @@ impl Homeserver {
 
     /// Registers a user (Synapse: the shared-secret admin API; Conduit: the registration token).
     pub async fn register(&self, localpart: &str) -> User {
-        match self {
-            Self::Synapse(synapse) => synapse.register(localpart).await,
-            Self::Conduit(conduit) => {
-                let user = conduit.register(localpart).await;
-                User {
-                    user_id: user.user_id,
-                    access_token: user.access_token,
-                    device_id: user.device_id,
-                    password: user.password,
-                }
-            }
-        }
+        either!(self, server => server.register(localpart).await)
     }
 
     /// Creates a private room owned by `owner` and joins every member; answers its id.
     pub async fn create_room(&self, owner: &User, members: &[&User]) -> String {
-        match self {
-            Self::Synapse(synapse) => synapse.create_room(owner, members).await,
-            Self::Conduit(conduit) => {
-                let members: Vec<conduit_harness::User> =
-                    members.iter().map(|member| on_conduit(member)).collect();
-                let members: Vec<&conduit_harness::User> = members.iter().collect();
-                conduit.create_room(&on_conduit(owner), &members).await
-            }
-        }
+        either!(self, server => server.create_room(owner, members).await)
     }
 
     /// Sends an `m.text` message (in `thread_root`'s thread, if given); answers its event id.
@@ -101,30 +72,17 @@ impl Homeserver {
         text: &str,
         thread_root: Option<&str>,
     ) -> String {
-        match self {
-            Self::Synapse(synapse) => synapse.send_text(user, room_id, text, thread_root).await,
-            Self::Conduit(conduit) => {
-                conduit
-                    .send_text(&on_conduit(user), room_id, text, thread_root)
-                    .await
-            }
-        }
+        either!(self, server => server.send_text(user, room_id, text, thread_root).await)
     }
 
     /// The room's latest `m.room.message` events, oldest first.
     pub async fn messages(&self, user: &User, room_id: &str, limit: u32) -> Vec<Value> {
-        match self {
-            Self::Synapse(synapse) => synapse.messages(user, room_id, limit).await,
-            Self::Conduit(conduit) => conduit.messages(&on_conduit(user), room_id, limit).await,
-        }
+        either!(self, server => server.messages(user, room_id, limit).await)
     }
 
     /// The room's latest events of every kind, oldest first.
     pub async fn events(&self, user: &User, room_id: &str, limit: u32) -> Vec<Value> {
-        match self {
-            Self::Synapse(synapse) => synapse.events(user, room_id, limit).await,
-            Self::Conduit(conduit) => conduit.events(&on_conduit(user), room_id, limit).await,
-        }
+        either!(self, server => server.events(user, room_id, limit).await)
     }
 
     /// One request, its status and JSON answer, without retries.
@@ -135,15 +93,7 @@ impl Homeserver {
         path_and_query: &str,
         body: Option<&Value>,
     ) -> (u16, Value) {
-        match self {
-            Self::Synapse(synapse) => synapse.request(user, method, path_and_query, body).await,
-            Self::Conduit(conduit) => {
-                let user = user.map(on_conduit);
-                conduit
-                    .request(user.as_ref(), method, path_and_query, body)
-                    .await
-            }
-        }
+        either!(self, server => server.request(user, method, path_and_query, body).await)
     }
 
     /// Stops the server with SIGTERM.
