@@ -282,7 +282,12 @@ impl World {
                 members,
                 bot_admin,
                 messages: BTreeMap::new(),
-                next_message_id: 1,
+                // In a forum, 1 is the General topic's (docs, Forum topics), never a message's.
+                next_message_id: if kind == (ChatKind::Supergroup { forum: true }) {
+                    2
+                } else {
+                    1
+                },
                 topics: BTreeMap::new(),
                 actions: Vec::new(),
             },
