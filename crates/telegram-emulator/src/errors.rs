@@ -100,7 +100,7 @@ impl ApiError {
     }
 
     /// 413, a body larger than the server takes.
-    pub(crate) fn new_too_large() -> Self {
+    pub(crate) fn request_too_large() -> Self {
         Self::new(413, "Request Entity Too Large")
     }
 

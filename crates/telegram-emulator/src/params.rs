@@ -32,12 +32,15 @@ enum Raw {
     Text(String),
 }
 
+/// The raw values by name, and the uploaded files by part name.
+type RawParams = (Vec<(String, Raw)>, HashMap<String, Upload>);
+
 /// Reads the raw parameters from the query string and the body.
 fn read(
     content_type: Option<&str>,
     query: Option<&str>,
     body: &[u8],
-) -> Result<(Vec<(String, Raw)>, HashMap<String, Upload>), ApiError> {
+) -> Result<RawParams, ApiError> {
     let mut raw: Vec<(String, Raw)> = query
         .map(form::parse)
         .unwrap_or_default()

@@ -137,7 +137,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
         .map(str::to_owned);
     let query = req.uri().query().map(str::to_owned);
     let Ok(body) = Limited::new(req.into_body(), MAX_BODY).collect().await else {
-        return Ok(error(&ApiError::new_too_large()));
+        return Ok(error(&ApiError::request_too_large()));
     };
     let body = body.to_bytes();
     if let Some(answer) = shared.lock().faults.take_failure(&lower) {

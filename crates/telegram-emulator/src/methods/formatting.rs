@@ -32,10 +32,7 @@ fn explicit_entities(world: &World, text: &str, entities: &[Value]) -> Vec<Value
             };
             e["type"].is_string() && len > 0 && offset + len <= length
         })
-        .cloned()
-        .collect::<Vec<_>>()
-        .into_iter()
-        .filter_map(|e| mention_user(world, e))
+        .filter_map(|e| mention_user(world, e.clone()))
         .collect()
 }
 
