@@ -239,7 +239,8 @@ impl Renderer {
                 self.html.push('\n');
             }
             TagEnd::Link | TagEnd::Image => {
-                if self.links.pop() == Some(true) {
+                let opened = self.links.pop() == Some(true);
+                if opened {
                     self.html.push_str("</a>");
                 }
             }
