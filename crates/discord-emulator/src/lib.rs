@@ -45,12 +45,10 @@ mod snowflake;
 mod state;
 mod tokens;
 
-use std::{
-    sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc as std_mpsc},
-    time::Duration,
-};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use tokio::{net::TcpSocket, runtime::Runtime, sync::watch};
+use emulator_host::Host;
+use tokio::runtime::Runtime;
 
 use crate::state::World;
 pub use crate::{
@@ -80,18 +78,11 @@ impl Shared {
     }
 }
 
-struct Server {
-    shutdown: watch::Sender<bool>,
-    done: std_mpsc::Receiver<()>,
-}
-
 /// A running emulator. It has its own tokio runtime, so it works from sync tests and from any
 /// async runtime; dropping it stops it.
 pub struct Emulator {
     shared: Arc<Shared>,
-    runtime: Option<Runtime>,
-    server: Mutex<Option<Server>>,
-    port: u16,
+    host: Host,
     token: String,
     bot_id: Snowflake,
     guild_id: Snowflake,
@@ -114,18 +105,11 @@ impl Emulator {
     ///
     /// When the runtime cannot be built or the port cannot be bound.
     pub fn start(config: Config) -> Result<Emulator, Error> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("discord-emulator")
-            .enable_all()
-            .build()
-            .map_err(Error::Runtime)?;
-        let listener = bind(&runtime, config.port)?;
-        let port = listener.local_addr().map_or(config.port, |a| a.port());
+        let host = Host::bind("discord-emulator", config.port)?;
+        let port = host.port();
         let mut world = World::new(&config);
         world.port = port;
         let emulator = Emulator {
-            port,
             token: world.bot_token.clone(),
             bot_id: world.bot_id,
             guild_id: world.guild.id,
@@ -134,43 +118,23 @@ impl Emulator {
             shared: Arc::new(Shared {
                 world: Mutex::new(world),
             }),
-            runtime: Some(runtime),
-            server: Mutex::new(None),
+            host,
         };
-        emulator.serve(listener);
+        let shared = Arc::clone(&emulator.shared);
+        emulator.host.serve(move |listener, shutdown| {
+            server::serve(listener, Arc::clone(&shared), shutdown)
+        });
         Ok(emulator)
     }
 
     fn runtime(&self) -> &Runtime {
-        self.runtime
-            .as_ref()
-            .expect("the runtime lives as long as the emulator")
-    }
-
-    fn serve(&self, listener: tokio::net::TcpListener) {
-        let (shutdown, watch_rx) = watch::channel(false);
-        let (done_tx, done) = std_mpsc::channel();
-        let shared = Arc::clone(&self.shared);
-        self.runtime().spawn(async move {
-            server::serve(listener, shared, watch_rx).await;
-            let _ = done_tx.send(());
-        });
-        *self.server.lock().unwrap_or_else(PoisonError::into_inner) =
-            Some(Server { shutdown, done });
+        self.host.runtime()
     }
 
     /// Stops serving: the port is released and every connection (HTTP and gateway) is dropped
     /// without a close frame, as when a server dies. State, sessions included, is kept.
     pub fn stop(&self) {
-        let server = self
-            .server
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(server) = server {
-            let _ = server.shutdown.send(true);
-            let _ = server.done.recv_timeout(Duration::from_secs(5));
-        }
+        self.host.stop();
     }
 
     /// Serves again on the same port after [`stop`](Self::stop) (or stops first if running).
@@ -180,48 +144,32 @@ impl Emulator {
     ///
     /// When the port cannot be bound again within a few seconds.
     pub fn restart(&self) -> Result<(), Error> {
-        self.stop();
-        let mut attempts = 0;
-        let listener = loop {
-            match bind(self.runtime(), self.port) {
-                Ok(listener) => break listener,
-                Err(_) if attempts < 50 => {
-                    attempts += 1;
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-                Err(e) => return Err(e),
-            }
-        };
-        self.serve(listener);
-        Ok(())
+        Ok(self.host.restart()?)
     }
 
     /// Whether it is serving (not [`stop`](Self::stop)ped).
     #[must_use]
     pub fn is_running(&self) -> bool {
-        self.server
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_some()
+        self.host.is_running()
     }
 
     /// `http://127.0.0.1:PORT`: give it to serenity's `HttpBuilder::proxy`; REST is under
     /// `/api/v10`.
     #[must_use]
     pub fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.host.port())
     }
 
     /// `ws://127.0.0.1:PORT/gateway`, what `GET /gateway` answers.
     #[must_use]
     pub fn gateway_url(&self) -> String {
-        format!("ws://127.0.0.1:{}/gateway", self.port)
+        format!("ws://127.0.0.1:{}/gateway", self.host.port())
     }
 
     /// The port it listens on.
     #[must_use]
     pub fn port(&self) -> u16 {
-        self.port
+        self.host.port()
     }
 
     /// The bot token the emulator started with (send `Authorization: Bot <token>`); after
@@ -565,41 +513,12 @@ impl Emulator {
     }
 }
 
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let server = self
-            .server
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(server) = server {
-            let _ = server.shutdown.send(true);
-        }
-        if let Some(runtime) = self.runtime.take() {
-            // Safe inside an async context, unlike dropping the runtime.
-            runtime.shutdown_background();
-        }
-    }
-}
-
 fn unknown_channel() -> Error {
     Error::Api {
         status: 404,
         code: 10003,
         message: "Unknown Channel".to_owned(),
     }
-}
-
-/// Binds 127.0.0.1:`port` with SO_REUSEADDR, so a restart can take the port back.
-fn bind(runtime: &Runtime, port: u16) -> Result<tokio::net::TcpListener, Error> {
-    let _guard = runtime.enter();
-    let bind_error = |source| Error::Bind { port, source };
-    let socket = TcpSocket::new_v4().map_err(bind_error)?;
-    socket.set_reuseaddr(true).map_err(bind_error)?;
-    socket
-        .bind(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
-        .map_err(bind_error)?;
-    socket.listen(1024).map_err(bind_error)
 }
 
 #[cfg(test)]

@@ -6,18 +6,9 @@ use serde_json::{Value, json};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The listening socket could not be bound.
-    #[error("cannot listen on 127.0.0.1:{port}")]
-    Bind {
-        /// The port asked for (0 for any free port).
-        port: u16,
-        /// Why binding failed.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The emulator's own tokio runtime could not be built.
-    #[error("cannot start the emulator's runtime")]
-    Runtime(#[source] std::io::Error),
+    /// The emulator could not be hosted: its runtime or its port (see `emulator_host`).
+    #[error(transparent)]
+    Host(#[from] emulator_host::HostError),
     /// A fault names a method the emulator does not serve, or a status that is not an error.
     #[error("fault for `{method}`: {reason}")]
     Fault {

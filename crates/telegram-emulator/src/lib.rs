@@ -52,12 +52,9 @@ mod state;
 mod updates;
 mod utf16;
 
-use std::{
-    sync::{Arc, Mutex, PoisonError, mpsc as std_mpsc},
-    time::Duration,
-};
+use std::sync::Arc;
 
-use tokio::{net::TcpSocket, runtime::Runtime, sync::watch};
+use emulator_host::Host;
 
 use crate::state::{Shared, World};
 pub use crate::{
@@ -69,18 +66,11 @@ pub use crate::{
     state::{CallbackAnswer, CallbackRecord, ChatKind, Content, Media, Message, Topic, UserHandle},
 };
 
-struct Server {
-    shutdown: watch::Sender<bool>,
-    done: std_mpsc::Receiver<()>,
-}
-
 /// A running emulator. It has its own tokio runtime, so it works from sync tests and from any
 /// async runtime; dropping it stops it.
 pub struct Emulator {
     shared: Arc<Shared>,
-    runtime: Option<Runtime>,
-    server: Mutex<Option<Server>>,
-    port: u16,
+    host: Host,
     token: String,
     bot_id: i64,
 }
@@ -93,17 +83,6 @@ impl std::fmt::Debug for Emulator {
     }
 }
 
-fn bind(runtime: &Runtime, port: u16) -> Result<tokio::net::TcpListener, Error> {
-    let _guard = runtime.enter();
-    let bind_error = |source| Error::Bind { port, source };
-    let socket = TcpSocket::new_v4().map_err(bind_error)?;
-    socket.set_reuseaddr(true).map_err(bind_error)?;
-    socket
-        .bind(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
-        .map_err(bind_error)?;
-    socket.listen(1024).map_err(bind_error)
-}
-
 impl Emulator {
     /// Starts an emulator on 127.0.0.1 (on a free port unless [`Config::port`] says otherwise).
     ///
@@ -111,57 +90,25 @@ impl Emulator {
     ///
     /// When the runtime cannot be built or the port cannot be bound.
     pub fn start(config: Config) -> Result<Emulator, Error> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("telegram-emulator")
-            .enable_all()
-            .build()
-            .map_err(Error::Runtime)?;
-        let listener = bind(&runtime, config.port)?;
-        let port = listener.local_addr().map_or(config.port, |a| a.port());
+        let host = Host::bind("telegram-emulator", config.port)?;
         let world = World::new(&config);
         let emulator = Emulator {
-            port,
             token: world.token.clone(),
             bot_id: world.bot_id,
             shared: Arc::new(Shared::new(world)),
-            runtime: Some(runtime),
-            server: Mutex::new(None),
+            host,
         };
-        emulator.serve(listener);
-        Ok(emulator)
-    }
-
-    fn runtime(&self) -> &Runtime {
-        self.runtime
-            .as_ref()
-            .expect("the runtime lives as long as the emulator")
-    }
-
-    fn serve(&self, listener: tokio::net::TcpListener) {
-        let (shutdown, watch_rx) = watch::channel(false);
-        let (done_tx, done) = std_mpsc::channel();
-        let shared = Arc::clone(&self.shared);
-        self.runtime().spawn(async move {
-            server::serve(listener, shared, watch_rx).await;
-            let _ = done_tx.send(());
+        let shared = Arc::clone(&emulator.shared);
+        emulator.host.serve(move |listener, shutdown| {
+            server::serve(listener, Arc::clone(&shared), shutdown)
         });
-        *self.server.lock().unwrap_or_else(PoisonError::into_inner) =
-            Some(Server { shutdown, done });
+        Ok(emulator)
     }
 
     /// Stops serving: the port is released and open connections (long polls included) are
     /// dropped without an answer, as when a server dies. State is kept.
     pub fn stop(&self) {
-        let server = self
-            .server
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(server) = server {
-            let _ = server.shutdown.send(true);
-            let _ = server.done.recv_timeout(Duration::from_secs(5));
-        }
+        self.host.stop();
     }
 
     /// Serves again on the same port after [`stop`](Self::stop) (or stops first if running),
@@ -171,36 +118,20 @@ impl Emulator {
     ///
     /// When the port cannot be bound again within a few seconds.
     pub fn restart(&self) -> Result<(), Error> {
-        self.stop();
-        let mut attempts = 0;
-        let listener = loop {
-            match bind(self.runtime(), self.port) {
-                Ok(listener) => break listener,
-                Err(_) if attempts < 50 => {
-                    attempts += 1;
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-                Err(e) => return Err(e),
-            }
-        };
-        self.serve(listener);
-        Ok(())
+        Ok(self.host.restart()?)
     }
 
     /// Whether it is serving (not [`stop`](Self::stop)ped).
     #[must_use]
     pub fn is_running(&self) -> bool {
-        self.server
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_some()
+        self.host.is_running()
     }
 
     /// `http://127.0.0.1:PORT`: the API server URL to give a client library (methods are at
     /// `{base_url}/bot{token}/{method}`).
     #[must_use]
     pub fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.host.port())
     }
 
     /// `{base_url}/bot{token}`: append `/{method}` to call one.
@@ -212,7 +143,7 @@ impl Emulator {
     /// The port it listens on.
     #[must_use]
     pub fn port(&self) -> u16 {
-        self.port
+        self.host.port()
     }
 
     /// The bot token (`<bot id>:<secret>`).
@@ -238,15 +169,6 @@ impl Emulator {
     pub fn faults(&self) -> Faults {
         Faults {
             shared: Arc::clone(&self.shared),
-        }
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        self.stop();
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
         }
     }
 }
