@@ -51,6 +51,7 @@ pub(crate) async fn run<S>(
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     let (tx, mut rx) = mpsc::unbounded_channel();
+    // Registered before `hello` goes out: frames queued meanwhile follow it in order.
     let (id, hello) = {
         let mut world = shared.lock();
         world.sockets.next_connection += 1;
@@ -62,16 +63,14 @@ pub(crate) async fn run<S>(
             "connection_info": {"app_id": world.app_id},
         });
         world.sockets.sent.push(hello.clone());
+        world.sockets.connections.push(Connection { id, tx });
         (id, hello)
     };
     if ws.send(Frame::text(hello.to_string())).await.is_err() {
+        shared.lock().sockets.connections.retain(|c| c.id != id);
         return;
     }
-    {
-        let mut world = shared.lock();
-        world.sockets.connections.push(Connection { id, tx });
-        delivery::flush(&mut world);
-    }
+    delivery::flush(&mut shared.lock());
     loop {
         tokio::select! {
             _ = shutdown.changed() => break,
