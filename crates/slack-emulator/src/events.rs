@@ -47,6 +47,16 @@ fn message_event(world: &World, m: &Message) -> Option<Map<String, Value>> {
         return None;
     };
     o.remove("app_id");
+    // Message events carry the metadata's type only (sample: MessagePayload); the payload is
+    // read back with `conversations.history` and `include_all_metadata`.
+    if let Some(metadata) = o.get_mut("metadata") {
+        *metadata = json!({"event_type": metadata["event_type"]});
+    }
+    if m.reply_broadcast {
+        for key in ["team", "bot_id", "bot_profile", "parent_user_id"] {
+            o.remove(key);
+        }
+    }
     if !m.files.is_empty() {
         o.insert("subtype".into(), json!("file_share"));
         for key in ["team", "bot_id", "bot_profile"] {
@@ -117,7 +127,7 @@ pub(crate) fn message_changed(world: &mut World, previous: &Message, event_ts: &
         return;
     };
     for o in [&mut message, &mut before] {
-        for key in ["channel", "event_ts", "channel_type"] {
+        for key in ["channel", "event_ts", "channel_type", "metadata"] {
             o.remove(key);
         }
     }
@@ -145,7 +155,7 @@ pub(crate) fn message_deleted(world: &mut World, previous: &Message, event_ts: &
     let Some(mut before) = message_event(world, previous) else {
         return;
     };
-    for key in ["channel", "event_ts", "channel_type"] {
+    for key in ["channel", "event_ts", "channel_type", "metadata"] {
         before.remove(key);
     }
     emit(

@@ -436,7 +436,7 @@ async fn file_upload_v2_lands_in_a_thread() {
     );
     let replies = slack.replies(&channel, &thread_ts);
     assert_eq!(replies.len(), 1);
-    assert_eq!(replies[0].files, [file_id.clone()]);
+    assert_eq!(replies[0].files, std::slice::from_ref(&file_id));
     let file = &slack.uploaded_files()[0];
     assert_eq!(
         (file.bytes.as_deref(), file.title.as_deref()),

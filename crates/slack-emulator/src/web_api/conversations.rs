@@ -155,7 +155,14 @@ pub(crate) fn replies(world: &World, p: &Params) -> Reply {
         .filter(|m| m.ts == root || page.admits(parse_ts(&m.ts).unwrap_or(0)))
         .collect();
     let (taken, next) = cut(&page, ordered, false);
-    let messages = listed(world, &channel, &taken, p.bool("include_all_metadata"));
+    let mut messages = listed(world, &channel, &taken, p.bool("include_all_metadata"));
+    // Replies listings carry neither the client's id nor the broadcast subtype.
+    for m in &mut messages {
+        if let Some(o) = m.as_object_mut() {
+            o.remove("client_msg_id");
+            o.remove("subtype");
+        }
+    }
     Ok(fields(json!({
         "messages": messages,
         "has_more": next.is_some(),

@@ -35,10 +35,14 @@ pub(crate) fn get(world: &World, p: &Params) -> Reply {
         .ok_or_else(|| fail("message_not_found"))?;
     let view = MessageView {
         thread: false,
+        metadata: false,
         ..MessageView::UPDATED
     };
     let mut message = objects::message(world, channel, m, view);
     message["ts"] = json!(m.ts);
+    if let Some(o) = message.as_object_mut() {
+        o.remove("edited");
+    }
     message["permalink"] = json!(super::chat::permalink(&channel.id, &m.ts));
     Ok(fields(json!({
         "type": "message",

@@ -138,7 +138,12 @@ pub fn shape_errors(value: &Value, sample: &Value, path: &str, errors: &mut Vec<
                 return;
             }
             for (key, field) in v {
-                match s.get(key) {
+                // Maps keyed by ids (`shares.public.C…`) have one sample key shaped like an id.
+                let by_id = || s.iter().find(|(k, _)| looks_like_id(k)).map(|(_, v)| v);
+                match s
+                    .get(key)
+                    .or_else(|| by_id().filter(|_| looks_like_id(key)))
+                {
                     Some(expected) => {
                         shape_errors(field, expected, &format!("{path}.{key}"), errors)
                     }
@@ -170,6 +175,13 @@ pub fn shape_errors(value: &Value, sample: &Value, path: &str, errors: &mut Vec<
             kind(s)
         )),
     }
+}
+
+fn looks_like_id(key: &str) -> bool {
+    let mut chars = key.chars();
+    chars.next().is_some_and(|c| c.is_ascii_uppercase())
+        && key.len() >= 9
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 fn kind(v: &Value) -> &'static str {
