@@ -1,23 +1,12 @@
 //! The crate's one error type: what the handle's calls can fail with.
 
-use std::io;
-
 /// Everything the emulator's handle can fail with.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The emulator's tokio runtime could not be built.
-    #[error("could not build the emulator's runtime")]
-    Runtime(#[source] io::Error),
-    /// The port could not be bound.
-    #[error("could not bind 127.0.0.1:{port}")]
-    Bind {
-        /// The port asked for (0 for any).
-        port: u16,
-        /// Why binding failed.
-        #[source]
-        source: io::Error,
-    },
+    /// The emulator could not be hosted: its runtime or its port (see `emulator_host`).
+    #[error(transparent)]
+    Host(#[from] emulator_host::HostError),
     /// No user has this id.
     #[error("no user {0}")]
     UnknownUser(String),

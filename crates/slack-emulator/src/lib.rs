@@ -57,13 +57,10 @@ mod socket_mode;
 mod state;
 mod web_api;
 
-use std::{
-    sync::{Arc, Mutex, PoisonError, mpsc as std_mpsc},
-    time::Duration,
-};
+use std::sync::Arc;
 
+use emulator_host::Host;
 use serde_json::Value;
-use tokio::{net::TcpSocket, runtime::Runtime, sync::watch};
 
 pub use crate::{
     actions::MAX_TEXT_CHARS,
@@ -82,18 +79,11 @@ use crate::{
     state::{Channel, Shared, World},
 };
 
-struct Server {
-    shutdown: watch::Sender<bool>,
-    done: std_mpsc::Receiver<()>,
-}
-
 /// A running emulator. It has its own tokio runtime, so it works from sync tests and from any
 /// async runtime; dropping it stops it.
 pub struct Emulator {
     shared: Arc<Shared>,
-    runtime: Option<Runtime>,
-    server: Mutex<Option<Server>>,
-    port: u16,
+    host: Host,
     bot_token: String,
     app_token: String,
     bot_user_id: String,
@@ -109,17 +99,6 @@ impl std::fmt::Debug for Emulator {
             .field("base_url", &self.base_url())
             .finish_non_exhaustive()
     }
-}
-
-fn bind(runtime: &Runtime, port: u16) -> Result<tokio::net::TcpListener, Error> {
-    let bind_error = |source| Error::Bind { port, source };
-    let _guard = runtime.enter();
-    let socket = TcpSocket::new_v4().map_err(bind_error)?;
-    socket.set_reuseaddr(true).map_err(bind_error)?;
-    socket
-        .bind(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
-        .map_err(bind_error)?;
-    socket.listen(128).map_err(bind_error)
 }
 
 fn action_error(code: &'static str, channel: &str, ts: &str) -> Error {
@@ -140,18 +119,11 @@ impl Emulator {
     ///
     /// When the runtime cannot be built or the port cannot be bound.
     pub fn start(config: Config) -> Result<Emulator, Error> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("slack-emulator")
-            .enable_all()
-            .build()
-            .map_err(Error::Runtime)?;
-        let listener = bind(&runtime, config.port)?;
-        let port = listener.local_addr().map_or(config.port, |a| a.port());
+        let host = Host::bind("slack-emulator", config.port)?;
+        let port = host.port();
         let mut world = World::new(&config);
         world.port = port;
         let emulator = Emulator {
-            port,
             bot_token: world.bot_token.clone(),
             app_token: world.app_token.clone(),
             bot_user_id: world.bot_user_id.clone(),
@@ -160,43 +132,19 @@ impl Emulator {
             team_id: world.team_id.clone(),
             channel_id: world.channels[0].id.clone(),
             shared: Arc::new(Shared::new(world)),
-            runtime: Some(runtime),
-            server: Mutex::new(None),
+            host,
         };
-        emulator.serve(listener);
-        Ok(emulator)
-    }
-
-    fn runtime(&self) -> &Runtime {
-        self.runtime
-            .as_ref()
-            .expect("the runtime lives as long as the emulator")
-    }
-
-    fn serve(&self, listener: tokio::net::TcpListener) {
-        let (shutdown, watch_rx) = watch::channel(false);
-        let (done_tx, done) = std_mpsc::channel();
-        let shared = Arc::clone(&self.shared);
-        self.runtime().spawn(async move {
-            server::serve(listener, shared, watch_rx).await;
-            let _ = done_tx.send(());
+        let shared = Arc::clone(&emulator.shared);
+        emulator.host.serve(move |listener, shutdown| {
+            server::serve(listener, Arc::clone(&shared), shutdown)
         });
-        *self.server.lock().unwrap_or_else(PoisonError::into_inner) =
-            Some(Server { shutdown, done });
+        Ok(emulator)
     }
 
     /// Stops serving: the port is released and every connection (HTTP and Socket Mode) is
     /// dropped without a close frame. State, unacked envelopes included, is kept.
     pub fn stop(&self) {
-        let server = self
-            .server
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(server) = server {
-            let _ = server.shutdown.send(true);
-            let _ = server.done.recv_timeout(Duration::from_secs(5));
-        }
+        self.host.stop();
         self.shared.lock().sockets.connections.clear();
     }
 
@@ -207,34 +155,19 @@ impl Emulator {
     /// When the port cannot be bound again within a few seconds.
     pub fn restart(&self) -> Result<(), Error> {
         self.stop();
-        let mut attempts = 0;
-        let listener = loop {
-            match bind(self.runtime(), self.port) {
-                Ok(listener) => break listener,
-                Err(_) if attempts < 50 => {
-                    attempts += 1;
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-                Err(e) => return Err(e),
-            }
-        };
-        self.serve(listener);
-        Ok(())
+        Ok(self.host.restart()?)
     }
 
     /// Whether it is serving (not [`stop`](Self::stop)ped).
     #[must_use]
     pub fn is_running(&self) -> bool {
-        self.server
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_some()
+        self.host.is_running()
     }
 
     /// `http://127.0.0.1:<port>`.
     #[must_use]
     pub fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.host.port())
     }
 
     /// The Web API's base, `http://127.0.0.1:<port>/api/` (Slack's is `https://slack.com/api/`).
@@ -246,7 +179,7 @@ impl Emulator {
     /// The port it serves on.
     #[must_use]
     pub fn port(&self) -> u16 {
-        self.port
+        self.host.port()
     }
 
     /// The bot token, `xoxb-…`.
@@ -533,15 +466,6 @@ impl Emulator {
     pub fn faults(&self) -> Faults {
         Faults {
             shared: Arc::clone(&self.shared),
-        }
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        self.stop();
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
         }
     }
 }
