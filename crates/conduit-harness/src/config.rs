@@ -27,11 +27,6 @@ impl Layout<'_> {
         self.dir.join("db")
     }
 
-    /// Where the process's stdout and stderr go (Conduit logs to stdout).
-    pub(crate) fn console(&self) -> PathBuf {
-        self.dir.join("console.log")
-    }
-
     /// Writes `conduit.toml` and creates the database directory.
     pub(crate) fn write(&self, config: &str) -> io::Result<()> {
         fs::create_dir_all(self.database())?;

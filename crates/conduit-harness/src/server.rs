@@ -1,29 +1,25 @@
 //! The Conduit process: starting it on a free port, waiting until it answers, stopping, killing
-//! and restarting it, and cleaning up after it.
+//! and restarting it, and cleaning up after it (the process handling both harnesses share is
+//! `homeserver_client::process`).
 
-use std::{
-    fs,
-    net::TcpListener,
-    path::{Path, PathBuf},
-    process::{Child, Command, ExitStatus, Stdio},
-    time::{Duration, Instant},
-};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
 
-use tempfile::TempDir;
+use homeserver_client::process::{CONSOLE_LOG, HomeserverProcess, ServerKind, free_port};
 
 use crate::{
     binary,
     config::{self, Layout, SERVER_NAME},
 };
 
-/// How long Conduit may take to answer its first request (it takes ~0.2 s on a 2-core machine).
-const READY_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// How long Conduit may take to exit after SIGTERM.
-const STOP_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// How often readiness and exit are polled.
-const POLL: Duration = Duration::from_millis(50);
+/// What the shared process handling says of Conduit.
+const CONDUIT: ServerKind = ServerKind {
+    name: "Conduit",
+    harness: "conduit-harness",
+    logs: &[(CONSOLE_LOG, 40)],
+    keeps: "console.log, conduit.toml",
+};
 
 /// A real Conduit homeserver on `127.0.0.1`, with its own port, SQLite database and temporary
 /// directory, run from the binary `cargo xtask test` builds.
@@ -46,12 +42,10 @@ const POLL: Duration = Duration::from_millis(50);
 /// # }
 /// ```
 pub struct Conduit {
-    /// The running process; `None` after [`kill`](Self::kill) or [`stop`](Self::stop).
-    child: Option<Child>,
+    /// The process and its directory (config, database and logs).
+    process: HomeserverProcess,
     /// The port it listens on, kept across restarts.
     port: u16,
-    /// Config, database and logs; `None` only once `Drop` decided to keep it.
-    dir: Option<TempDir>,
     /// The `conduit` binary.
     binary: PathBuf,
     /// The client every request goes through.
@@ -75,10 +69,6 @@ impl Conduit {
     /// [`REGISTRATION_TOKEN`](crate::REGISTRATION_TOKEN).
     pub async fn start_with_config(config: impl Fn(&Path, u16) -> String) -> Conduit {
         let binary = binary::conduit();
-        let dir = tempfile::Builder::new()
-            .prefix("conduit-harness-")
-            .tempdir()
-            .unwrap_or_else(|error| panic!("could not create a temporary directory: {error}"));
         let http = reqwest::Client::builder()
             // Never send requests for 127.0.0.1 through an HTTP(S)_PROXY from the environment.
             .no_proxy()
@@ -86,9 +76,8 @@ impl Conduit {
             .build()
             .unwrap_or_else(|error| panic!("could not build the HTTP client: {error}"));
         let mut conduit = Conduit {
-            child: None,
+            process: HomeserverProcess::new(CONDUIT),
             port: 0,
-            dir: Some(dir),
             binary,
             http,
         };
@@ -103,8 +92,11 @@ impl Conduit {
             conduit.spawn();
             match conduit.wait_ready().await {
                 Ok(()) => break,
-                Err(_) if attempt < 3 && conduit.child.is_none() && conduit.port_was_taken() => {}
-                Err(error) => conduit.fail(&error),
+                Err(_)
+                    if attempt < 3
+                        && !conduit.process.is_started()
+                        && conduit.process.port_was_taken() => {}
+                Err(error) => conduit.process.fail(&error),
             }
         }
         conduit
@@ -127,16 +119,13 @@ impl Conduit {
 
     /// The process id, while the process runs.
     pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(Child::id)
+        self.process.pid()
     }
 
     /// The temporary directory: `conduit.toml`, the database under `db/` and `console.log` (what
     /// Conduit logs, and its stderr).
     pub fn dir(&self) -> &Path {
-        self.dir
-            .as_ref()
-            .expect("the directory is only taken while dropping")
-            .path()
+        self.process.dir()
     }
 
     /// `conduit.toml`, which a test may rewrite before [`restart`](Self::restart)ing.
@@ -147,16 +136,7 @@ impl Conduit {
     /// Kills the process with SIGKILL — a crash, no clean shutdown — and waits for it to exit.
     /// Does nothing when it is not running.
     pub async fn kill(&mut self) {
-        let Some(child) = self.child.as_mut() else {
-            return;
-        };
-        if let Err(error) = child.kill() {
-            panic!("could not SIGKILL Conduit (pid {}): {error}", child.id());
-        }
-        if self.wait_exit(STOP_TIMEOUT).await.is_none() {
-            self.fail("Conduit did not exit after SIGKILL");
-        }
-        self.child = None;
+        self.process.kill().await;
     }
 
     /// Stops the process with SIGTERM, as a service manager would, and waits for it to exit.
@@ -166,28 +146,7 @@ impl Conduit {
     ///
     /// When it has not exited 30 s later (it is then killed).
     pub async fn stop(&mut self) {
-        let Some(pid) = self.pid() else {
-            return;
-        };
-        // std can only SIGKILL; the shell's `kill` builtin sends SIGTERM without unsafe code.
-        let sent = Command::new("sh")
-            .args(["-c", "kill -TERM \"$1\"", "sh", &pid.to_string()])
-            .status();
-        match sent {
-            Ok(status) if status.success() => {}
-            Ok(status) => panic!("`kill -TERM {pid}` failed ({status})"),
-            Err(error) => panic!("could not run `sh -c 'kill -TERM {pid}'`: {error}"),
-        }
-        if self.wait_exit(STOP_TIMEOUT).await.is_none() {
-            if let Some(child) = self.child.as_mut() {
-                let _ = child.kill();
-            }
-            self.fail(&format!(
-                "Conduit did not exit within {}s of SIGTERM",
-                STOP_TIMEOUT.as_secs()
-            ));
-        }
-        self.child = None;
+        self.process.stop().await;
     }
 
     /// Starts the homeserver again on the same port and database — stopping it first with
@@ -200,141 +159,21 @@ impl Conduit {
         self.stop().await;
         self.spawn();
         if let Err(error) = self.wait_ready().await {
-            self.fail(&error);
+            self.process.fail(&error);
         }
     }
 
-    /// Spawns `conduit` with `CONDUIT_CONFIG` set and stdout and stderr appended to
-    /// `console.log`.
+    /// Spawns `conduit` with `CONDUIT_CONFIG` set.
     fn spawn(&mut self) {
-        let layout = Layout { dir: self.dir() };
-        let console = fs::File::options()
-            .create(true)
-            .append(true)
-            .open(layout.console())
-            .unwrap_or_else(|error| panic!("could not open Conduit's console log: {error}"));
-        let stderr = console
-            .try_clone()
-            .unwrap_or_else(|error| panic!("could not open Conduit's console log: {error}"));
-        let child = Command::new(&self.binary)
-            .env("CONDUIT_CONFIG", layout.config())
-            .current_dir(layout.dir)
-            .stdin(Stdio::null())
-            .stdout(console)
-            .stderr(stderr)
-            .spawn()
-            .unwrap_or_else(|error| panic!("could not start {}: {error}", self.binary.display()));
-        self.child = Some(child);
+        let config = Layout { dir: self.dir() }.config();
+        let mut command = Command::new(&self.binary);
+        command.env("CONDUIT_CONFIG", config);
+        self.process.spawn(command);
     }
 
-    /// Polls `GET /_matrix/client/versions` until it answers 200, the process exits, or
-    /// [`READY_TIMEOUT`] passes.
+    /// Waits until it answers `GET /_matrix/client/versions`.
     async fn wait_ready(&mut self) -> Result<(), String> {
-        let started = Instant::now();
-        let url = format!("{}/_matrix/client/versions", self.base_url());
-        loop {
-            if let Some(child) = self.child.as_mut()
-                && let Ok(Some(status)) = child.try_wait()
-            {
-                self.child = None;
-                return Err(format!(
-                    "Conduit exited ({status}) before answering on port {}",
-                    self.port
-                ));
-            }
-            let answer = self
-                .http
-                .get(&url)
-                .timeout(Duration::from_secs(2))
-                .send()
-                .await;
-            if answer.is_ok_and(|answer| answer.status().is_success()) {
-                return Ok(());
-            }
-            if started.elapsed() > READY_TIMEOUT {
-                return Err(format!(
-                    "Conduit did not answer GET {url} within {}s",
-                    READY_TIMEOUT.as_secs()
-                ));
-            }
-            tokio::time::sleep(POLL).await;
-        }
-    }
-
-    /// Waits until the process exits; `None` if it still runs after `timeout`.
-    async fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let started = Instant::now();
-        let child = self.child.as_mut()?;
-        loop {
-            match child.try_wait() {
-                Ok(Some(status)) => return Some(status),
-                Ok(None) if started.elapsed() < timeout => tokio::time::sleep(POLL).await,
-                Ok(None) => return None,
-                Err(error) => panic!("could not wait for Conduit (pid {}): {error}", child.id()),
-            }
-        }
-    }
-
-    /// Whether the last start failed because another process took the port first.
-    fn port_was_taken(&self) -> bool {
-        let layout = Layout { dir: self.dir() };
-        fs::read_to_string(layout.console())
-            .is_ok_and(|text| text.contains("Address already in use"))
-    }
-
-    /// Panics with `what`, the tail of the log and where it is kept.
-    fn fail(&self, what: &str) -> ! {
-        let layout = Layout { dir: self.dir() };
-        panic!(
-            "{what}\n\n--- {} (last lines) ---\n{}\n\
-             (Conduit's directory is kept for the failing test: {})",
-            layout.console().display(),
-            tail(&layout.console(), 40),
-            layout.dir.display(),
-        )
-    }
-}
-
-impl Drop for Conduit {
-    #[allow(
-        clippy::print_stderr,
-        reason = "a failing test's output is read by a person"
-    )]
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            // SIGKILL ends it within milliseconds, so waiting here does not stall the runtime.
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        if std::thread::panicking()
-            && let Some(dir) = self.dir.take()
-        {
-            let kept = dir.keep();
-            eprintln!(
-                "conduit-harness: kept {} (console.log, conduit.toml) for the failing test",
-                kept.display()
-            );
-        }
-    }
-}
-
-/// A port on 127.0.0.1 that was free a moment ago: bind port 0, read the port, release it.
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .unwrap_or_else(|error| panic!("could not bind 127.0.0.1:0 to find a free port: {error}"));
-    listener
-        .local_addr()
-        .unwrap_or_else(|error| panic!("could not read the free port: {error}"))
-        .port()
-}
-
-/// The last `lines` lines of a file, or why it could not be read.
-fn tail(file: &Path, lines: usize) -> String {
-    match fs::read_to_string(file) {
-        Ok(text) => {
-            let all: Vec<&str> = text.lines().collect();
-            all[all.len().saturating_sub(lines)..].join("\n")
-        }
-        Err(error) => format!("(could not read it: {error})"),
+        let base_url = self.base_url();
+        self.process.wait_ready(&self.http, &base_url).await
     }
 }

@@ -3,7 +3,10 @@
 //!
 //! `synapse-harness` and `conduit-harness` each start a real server and register users their
 //! server's way; everything after that is the client-server API, the same on both, and lives
-//! here once ([`HomeserverClient`], [`User`]).
+//! here once ([`HomeserverClient`], [`User`]), and so does running the server's process
+//! ([`process::HomeserverProcess`]).
+
+pub mod process;
 
 use std::time::{Duration, Instant};
 

@@ -50,12 +50,6 @@ impl Layout<'_> {
         self.dir.join("homeserver.log")
     }
 
-    /// Where the process's stdout and stderr go (start-up errors land here, before logging is
-    /// set up).
-    pub(crate) fn console(&self) -> std::path::PathBuf {
-        self.dir.join("console.log")
-    }
-
     /// Writes `homeserver.yaml`, the log configuration and the signing key.
     pub(crate) fn write(
         &self,
