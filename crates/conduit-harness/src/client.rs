@@ -38,20 +38,7 @@ impl Conduit {
                 .await;
             match status {
                 200 => {
-                    let field = |name: &str| {
-                        answer[name]
-                            .as_str()
-                            .unwrap_or_else(|| {
-                                panic!("POST {url} answered without `{name}`: {answer}")
-                            })
-                            .to_owned()
-                    };
-                    return User {
-                        user_id: field("user_id"),
-                        access_token: field("access_token"),
-                        device_id: field("device_id"),
-                        password,
-                    };
+                    return User::from_session(&answer, password, &format!("POST {url}"));
                 }
                 401 => {
                     auth = Some(next_stage(&answer).unwrap_or_else(|| {
@@ -77,18 +64,7 @@ impl Conduit {
         let answer = self
             .call(None, Method::POST, url.clone(), Some(&body))
             .await;
-        let field = |name: &str| {
-            answer[name]
-                .as_str()
-                .unwrap_or_else(|| panic!("POST {url} answered without `{name}`: {answer}"))
-                .to_owned()
-        };
-        User {
-            user_id: field("user_id"),
-            access_token: field("access_token"),
-            device_id: field("device_id"),
-            password: user.password.clone(),
-        }
+        User::from_session(&answer, user.password.clone(), &format!("POST {url}"))
     }
 
     /// The client-server API of this server ([`HomeserverClient`]).

@@ -30,6 +30,29 @@ pub struct User {
     pub password: String,
 }
 
+impl User {
+    /// The user a successful `register` or `login` answer describes (`user_id`,
+    /// `access_token`, `device_id`), with the `password` it was made with.
+    ///
+    /// # Panics
+    ///
+    /// When a field is missing, naming `what` was asked (`POST …/register`) and the answer.
+    pub fn from_session(answer: &Value, password: String, what: &str) -> Self {
+        let field = |name: &str| {
+            answer[name]
+                .as_str()
+                .unwrap_or_else(|| panic!("{what} answered without `{name}`: {answer}"))
+                .to_owned()
+        };
+        Self {
+            user_id: field("user_id"),
+            access_token: field("access_token"),
+            device_id: field("device_id"),
+            password,
+        }
+    }
+}
+
 /// A homeserver's client-server API at `http://127.0.0.1:PORT`.
 #[derive(Clone, Debug)]
 pub struct HomeserverClient {

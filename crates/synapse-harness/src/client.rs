@@ -36,18 +36,7 @@ impl Synapse {
         let answer = self
             .call(None, Method::POST, url.clone(), Some(&body))
             .await;
-        let field = |name: &str| {
-            answer[name]
-                .as_str()
-                .unwrap_or_else(|| panic!("POST {url} answered without `{name}`: {answer}"))
-                .to_owned()
-        };
-        User {
-            user_id: field("user_id"),
-            access_token: field("access_token"),
-            device_id: field("device_id"),
-            password,
-        }
+        User::from_session(&answer, password, &format!("POST {url}"))
     }
 
     /// The client-server API of this server ([`HomeserverClient`]).
