@@ -106,6 +106,7 @@ fn core_exit(error: &connector_core::Error) -> Exit {
         E::Unauthorized { .. } => Exit::Unauthenticated,
         E::Rejected { .. }
         | E::PartialSend { .. }
+        | E::MaybeDelivered { .. }
         | E::RateLimited { .. }
         | E::Unsupported { .. } => Exit::SendFailed,
         E::PairingRefused { refusal, .. } => match refusal {

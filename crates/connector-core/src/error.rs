@@ -135,6 +135,27 @@ pub enum Error {
         source: Box<Error>,
     },
 
+    /// A send may have reached the platform, but its answer never came back (the connection
+    /// dropped or timed out after the request went out), and the platform offers no way to
+    /// make a second attempt safe (Telegram's Bot API has no idempotency key).
+    ///
+    /// Retrying blindly could post the message twice, so this is not
+    /// [retryable](Self::is_retryable): the caller decides, after looking at the
+    /// conversation, whether to send it again.
+    #[error(
+        "{kind} may have delivered the message: {reason}; it was not retried, so as not to post \
+         it twice: look at the conversation before sending it again"
+    )]
+    MaybeDelivered {
+        /// The connector kind.
+        kind: String,
+        /// What was lost, e.g. `the answer to sendMessage never came (connection reset)`.
+        reason: String,
+        /// The transport error, if any.
+        #[source]
+        source: Option<BoxError>,
+    },
+
     /// The connector was shut down.
     #[error("the {kind} connector is closed")]
     Closed {

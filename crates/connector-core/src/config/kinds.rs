@@ -2,7 +2,9 @@
 //! descriptors, the registry and `connector check` all read.
 
 use super::ConnectorKind;
-use super::secrets::{DISCORD_BOT_TOKEN, MATRIX_ACCESS_TOKEN};
+use super::secrets::{
+    DISCORD_BOT_TOKEN, MATRIX_ACCESS_TOKEN, SLACK_APP_TOKEN, SLACK_BOT_TOKEN, TELEGRAM_BOT_TOKEN,
+};
 
 /// A kind this project provides, whether or not its backend is compiled into this build.
 ///
@@ -36,11 +38,26 @@ impl BuiltInKind {
         name: ConnectorKind::DISCORD,
         secrets: &[DISCORD_BOT_TOKEN],
     };
+    /// Telegram: the bot's token from BotFather.
+    pub const TELEGRAM: Self = Self {
+        name: ConnectorKind::TELEGRAM,
+        secrets: &[TELEGRAM_BOT_TOKEN],
+    };
+    /// Slack: the bot token (`xoxb-`) and the app-level token for Socket Mode (`xapp-`).
+    pub const SLACK: Self = Self {
+        name: ConnectorKind::SLACK,
+        secrets: &[SLACK_BOT_TOKEN, SLACK_APP_TOKEN],
+    };
 }
 
 /// Every kind this project provides, the default (tmux) first.
-pub const BUILT_IN_KINDS: &[BuiltInKind] =
-    &[BuiltInKind::TMUX, BuiltInKind::MATRIX, BuiltInKind::DISCORD];
+pub const BUILT_IN_KINDS: &[BuiltInKind] = &[
+    BuiltInKind::TMUX,
+    BuiltInKind::MATRIX,
+    BuiltInKind::DISCORD,
+    BuiltInKind::TELEGRAM,
+    BuiltInKind::SLACK,
+];
 
 /// The built-in kind named `kind`, if it is one.
 ///
@@ -67,10 +84,16 @@ mod tests {
     #[test]
     fn the_table_names_each_kind_once() {
         let names: Vec<&str> = BUILT_IN_KINDS.iter().map(|k| k.name).collect();
-        assert_eq!(names, ["tmux", "matrix", "discord"]);
+        assert_eq!(names, ["tmux", "matrix", "discord", "telegram", "slack"]);
         assert_eq!(
             all_secrets().collect::<Vec<_>>(),
-            ["MATRIX_ACCESS_TOKEN", "DISCORD_BOT_TOKEN"]
+            [
+                "MATRIX_ACCESS_TOKEN",
+                "DISCORD_BOT_TOKEN",
+                "TELEGRAM_BOT_TOKEN",
+                "SLACK_BOT_TOKEN",
+                "SLACK_APP_TOKEN"
+            ]
         );
         assert!(built_in("tmux").unwrap().secrets.is_empty());
     }

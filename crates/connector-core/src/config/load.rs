@@ -16,12 +16,16 @@ const SECRET_KEYS: &[&str] = &[
     "access_token",
     "api_key",
     "api_token",
+    "app_token",
     "bot_token",
     "client_secret",
     "discord_bot_token",
     "matrix_access_token",
     "password",
     "secret",
+    "slack_app_token",
+    "slack_bot_token",
+    "telegram_bot_token",
     "token",
 ];
 
@@ -156,13 +160,7 @@ fn secret_keys(value: &Value, path: &str, kind: Option<&str>) -> Vec<ConfigProbl
                 .next()
                 .filter(|b| kinds::built_in(b).is_some_and(|k| !k.secrets.is_empty()));
             let scope = block.or(kind);
-            let variable = match scope.and_then(kinds::built_in).map(|k| k.secrets) {
-                Some([secret]) => format!("{secret} (or {secret}_FILE)"),
-                _ => format!(
-                    "{} (or their _FILE variants)",
-                    kinds::all_secrets().collect::<Vec<_>>().join(" or ")
-                ),
-            };
+            let variable = secret_variable(scope, key);
             problems.push(ConfigProblem::new(
                 child_path,
                 format!("secrets must not be written in the roster: remove this key and set {variable} in the environment"),
@@ -172,6 +170,30 @@ fn secret_keys(value: &Value, path: &str, kind: Option<&str>) -> Vec<ConfigProbl
         }
     }
     problems
+}
+
+/// The variable a secret written under `key` belongs in: the kind's only secret, the one of
+/// its secrets `key` names (`app_token` → `SLACK_APP_TOKEN`), or else every candidate.
+fn secret_variable(kind: Option<&str>, key: &str) -> String {
+    let secrets: Vec<&str> = match kind.and_then(kinds::built_in) {
+        Some(kind) if !kind.secrets.is_empty() => kind.secrets.to_vec(),
+        _ => kinds::all_secrets().collect(),
+    };
+    let key = key.to_ascii_uppercase();
+    let named: Vec<&str> = secrets
+        .iter()
+        .copied()
+        .filter(|secret| secret.ends_with(&key))
+        .collect();
+    match (secrets.as_slice(), named.as_slice()) {
+        ([secret], _) | (_, [secret]) => format!("{secret} (or {secret}_FILE)"),
+        _ => {
+            let (last, rest) = secrets
+                .split_last()
+                .expect("every kind table names a secret");
+            format!("{} or {last} (or their _FILE variants)", rest.join(", "))
+        }
+    }
 }
 
 fn type_name(value: &Value) -> &'static str {
@@ -259,9 +281,9 @@ mod tests {
         })
         .collect();
         insta::assert_snapshot!(messages.join("\n"), @r"
-        connector.my-echo: unknown field `my-echo`, expected one of `kind`, `allowed_senders`, `allow_any_sender`, `pairing`, `queue_capacity`, `tmux`, `matrix`, `discord`
-        connector.my-ecko: unknown field `my-ecko`, expected one of `kind`, `allowed_senders`, `allow_any_sender`, `pairing`, `queue_capacity`, `tmux`, `matrix`, `discord`
-        connector.my-echo.token: secrets must not be written in the roster: remove this key and set MATRIX_ACCESS_TOKEN or DISCORD_BOT_TOKEN (or their _FILE variants) in the environment
+        connector.my-echo: unknown field `my-echo`, expected one of `kind`, `allowed_senders`, `allow_any_sender`, `pairing`, `queue_capacity`, `tmux`, `matrix`, `discord`, `telegram`, `slack`
+        connector.my-ecko: unknown field `my-ecko`, expected one of `kind`, `allowed_senders`, `allow_any_sender`, `pairing`, `queue_capacity`, `tmux`, `matrix`, `discord`, `telegram`, `slack`
+        connector.my-echo.token: secrets must not be written in the roster: remove this key and set MATRIX_ACCESS_TOKEN, DISCORD_BOT_TOKEN, TELEGRAM_BOT_TOKEN, SLACK_BOT_TOKEN or SLACK_APP_TOKEN (or their _FILE variants) in the environment
         ");
     }
 }

@@ -12,8 +12,9 @@
 //! ```
 //!
 //! A roster without a `connector` block means tmux. Secrets never live in the roster: the
-//! Matrix token comes from `MATRIX_ACCESS_TOKEN`, the Discord token from `DISCORD_BOT_TOKEN`
-//! (see [`secrets`]).
+//! Matrix token comes from `MATRIX_ACCESS_TOKEN`, the Discord token from `DISCORD_BOT_TOKEN`,
+//! the Telegram token from `TELEGRAM_BOT_TOKEN`, Slack's from `SLACK_BOT_TOKEN` and
+//! `SLACK_APP_TOKEN` (see [`secrets`]).
 
 pub mod kinds;
 mod load;
@@ -21,7 +22,9 @@ mod pairing;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod secrets;
+mod slack;
 pub mod state_dir;
+mod telegram;
 mod validate;
 
 use std::fmt;
@@ -31,6 +34,8 @@ use serde::{Deserialize, Serialize};
 
 pub use load::ROSTER_KEY;
 pub use pairing::PairingConfig;
+pub use slack::{SlackChannelId, SlackConfig};
+pub use telegram::{TelegramChatId, TelegramConfig};
 
 /// The settings of one connector: the roster's `connector` block.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,12 +43,13 @@ pub use pairing::PairingConfig;
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct ConnectorConfig {
-    /// Which connector to use: `tmux`, `matrix`, `discord`, or a kind registered at run time.
+    /// Which connector to use: `tmux`, `matrix`, `discord`, `telegram`, `slack`, or a kind
+    /// registered at run time.
     pub kind: ConnectorKind,
-    /// Senders allowed to reach the orchestrator (Matrix user ids, Discord user ids, tmux
-    /// senders). Messages from anyone else are dropped and counted. Required for Matrix and
-    /// Discord unless `allow_any_sender` is true (or, for Discord, `discord.allowed_roles` is
-    /// given).
+    /// Senders allowed to reach the orchestrator (Matrix, Discord, Telegram or Slack user ids,
+    /// tmux senders). Messages from anyone else are dropped and counted. Required for every
+    /// kind but tmux unless `allow_any_sender` is true, pairing is on (or, for Discord,
+    /// `discord.allowed_roles` is given).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_senders: Vec<String>,
     /// Admit messages from anyone who can post in the conversation.
@@ -67,6 +73,12 @@ pub struct ConnectorConfig {
     /// Discord settings (required for kind `discord`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discord: Option<DiscordConfig>,
+    /// Telegram settings (required for kind `telegram`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telegram: Option<TelegramConfig>,
+    /// Slack settings (required for kind `slack`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack: Option<SlackConfig>,
     /// The block of a kind registered at run time (`connector.<kind>`), kept as written for
     /// that kind's factory to parse: see [`kind_block`](Self::kind_block).
     #[serde(skip)]
@@ -82,7 +94,8 @@ impl Default for ConnectorConfig {
 }
 
 impl ConnectorConfig {
-    /// The directory where this connector's state lives: the Matrix or Discord block's
+    /// The directory where this connector's state lives: the Matrix, Discord, Telegram or
+    /// Slack block's
     /// `state_dir` (or its default), and for tmux a default named after the server and the
     /// session or target (`$XDG_STATE_HOME/orchestrator-connector/tmux/default-orchestrator`).
     /// `None` for a kind registered at run time.
@@ -101,6 +114,16 @@ impl ConnectorConfig {
                 .discord
                 .as_ref()
                 .map(|d| d.state_dir_or_default(env))
+                .transpose(),
+            ConnectorKind::TELEGRAM => self
+                .telegram
+                .as_ref()
+                .map(|t| t.state_dir_or_default(env))
+                .transpose(),
+            ConnectorKind::SLACK => self
+                .slack
+                .as_ref()
+                .map(|s| s.state_dir_or_default(env))
                 .transpose(),
             ConnectorKind::TMUX => {
                 let tmux = self.tmux.clone().unwrap_or_default().with_defaults();
@@ -128,6 +151,8 @@ impl ConnectorConfig {
             tmux: None,
             matrix: None,
             discord: None,
+            telegram: None,
+            slack: None,
             kind_block: None,
         }
     }
@@ -198,7 +223,8 @@ impl ConnectorConfig {
     }
 }
 
-/// A connector kind: `tmux`, `matrix`, `discord`, or one registered at run time.
+/// A connector kind: `tmux`, `matrix`, `discord`, `telegram`, `slack`, or one registered at
+/// run time.
 ///
 /// Lower-case ASCII letters, digits, `-` and `_`, starting with a letter, at most 32 long.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -219,6 +245,10 @@ impl ConnectorKind {
     pub const MATRIX: &'static str = "matrix";
     /// The Discord kind.
     pub const DISCORD: &'static str = "discord";
+    /// The Telegram kind.
+    pub const TELEGRAM: &'static str = "telegram";
+    /// The Slack kind.
+    pub const SLACK: &'static str = "slack";
 
     /// A kind named `name` (not validated: [`ConnectorConfig`] validation checks it).
     pub fn new(name: impl Into<String>) -> Self {

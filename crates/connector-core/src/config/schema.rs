@@ -10,6 +10,8 @@ use super::ConnectorConfig;
 
 const MATRIX_USER_ID: &str = r"^@[a-z0-9._=/+-]+:[A-Za-z0-9.-]+(:[0-9]{1,5})?$";
 const SNOWFLAKE: &str = "^[0-9]{17,20}$";
+const TELEGRAM_USER_ID: &str = "^[1-9][0-9]{0,15}$";
+const SLACK_USER_ID: &str = "^[UW][A-Z0-9]{6,20}$";
 
 /// The schema of the `connector` block as a JSON value.
 pub fn connector_schema() -> Value {
@@ -48,7 +50,12 @@ pub fn connector_schema() -> Value {
             ]),
         );
     }
-    for block in ["MatrixConfig", "DiscordConfig"] {
+    for block in [
+        "MatrixConfig",
+        "DiscordConfig",
+        "TelegramConfig",
+        "SlackConfig",
+    ] {
         if let Some(state_dir) = value.pointer_mut(&format!("/$defs/{block}/properties/state_dir"))
         {
             state_dir["minLength"] = json!(1);
@@ -108,6 +115,16 @@ fn cross_field_rules() -> Value {
             "required": ["discord"],
             "anyOf": [has_senders, allows_any, has_roles, pairs],
             "allOf": [senders_like(SNOWFLAKE)]
+        } },
+        { "if": kind_is("telegram"), "then": {
+            "required": ["telegram"],
+            "anyOf": [has_senders, allows_any, pairs],
+            "allOf": [senders_like(TELEGRAM_USER_ID)]
+        } },
+        { "if": kind_is("slack"), "then": {
+            "required": ["slack"],
+            "anyOf": [has_senders, allows_any, pairs],
+            "allOf": [senders_like(SLACK_USER_ID)]
         } }
     ])
 }

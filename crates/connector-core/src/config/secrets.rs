@@ -20,6 +20,12 @@ use crate::error::{Error, Result};
 pub const MATRIX_ACCESS_TOKEN: &str = "MATRIX_ACCESS_TOKEN";
 /// The Discord bot token's environment variable.
 pub const DISCORD_BOT_TOKEN: &str = "DISCORD_BOT_TOKEN";
+/// The Telegram bot token's environment variable.
+pub const TELEGRAM_BOT_TOKEN: &str = "TELEGRAM_BOT_TOKEN";
+/// The Slack bot token's (`xoxb-…`) environment variable.
+pub const SLACK_BOT_TOKEN: &str = "SLACK_BOT_TOKEN";
+/// The Slack app-level token's (`xapp-…`, for Socket Mode) environment variable.
+pub const SLACK_APP_TOKEN: &str = "SLACK_APP_TOKEN";
 
 /// Where secrets are read from: the process environment, or a map in tests.
 pub trait Environment: Send + Sync {

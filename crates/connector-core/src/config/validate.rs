@@ -14,7 +14,7 @@ pub(super) fn problems(config: &ConnectorConfig) -> Vec<ConfigProblem> {
         out.push(
             "connector.kind",
             format!(
-                "{kind:?} is not a connector kind: use tmux, matrix or discord (or a registered kind: \
+                "{kind:?} is not a connector kind: use tmux, matrix, discord, telegram or slack (or a registered kind: \
                  lower-case letters, digits, '-' and '_')"
             ),
         );
@@ -25,7 +25,13 @@ pub(super) fn problems(config: &ConnectorConfig) -> Vec<ConfigProblem> {
             "cannot be combined with allowed_senders: remove one",
         );
     }
-    let remote = matches!(kind, ConnectorKind::MATRIX | ConnectorKind::DISCORD);
+    let remote = matches!(
+        kind,
+        ConnectorKind::MATRIX
+            | ConnectorKind::DISCORD
+            | ConnectorKind::TELEGRAM
+            | ConnectorKind::SLACK
+    );
     let allowed_roles = config
         .discord
         .as_ref()
@@ -38,10 +44,11 @@ pub(super) fn problems(config: &ConnectorConfig) -> Vec<ConfigProblem> {
         && !admits_by_role
         && !pairs
     {
-        let (example, roles) = if kind == ConnectorKind::MATRIX {
-            ("[\"@alice:example.org\"]", "")
-        } else {
-            ("[\"80351110224678912\"]", ", list discord.allowed_roles")
+        let (example, roles) = match kind {
+            ConnectorKind::MATRIX => ("[\"@alice:example.org\"]", ""),
+            ConnectorKind::TELEGRAM => ("[\"123456789\"]", ""),
+            ConnectorKind::SLACK => ("[\"U024BE7LH\"]", ""),
+            _ => ("[\"80351110224678912\"]", ", list discord.allowed_roles"),
         };
         out.push(
             "connector.allowed_senders",
@@ -66,6 +73,24 @@ pub(super) fn problems(config: &ConnectorConfig) -> Vec<ConfigProblem> {
                 out.push(
                     path,
                     format!("{sender:?} is not a Discord user id (17 to 20 digits)"),
+                );
+            }
+            ConnectorKind::TELEGRAM if !super::telegram::is_user_id(sender) => {
+                out.push(
+                    path,
+                    format!(
+                        "{sender:?} is not a Telegram user id (digits, like 123456789; \
+                         not the @username)"
+                    ),
+                );
+            }
+            ConnectorKind::SLACK if !super::slack::is_user_id(sender) => {
+                out.push(
+                    path,
+                    format!(
+                        "{sender:?} is not a Slack user id like U024BE7LH (profile → ⋮ → \
+                         Copy member ID; not the display name)"
+                    ),
                 );
             }
             _ if sender.trim().is_empty() => out.push(path, "must not be empty"),
@@ -94,6 +119,20 @@ pub(super) fn problems(config: &ConnectorConfig) -> Vec<ConfigProblem> {
     {
         out.push("connector.discord.state_dir", "must not be empty");
     }
+    block_rules(
+        kind,
+        ConnectorKind::TELEGRAM,
+        config.telegram.as_ref().map(|t| t.state_dir.as_ref()),
+        "chat_id",
+        &mut out,
+    );
+    block_rules(
+        kind,
+        ConnectorKind::SLACK,
+        config.slack.as_ref().map(|s| s.state_dir.as_ref()),
+        "channel_id",
+        &mut out,
+    );
     if config.allow_any_sender && allowed_roles > 0 {
         out.push(
             "connector.discord.allowed_roles",
@@ -101,6 +140,28 @@ pub(super) fn problems(config: &ConnectorConfig) -> Vec<ConfigProblem> {
         );
     }
     out.0
+}
+
+/// The rules a backend block with a required id and an optional `state_dir` shares: required
+/// when the kind is `block`'s, and its `state_dir` (`Some(state_dir)` when the block is
+/// given) not empty.
+fn block_rules(
+    kind: &str,
+    block: &str,
+    given: Option<Option<&std::path::PathBuf>>,
+    id_key: &str,
+    out: &mut Problems,
+) {
+    match given {
+        None if kind == block => out.push(
+            format!("connector.{block}"),
+            format!("required when kind is {block} (give at least {id_key})"),
+        ),
+        Some(Some(dir)) if dir.as_os_str().is_empty() => {
+            out.push(format!("connector.{block}.state_dir"), "must not be empty");
+        }
+        _ => {}
+    }
 }
 
 fn pairing(config: &ConnectorConfig, out: &mut Problems) {
