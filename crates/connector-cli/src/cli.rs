@@ -266,7 +266,8 @@ pub(crate) struct DoctorArgs {
 /// `connector init`'s options: the block to write.
 #[derive(Debug, Args)]
 pub(crate) struct InitArgs {
-    /// The connector kind: tmux, matrix or discord (asked on a terminal when missing).
+    /// The connector kind: tmux, matrix, discord, telegram or slack (asked on a terminal when
+    /// missing).
     #[arg(long, value_name = "KIND")]
     pub(crate) kind: Option<String>,
 
@@ -283,8 +284,13 @@ pub(crate) struct InitArgs {
     pub(crate) room_id: Option<String>,
 
     /// Discord: the channel's id (Developer Mode → right-click the channel → Copy Channel ID).
+    /// Slack: the channel's id (channel details → About, e.g. C0123456789).
     #[arg(long, value_name = "ID")]
     pub(crate) channel_id: Option<String>,
+
+    /// Telegram: the chat's id (a private chat: the operator's user id; a group: -100…).
+    #[arg(long, value_name = "ID", allow_hyphen_values = true)]
+    pub(crate) chat_id: Option<String>,
 
     /// tmux: the server's socket name (`tmux -L NAME`); default: tmux's default server.
     #[arg(long, value_name = "NAME")]
@@ -298,8 +304,9 @@ pub(crate) struct InitArgs {
     #[arg(long, value_name = "MODE")]
     pub(crate) mode: Option<String>,
 
-    /// Who may talk to the orchestrator (repeat or comma-separate); Matrix user ids, Discord
-    /// user ids. Required for Matrix and Discord unless --allow-any-sender.
+    /// Who may talk to the orchestrator (repeat or comma-separate): Matrix, Discord, Telegram
+    /// or Slack user ids. Required for every kind but tmux unless --allow-any-sender or
+    /// --pairing.
     #[arg(long = "allow", value_name = "SENDER", value_delimiter = ',')]
     pub(crate) allowed_senders: Vec<String>,
 
@@ -307,12 +314,12 @@ pub(crate) struct InitArgs {
     #[arg(long)]
     pub(crate) allow_any_sender: bool,
 
-    /// Matrix and Discord: find the operator by pairing instead of ids: whoever writes to the
+    /// Matrix, Discord, Telegram and Slack: find the operator by pairing instead of ids: whoever writes to the
     /// bot is sent a code to approve on this machine (`connector pair approve CODE`).
     #[arg(long, conflicts_with = "allow_any_sender")]
     pub(crate) pairing: bool,
 
-    /// Refused: secrets never go into the roster (set MATRIX_ACCESS_TOKEN or DISCORD_BOT_TOKEN).
+    /// Refused: secrets never go into the roster (set the kind's token variable instead).
     #[arg(long, value_name = "SECRET", hide = true)]
     pub(crate) token: Option<String>,
 
@@ -323,6 +330,10 @@ pub(crate) struct InitArgs {
     /// Refused: secrets never go into the roster.
     #[arg(long, value_name = "SECRET", hide = true)]
     pub(crate) bot_token: Option<String>,
+
+    /// Refused: secrets never go into the roster.
+    #[arg(long, value_name = "SECRET", hide = true)]
+    pub(crate) app_token: Option<String>,
 
     /// Refused: secrets never go into the roster.
     #[arg(long, value_name = "SECRET", hide = true)]

@@ -171,6 +171,22 @@ fn init_refuses_secrets_and_writes_nothing() {
             ),
             "--allow-any-sender",
         ][..],
+        &[
+            "--kind",
+            "telegram",
+            "--chat-id",
+            concat!("7012345678", ":AAH", "abcdefghijklmnopqrstuvwxyz012345"),
+            "--allow-any-sender",
+        ][..],
+        &[
+            "--kind",
+            "slack",
+            "--channel-id",
+            "C0123456789",
+            "--allow",
+            concat!("xoxb-", "1234-5678-abcdef"),
+        ][..],
+        &["--kind", "slack", "--app-token", "abc"][..],
     ] {
         let output = init(&dir, &roster, args);
         assert_eq!(output.status.code(), Some(3), "{output:?}");

@@ -262,6 +262,20 @@ fn resolved(config: &ConnectorConfig, env: &dyn Environment) -> Value {
                 fill(map, "discord", state_dir(discord.state_dir_or_default(env)));
             }
         }
+        ConnectorKind::TELEGRAM => {
+            if let Some(telegram) = &config.telegram {
+                fill(
+                    map,
+                    "telegram",
+                    state_dir(telegram.state_dir_or_default(env)),
+                );
+            }
+        }
+        ConnectorKind::SLACK => {
+            if let Some(slack) = &config.slack {
+                fill(map, "slack", state_dir(slack.state_dir_or_default(env)));
+            }
+        }
         _ => {}
     }
     if let Some(block) = config.kind_block() {

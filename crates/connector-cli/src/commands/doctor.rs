@@ -316,6 +316,26 @@ fn with_fix(probe: Probe, config: &ConnectorConfig) -> Probe {
                  {channel} (docs/deploy-discord.md, step 3)"
             )
         }
+        ("authenticated", "telegram") => {
+            let chat = config
+                .telegram
+                .as_ref()
+                .map_or_else(String::new, |t| t.chat_id.to_string());
+            format!(
+                "check TELEGRAM_BOT_TOKEN and that the bot is a member of chat {chat} and may \
+                 post there (docs/deploy-telegram.md)"
+            )
+        }
+        ("authenticated", "slack") => {
+            let channel = config
+                .slack
+                .as_ref()
+                .map_or_else(String::new, |s| s.channel_id.to_string());
+            format!(
+                "check SLACK_BOT_TOKEN and SLACK_APP_TOKEN and that the bot is a member of \
+                 {channel}: /invite @your-app in the channel (docs/deploy-slack.md)"
+            )
+        }
         ("authenticated", _) => unauthorized_fix(config),
         _ => format!(
             "see the detail; `connector -v doctor` logs more ({})",
@@ -369,6 +389,13 @@ fn unauthorized_fix(config: &ConnectorConfig) -> String {
         "discord" => "Discord refused DISCORD_BOT_TOKEN: Developer Portal → your application → \
                       Bot → Reset Token, then export the new token"
             .to_owned(),
+        "telegram" => "Telegram refused TELEGRAM_BOT_TOKEN: ask @BotFather for the token \
+                       (/mybots → your bot → API Token), then export it"
+            .to_owned(),
+        "slack" => "Slack refused a token: api.slack.com/apps → your app → OAuth & \
+                    Permissions for SLACK_BOT_TOKEN (xoxb-…), Basic Information → App-Level \
+                    Tokens for SLACK_APP_TOKEN (xapp-…, scope connections:write); export both"
+            .to_owned(),
         kind => format!("check the {kind} credentials"),
     }
 }
@@ -389,6 +416,12 @@ fn unreachable_fix(config: &ConnectorConfig) -> String {
             )
         }
         "discord" => "check the network path to discord.com (a proxy or firewall?)".to_owned(),
+        "telegram" => {
+            "check the network path to api.telegram.org (a proxy or firewall?)".to_owned()
+        }
+        "slack" => "check the network path to slack.com and wss-primary.slack.com (a proxy or \
+                    firewall?)"
+            .to_owned(),
         kind => format!("check that the {kind} platform can be reached"),
     }
 }

@@ -14,7 +14,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use connector_core::config::{PairingConfig, TmuxMode};
+use connector_core::config::{PairingConfig, TmuxMode, kinds};
 use connector_core::state_file::Durability;
 use connector_core::{ConnectorConfig, StateFile};
 use serde::Serialize;
@@ -42,10 +42,12 @@ struct Block {
     homeserver_url: Option<String>,
     user_id: Option<String>,
     room_id: Option<String>,
-    // matrix and discord
+    // matrix, discord, telegram and slack
     state_dir: Option<PathBuf>,
-    // discord
+    // discord and slack
     channel_id: Option<String>,
+    // telegram
+    chat_id: Option<String>,
 }
 
 /// Asks for a value the flags did not give; `None` when no one can be asked.
@@ -158,11 +160,7 @@ pub(crate) fn run(common: &Common, args: InitArgs) -> Result<Exit, Error> {
 
 /// The secrets `kind` reads from the environment.
 fn variables(kind: &str) -> Vec<&'static str> {
-    match kind {
-        "matrix" => vec![connector_core::config::secrets::MATRIX_ACCESS_TOKEN],
-        "discord" => vec![connector_core::config::secrets::DISCORD_BOT_TOKEN],
-        _ => Vec::new(),
-    }
+    kinds::built_in(kind).map_or_else(Vec::new, |k| k.secrets.to_vec())
 }
 
 /// What to do after `init`: the variables to set, then `check` and `doctor` (and, with
@@ -202,10 +200,26 @@ fn refuse_secrets(args: &InitArgs) -> Result<(), Error> {
         ("--token", args.token.is_some()),
         ("--access-token", args.access_token.is_some()),
         ("--bot-token", args.bot_token.is_some()),
+        ("--app-token", args.app_token.is_some()),
         ("--password", args.password.is_some()),
     ];
-    let advice = "secrets never go into the roster: set MATRIX_ACCESS_TOKEN or DISCORD_BOT_TOKEN \
-                  (or their _FILE variants) in the environment instead";
+    let secrets = match args.kind.as_deref().and_then(kinds::built_in) {
+        Some(kind) if !kind.secrets.is_empty() => kind.secrets.to_vec(),
+        _ => kinds::all_secrets().collect(),
+    };
+    let (last, rest) = secrets.split_last().expect("the kind table names secrets");
+    let advice = if rest.is_empty() {
+        format!(
+            "secrets never go into the roster: set {last} (or {last}_FILE) in the environment \
+             instead"
+        )
+    } else {
+        format!(
+            "secrets never go into the roster: set {} or {last} (or their _FILE variants) in the \
+             environment instead",
+            rest.join(", ")
+        )
+    };
     if let Some((flag, _)) = flags.iter().find(|(_, given)| *given) {
         return Err(Error::Refused(format!("{flag} refused: {advice}")));
     }
@@ -214,6 +228,7 @@ fn refuse_secrets(args: &InitArgs) -> Result<(), Error> {
         ("--user-id", &args.user_id),
         ("--room-id", &args.room_id),
         ("--channel-id", &args.channel_id),
+        ("--chat-id", &args.chat_id),
         ("--socket-name", &args.socket_name),
         ("--target", &args.target),
     ];
@@ -232,13 +247,26 @@ fn refuse_secrets(args: &InitArgs) -> Result<(), Error> {
     Ok(())
 }
 
-/// A Matrix access token (`syt_…`, `mct_…`, a macaroon) or a Discord bot token (three
-/// dot-separated base64url parts).
+/// A Matrix access token (`syt_…`, `mct_…`, a macaroon), a Slack token (`xoxb-…`,
+/// `xapp-…`, …), a Telegram bot token (`123456:` and 30 or more base64url characters) or a
+/// Discord bot token (three dot-separated base64url parts).
 fn looks_like_token(value: &str) -> bool {
     let value = value.trim();
-    if ["syt_", "mct_", "MDAx"]
-        .iter()
-        .any(|p| value.starts_with(p))
+    if [
+        "syt_", "mct_", "MDAx", "xoxb-", "xoxp-", "xapp-", "xoxa-", "xoxe",
+    ]
+    .iter()
+    .any(|p| value.starts_with(p))
+    {
+        return true;
+    }
+    if let Some((bot, secret)) = value.split_once(':')
+        && !bot.is_empty()
+        && bot.bytes().all(|b| b.is_ascii_digit())
+        && secret.len() >= 30
+        && secret
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     {
         return true;
     }
@@ -262,18 +290,22 @@ fn gather(
     let mut missing: Vec<&str> = Vec::new();
     let kind = match args.kind.clone().or_else(|| {
         ask.ask(
-            "connector kind (tmux, matrix, discord)",
+            "connector kind (tmux, matrix, discord, telegram, slack)",
             Some(existing.map_or("tmux", |c| c.kind.as_str())),
         )
     }) {
         Some(kind) => kind.trim().to_ascii_lowercase(),
         None => return Err(missing_flags(&["--kind"])),
     };
-    if !matches!(kind.as_str(), "tmux" | "matrix" | "discord") {
+    if !matches!(
+        kind.as_str(),
+        "tmux" | "matrix" | "discord" | "telegram" | "slack"
+    ) {
         return Err(Error::Refused(format!(
-            "--kind {kind:?}: init writes tmux, matrix or discord blocks"
+            "--kind {kind:?}: init writes tmux, matrix, discord, telegram or slack blocks"
         )));
     }
+    let remote = kind != "tmux";
     let same = existing.filter(|c| c.kind.as_str() == kind);
     let mut block = Block {
         kind: kind.clone(),
@@ -296,10 +328,10 @@ fn gather(
         // Keep the limits the roster gave.
         block.pairing = Some(*kept);
     }
-    if block.pairing.is_some() && !matches!(kind.as_str(), "matrix" | "discord") {
+    if block.pairing.is_some() && !remote {
         return Err(Error::Refused(
-            "--pairing is for matrix and discord: on tmux whoever reaches the tmux server is \
-             the operator"
+            "--pairing is for matrix, discord, telegram and slack: on tmux whoever reaches the \
+             tmux server is the operator"
                 .into(),
         ));
     }
@@ -358,6 +390,29 @@ fn gather(
             );
             block.state_dir = kept.and_then(|d| d.state_dir.clone());
         }
+        "telegram" => {
+            let kept = same.and_then(|c| c.telegram.as_ref());
+            block.chat_id = value(
+                "--chat-id",
+                &args.chat_id,
+                kept.map(|t| t.chat_id.to_string()),
+                "the chat's id (a private chat: your user id; a group: -100…; see \
+                 docs/deploy-telegram.md)",
+                &mut missing,
+            );
+            block.state_dir = kept.and_then(|t| t.state_dir.clone());
+        }
+        "slack" => {
+            let kept = same.and_then(|c| c.slack.as_ref());
+            block.channel_id = value(
+                "--channel-id",
+                &args.channel_id,
+                kept.map(|s| s.channel_id.to_string()),
+                "the channel's id (channel details → About, at the bottom; e.g. C0123456789)",
+                &mut missing,
+            );
+            block.state_dir = kept.and_then(|s| s.state_dir.clone());
+        }
         _ => {
             let kept = same.and_then(|c| c.tmux.as_ref());
             block.socket_name = args
@@ -397,15 +452,16 @@ fn gather(
             }
         }
     }
-    if matches!(kind.as_str(), "matrix" | "discord")
+    if remote
         && block.allowed_senders.is_empty()
         && !block.allow_any_sender
         && block.pairing.is_none()
     {
-        let example = if kind == "matrix" {
-            "@alice:example.org"
-        } else {
-            "80351110224678912"
+        let example = match kind.as_str() {
+            "matrix" => "@alice:example.org",
+            "telegram" => "123456789",
+            "slack" => "U024BE7LH",
+            _ => "80351110224678912",
         };
         match ask
             .ask(
@@ -516,6 +572,20 @@ fn render(block: &Block) -> String {
                     "    channel_id: {}\n",
                     serde_json::to_string(channel).unwrap_or_default()
                 ));
+            }
+            if let Some(dir) = &block.state_dir {
+                out.push_str(&format!("    state_dir: {}\n", path(dir)));
+            }
+        }
+        "telegram" | "slack" => {
+            out.push_str(&format!("  {}:\n", block.kind));
+            if let Some(chat) = &block.chat_id {
+                // Written as a number: the loader reads both, and a number is how Telegram
+                // writes it.
+                out.push_str(&format!("    chat_id: {}\n", chat.trim()));
+            }
+            if let Some(channel) = &block.channel_id {
+                out.push_str(&format!("    channel_id: {}\n", scalar(channel)));
             }
             if let Some(dir) = &block.state_dir {
                 out.push_str(&format!("    state_dir: {}\n", path(dir)));
@@ -690,6 +760,7 @@ mod tests {
             user_id: None,
             room_id: None,
             channel_id: None,
+            chat_id: None,
             socket_name: None,
             target: None,
             mode: None,
@@ -699,6 +770,7 @@ mod tests {
             token: None,
             access_token: None,
             bot_token: None,
+            app_token: None,
             password: None,
             dry_run: false,
         }
@@ -741,7 +813,7 @@ mod tests {
         flags.kind = Some("tmux".into());
         flags.pairing = true;
         let refused = gather(&flags, None, &mut Nobody).unwrap_err();
-        insta::assert_snapshot!(refused.to_string(), @"--pairing is for matrix and discord: on tmux whoever reaches the tmux server is the operator");
+        insta::assert_snapshot!(refused.to_string(), @"--pairing is for matrix, discord, telegram and slack: on tmux whoever reaches the tmux server is the operator");
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use connector_core::ConnectorConfig;
-use connector_core::config::secrets::{DISCORD_BOT_TOKEN, MATRIX_ACCESS_TOKEN};
+use connector_core::config::kinds::BUILT_IN_KINDS;
 use serde::Serialize;
 
 use crate::cli::{Common, SystemdArgs};
@@ -60,7 +60,7 @@ pub(crate) fn run(common: &Common, args: &SystemdArgs) -> Result<Exit, Error> {
     let secrets = needed_secrets(roster.as_deref(), passed);
     if credentials.is_some() && secrets.is_empty() {
         return Err(Error::Refused(
-            "--credentials: this unit needs no token (no matrix or discord connector in the roster \
+            "--credentials: this unit needs no token (no connector that reads a token in the roster \
              or the bridge arguments)"
                 .into(),
         ));
@@ -119,14 +119,11 @@ fn needed_secrets(roster: Option<&Path>, passed: &[String]) -> Vec<&'static str>
     if let Some(config) = roster.and_then(|r| ConnectorConfig::from_roster_file(r).ok()) {
         kinds.push(config.kind.as_str().to_owned());
     }
-    let mut secrets = Vec::new();
-    if kinds.iter().any(|k| k == "matrix") {
-        secrets.push(MATRIX_ACCESS_TOKEN);
-    }
-    if kinds.iter().any(|k| k == "discord") {
-        secrets.push(DISCORD_BOT_TOKEN);
-    }
-    secrets
+    BUILT_IN_KINDS
+        .iter()
+        .filter(|k| kinds.iter().any(|named| named == k.name))
+        .flat_map(|k| k.secrets.iter().copied())
+        .collect()
 }
 
 /// One argument in systemd's `ExecStart=` syntax: `%` and `$` escaped, quoted when needed.
@@ -272,7 +269,12 @@ mod tests {
             "discord".to_owned(),
             "--to=tmux".to_owned(),
         ];
-        assert_eq!(needed_secrets(None, &passed), vec![DISCORD_BOT_TOKEN]);
+        assert_eq!(needed_secrets(None, &passed), ["DISCORD_BOT_TOKEN"]);
+        let slack = ["--to".to_owned(), "slack".to_owned()];
+        assert_eq!(
+            needed_secrets(None, &slack),
+            ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"]
+        );
         assert!(needed_secrets(None, &[]).is_empty());
     }
 }
