@@ -4,6 +4,12 @@
 //! reqwest does no retries of its own; [`Api::call_retried`] and [`Api::send_retried`] run a
 //! call under connector-core's [`RetryPolicy`], which honours 429's `retry_after`. A call that
 //! posts something is never repeated once its request went out (see [`Failure::Lost`]).
+//!
+//! Posts go over a fresh connection each (a client without an idle pool): on a pooled
+//! keep-alive connection that the server closed while idle, a request fails after it was
+//! written though the server never read it, which cannot be told apart from a lost answer. On
+//! a fresh connection, "connection refused" means not sent, and a dropped connection means the
+//! server had the request. Reads and edits share a pooled client.
 
 use std::time::Duration;
 
@@ -21,7 +27,10 @@ pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// A Bot API client for one bot.
 #[derive(Clone)]
 pub(crate) struct Api {
+    /// Pooled: reads, edits, the long poll.
     client: reqwest::Client,
+    /// Unpooled: calls that post something (see the module docs).
+    post_client: reqwest::Client,
     /// `{base}/bot<token>`: holds the token, never logged.
     bot_url: SecretString,
     /// `{base}/file/bot<token>`: where `getFile`'s paths are downloaded.
@@ -37,13 +46,21 @@ impl std::fmt::Debug for Api {
 impl Api {
     /// A client for the bot with `token` at `base_url` (no trailing `/`).
     pub(crate) fn new(base_url: &str, token: &SecretString) -> Result<Self> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| Error::backend(KIND, "build the HTTP client", e))?;
+        let build = |pooled: bool| {
+            let builder = reqwest::Client::builder().connect_timeout(Duration::from_secs(10));
+            let builder = if pooled {
+                builder
+            } else {
+                builder.pool_max_idle_per_host(0)
+            };
+            builder
+                .build()
+                .map_err(|e| Error::backend(KIND, "build the HTTP client", e))
+        };
         let token = token.expose_secret();
         Ok(Self {
-            client,
+            client: build(true)?,
+            post_client: build(false)?,
             bot_url: format!("{base_url}/bot{token}").into(),
             file_url: format!("{base_url}/file/bot{token}").into(),
         })
@@ -57,6 +74,16 @@ impl Api {
     /// One call with a JSON body, answering `result`.
     pub(crate) async fn call(&self, method: &str, params: &Value) -> Result<Value, Failure> {
         self.call_within(method, params, CALL_TIMEOUT).await
+    }
+
+    /// One call that posts something, over a fresh connection (see the module docs).
+    pub(crate) async fn post(&self, method: &str, params: &Value) -> Result<Value, Failure> {
+        let request = self
+            .post_client
+            .post(format!("{}/{method}", self.bot_url.expose_secret()))
+            .timeout(CALL_TIMEOUT)
+            .json(params);
+        self.answer(method, request).await
     }
 
     /// One call with a JSON body that may take `timeout` (a long poll).
@@ -81,7 +108,7 @@ impl Api {
         form: reqwest::multipart::Form,
     ) -> Result<Value, Failure> {
         let request = self
-            .client
+            .post_client
             .post(format!("{}/{method}", self.bot_url.expose_secret()))
             .timeout(CALL_TIMEOUT)
             .multipart(form);
@@ -157,7 +184,7 @@ impl Api {
     ) -> Result<Value> {
         retry
             .run(|_| async {
-                self.call(method, params)
+                self.post(method, params)
                     .await
                     .map_err(|f| f.into_send_error(what))
             })

@@ -3,7 +3,8 @@
 //! The offset is what confirms updates to Telegram, so it only moves past an update once the
 //! update was handed to the inbox and the new offset is in this file: a process killed at any
 //! instant polls again from the last saved offset and repeats at most the update it was
-//! handing over (which the inbox's dedupe drops if it is still running).
+//! handing over. A connector dropped without `close` (its tasks aborted) repeats nothing: the
+//! write is a task of its own, started before the poller's next await.
 //!
 //! **A stale position.** Telegram keeps unconfirmed updates 24 hours, and after about a week
 //! without updates it may restart update ids lower than before. An offset saved more than
@@ -100,11 +101,19 @@ impl Position {
         } else {
             Durability::Volatile
         };
-        self.file
-            .on_blocking_pool(spawn_blocking, move |file| {
+        // A task of its own, started before the first await: the pump dropped (the connector
+        // dropped without `close`) right after a hand-over still records the offset, so what
+        // was handed over is not handed over again.
+        let file = self.file.clone();
+        let write = tokio::spawn(async move {
+            file.on_blocking_pool(spawn_blocking, move |file| {
                 file.write(text.as_bytes(), durability)
             })
             .await
+        });
+        write.await.map_err(|e| {
+            connector_core::Error::backend(crate::KIND, "save the Telegram offset", e)
+        })?
     }
 
     /// Pretends the position was saved `ago` earlier (tests of a stale position).

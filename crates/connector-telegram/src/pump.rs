@@ -50,6 +50,9 @@ use crate::updates::{self, CallbackQuery, Message, ReactionChange, Update, User}
 /// How long one `getUpdates` waits for an update (Telegram allows up to 50 s).
 pub(crate) const POLL_SECONDS: u64 = 25;
 
+/// How long the first poll after a failure waits.
+const RECOVERY_POLL_SECONDS: u64 = 1;
+
 /// The longest pause between failed polls.
 pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -74,18 +77,24 @@ impl Pump {
         let mut offset = self.position.offset_to_poll();
         let backoff = RetryPolicy::default().with_delays(Duration::from_millis(200), MAX_BACKOFF);
         let mut failures = 0u32;
+        let mut recovering = false;
         let mut shutdown = self.shutdown.clone();
         loop {
+            // After a failure, a short poll first: its answer proves the way is clear again
+            // within a second (a rival still polling would end it with 409 at once).
+            let seconds = if recovering {
+                RECOVERY_POLL_SECONDS
+            } else {
+                POLL_SECONDS
+            };
             let params = json!({
                 "offset": offset,
-                "timeout": POLL_SECONDS,
+                "timeout": seconds,
                 "allowed_updates": updates::ALLOWED_UPDATES,
             });
-            let poll = self.api.call_within(
-                "getUpdates",
-                &params,
-                Duration::from_secs(POLL_SECONDS + 10),
-            );
+            let poll =
+                self.api
+                    .call_within("getUpdates", &params, Duration::from_secs(seconds + 10));
             let answer = tokio::select! {
                 biased;
                 _ = shutdown.wait_for(|closing| *closing) => return,
@@ -94,6 +103,7 @@ impl Pump {
             match answer {
                 Ok(Value::Array(batch)) => {
                     failures = 0;
+                    recovering = false;
                     self.status.polled();
                     if self.batch(batch, &mut offset).await.is_err() {
                         return;
@@ -118,6 +128,7 @@ impl Pump {
                 }
             }
             if failures > 0 {
+                recovering = true;
                 let pause = backoff
                     .backoff(failures.min(10))
                     .max(Duration::from_millis(50));

@@ -1,0 +1,107 @@
+//! 409 Conflict: another process polling with the same token, or a webhook set, makes the
+//! connector deaf; health says so (never "connected") until it is gone, and delivery resumes.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use common::{ChatShape, World, next};
+use connector_core::OrchestratorConnector;
+use serde_json::json;
+
+/// Health turns false, then true, as `probe` sees it.
+async fn health_until(connector: &Arc<dyn OrchestratorConnector>, healthy: bool) -> String {
+    let deadline = tokio::time::Instant::now() + common::PATIENCE;
+    loop {
+        let health = connector.health().await;
+        if health.is_healthy() == healthy {
+            return health.detail.unwrap_or_default();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "health never became {healthy}: {health:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_poller_makes_health_false_with_the_reason() {
+    let world = World::start(ChatShape::Private);
+    let connector = world.open().await;
+    let mut inbox = connector.subscribe().await.expect("subscribe");
+    assert!(connector.health().await.is_healthy());
+
+    // Another bot instance with the same token, long-polling without pause.
+    let stop = Arc::new(AtomicBool::new(false));
+    let rival = tokio::spawn({
+        let url = format!("{}/getUpdates", world.emulator.bot_url());
+        let stop = Arc::clone(&stop);
+        async move {
+            let client = reqwest::Client::new();
+            while !stop.load(Ordering::Relaxed) {
+                let _ = client
+                    .post(&url)
+                    .json(&json!({ "timeout": 1, "limit": 1, "offset": -1 }))
+                    .send()
+                    .await;
+            }
+        }
+    });
+    let detail = health_until(&connector, false).await;
+    assert!(
+        detail.contains("409") && detail.contains("only one process may read"),
+        "the reason and its fix: {detail}"
+    );
+    let probes = connector.diagnose().await;
+    let polling = probes
+        .iter()
+        .find(|p| p.name == "update polling")
+        .expect("a polling probe");
+    assert!(polling.failed(), "{polling:?}");
+
+    stop.store(true, Ordering::Relaxed);
+    rival.await.unwrap();
+    health_until(&connector, true).await;
+    world.post("after the rival left");
+    assert_eq!(
+        next(&mut inbox, "a message after the conflict").await.text,
+        "after the rival left"
+    );
+    connector.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_makes_health_false_until_it_is_deleted() {
+    let world = World::start(ChatShape::Forum);
+    let connector = world.open().await;
+    let mut inbox = connector.subscribe().await.expect("subscribe");
+    let client = reqwest::Client::new();
+    let call = |method: &str, body: serde_json::Value| {
+        client
+            .post(format!("{}/{method}", world.emulator.bot_url()))
+            .json(&body)
+            .send()
+    };
+    call("setWebhook", json!({ "url": "https://example.org/hook" }))
+        .await
+        .unwrap();
+    world.post("while the webhook is set");
+    let detail = health_until(&connector, false).await;
+    assert!(detail.contains("webhook"), "{detail}");
+    let webhook = connector
+        .diagnose()
+        .await
+        .into_iter()
+        .find(|p| p.name == "webhook")
+        .unwrap();
+    assert!(webhook.failed(), "{webhook:?}");
+    call("deleteWebhook", json!({})).await.unwrap();
+    health_until(&connector, true).await;
+    assert_eq!(
+        next(&mut inbox, "the message posted meanwhile").await.text,
+        "while the webhook is set"
+    );
+    connector.close().await.unwrap();
+}
