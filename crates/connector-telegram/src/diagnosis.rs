@@ -40,7 +40,7 @@ pub(crate) async fn run(api: &Api, chat_id: i64, inbound: Option<&InboundStatus>
         }
         Err(failure) => {
             let refused = matches!(failure.status(), Some(401 | 404));
-            let probe = Probe::fail(TOKEN, failure.into_error("getMe").to_string());
+            let probe = Probe::fail(TOKEN, failure.into_error("check the token").to_string());
             probes.push(if refused {
                 probe.with_fix(
                     "set TELEGRAM_BOT_TOKEN to the token @BotFather gave the bot (/mybots → \
@@ -52,8 +52,13 @@ pub(crate) async fn run(api: &Api, chat_id: i64, inbound: Option<&InboundStatus>
                      and the proxy settings",
                 )
             });
+            let why = if refused {
+                "the token is not accepted"
+            } else {
+                "Telegram does not answer"
+            };
             for name in [CHAT, THREADS, PRIVACY, RIGHTS, WEBHOOK, POLLING] {
-                probes.push(Probe::skipped(name, "the token is not accepted"));
+                probes.push(Probe::skipped(name, why));
             }
             return probes;
         }
@@ -239,7 +244,7 @@ async fn webhook_probe(api: &Api) -> Probe {
             ),
             _ => Probe::pass(WEBHOOK, "no webhook is set"),
         },
-        Err(failure) => Probe::fail(WEBHOOK, failure.into_error("getWebhookInfo").to_string())
+        Err(failure) => Probe::fail(WEBHOOK, failure.into_error("read the webhook").to_string())
             .with_fix("check that Telegram is reachable"),
     }
 }

@@ -107,7 +107,7 @@ pub(crate) async fn probe(api: &Api, inbound: &InboundStatus) -> ConnectorHealth
             ));
         }
         Ok(Err(failure)) => {
-            return match failure.into_error("getMe") {
+            return match failure.into_error("check the token") {
                 Error::RateLimited { .. } => ConnectorHealth::healthy(),
                 error @ Error::Unauthorized { .. } => {
                     ConnectorHealth::unauthenticated(error.to_string())

@@ -123,7 +123,7 @@ impl Pump {
                     } else {
                         tracing::debug!(error = %failure, "getUpdates failed");
                         self.status
-                            .failed(failure.into_error("getUpdates").to_string());
+                            .failed(failure.into_error("poll for updates").to_string());
                     }
                 }
             }

@@ -60,6 +60,17 @@ async fn a_second_poller_makes_health_false_with_the_reason() {
         .find(|p| p.name == "update polling")
         .expect("a polling probe");
     assert!(polling.failed(), "{polling:?}");
+    insta::assert_snapshot!(
+        format!(
+            "{}\nfix: {}",
+            polling.detail.as_deref().unwrap_or(""),
+            polling.fix.as_deref().unwrap_or("")
+        ),
+        @r"
+    getUpdates is refused with 409 Conflict: Conflict: terminated by other getUpdates request; make sure that only one bot instance is running
+    fix: only one process may read a bot's updates: stop the other poller using this token (another connector, `connector listen`, a bot framework), or delete the webhook (`deleteWebhook`) if one is set
+    "
+    );
 
     stop.store(true, Ordering::Relaxed);
     rival.await.unwrap();
