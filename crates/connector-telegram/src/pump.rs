@@ -473,3 +473,85 @@ impl Pump {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use connector_core::SenderPolicy;
+    use connector_core::config::secrets::SecretString;
+    use connector_core::questions::QuestionBook;
+
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_update_that_cannot_be_parsed_is_skipped_counted_and_blocks_nothing() {
+        let emulator = telegram_emulator::Emulator::start(telegram_emulator::Config::default())
+            .expect("the emulator");
+        let operator = emulator.add_user("operator");
+        let chat = emulator.private_chat(&operator);
+        let dir = tempfile::tempdir().unwrap();
+        let token = SecretString::from(emulator.token().to_owned());
+        let api = Api::new(&emulator.base_url(), &token).unwrap();
+        let retry = RetryPolicy::default();
+        let inbox = Arc::new(Inbox::new(SenderPolicy::allow_list([operator
+            .id
+            .to_string()])));
+        let mut subscription = inbox.subscribe();
+        let surface = Arc::new(TelegramSurface {
+            api: api.clone(),
+            retry,
+            chat_id: chat,
+        });
+        let questions = Questions::new(
+            Arc::new(QuestionBook::load(None).unwrap()),
+            Arc::clone(&inbox),
+            surface.clone(),
+        );
+        let status = Arc::new(InboundStatus::default());
+        let position_path = dir.path().join("updates.json");
+        let mut pump = Pump {
+            api: api.clone(),
+            sender: Sender {
+                api,
+                retry,
+                chat_id: chat,
+            },
+            inbox,
+            chat_id: chat,
+            own_id: emulator.bot_id(),
+            threads: Arc::new(
+                Threads::load(false, dir.path().join("threads.json"))
+                    .await
+                    .unwrap(),
+            ),
+            position: Position::load(position_path.clone()).await.unwrap(),
+            status: Arc::clone(&status),
+            questions,
+            surface,
+            shutdown: watch::channel(false).1,
+        };
+        let batch = vec![
+            json!({ "update_id": 10, "message": { "message_id": "not a number" } }),
+            json!({ "update_id": 11, "message": {
+                "message_id": 5, "date": 0, "text": "after the broken one",
+                "chat": { "id": chat, "type": "private" },
+                "from": { "id": operator.id, "is_bot": false, "first_name": "operator" },
+            }}),
+        ];
+        let mut offset = 0;
+        pump.batch(batch, &mut offset).await.unwrap();
+        assert_eq!(
+            subscription.recv().await.unwrap().text,
+            "after the broken one"
+        );
+        assert_eq!(status.unparsable_count(), 1, "counted for health");
+        assert_eq!(offset, 12, "past both");
+        assert_eq!(
+            Position::load(position_path)
+                .await
+                .unwrap()
+                .offset_to_poll(),
+            12,
+            "and saved"
+        );
+    }
+}
