@@ -343,9 +343,9 @@ impl OrchestratorConnector for TelegramConnector {
     }
 
     /// Text is rendered in HTML parse mode and split within 4096 UTF-16 units; files follow
-    /// as documents in the same place; links are added to the text. Telegram has no
-    /// idempotency key: a part whose answer was lost is not repeated, and the send fails with
-    /// [`Error::MaybeDelivered`].
+    /// (images as photos, the rest as documents) in the same place; links are added to the
+    /// text. Telegram has no idempotency key: a part whose answer was lost is not repeated,
+    /// and the send fails with [`Error::MaybeDelivered`].
     async fn send(&self, message: OutboundMessage) -> Result<SendReceipt> {
         check_outbound(KIND, self.capabilities(), &message)?;
         self.lifecycle.ensure_open()?;
@@ -368,7 +368,7 @@ impl OrchestratorConnector for TelegramConnector {
         };
         self.note_sent(&ids);
         for (index, file) in attachments.files.iter().enumerate() {
-            match optional::send_document(
+            match optional::send_file(
                 &self.api,
                 &self.sender.retry,
                 self.settings.chat_id,

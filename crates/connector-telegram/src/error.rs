@@ -9,7 +9,7 @@ use crate::KIND;
 /// One failed Bot API call.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Failure {
+pub(crate) enum Failure {
     /// Telegram answered `{"ok": false, …}`.
     #[error("{method}: Telegram answered {code} {description}")]
     Api {
@@ -67,6 +67,18 @@ impl Failure {
     pub(crate) fn description(&self) -> Option<&str> {
         match self {
             Failure::Api { description, .. } => Some(description),
+            _ => None,
+        }
+    }
+
+    /// The wait a 429 asked for.
+    pub(crate) fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Failure::Api {
+                code: 429,
+                retry_after: Some(secs),
+                ..
+            } => Some(Duration::from_secs(*secs)),
             _ => None,
         }
     }

@@ -70,7 +70,6 @@ mod threads;
 mod updates;
 
 pub use connector::{DESCRIPTOR, TelegramConnector};
-pub use error::Failure;
 pub use settings::TELEGRAM_API_BASE_URL;
 
 /// The kind name of this connector.

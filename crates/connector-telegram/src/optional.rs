@@ -1,5 +1,6 @@
 //! The optional capabilities: reactions (`setMessageReaction`), edits (`editMessageText`),
-//! typing (`sendChatAction`) and files out (`sendDocument`, multipart). History is not here:
+//! typing (`sendChatAction`) and files out (`sendPhoto` for images, `sendDocument` for the
+//! rest, multipart). History is not here:
 //! the Bot API has no way to read a chat's past messages.
 
 use connector_core::attachments::LocalFile;
@@ -91,14 +92,42 @@ pub(crate) async fn typing(
         .map(drop)
 }
 
-/// Uploads `file` as a document at `place`; answers the message's id. A lost answer is
-/// [`Error::MaybeDelivered`] (not repeated).
-pub(crate) async fn send_document(
+/// The largest photo Telegram takes with `sendPhoto` (10 MB); larger images go as documents.
+const MAX_PHOTO_BYTES: usize = 10 * 1024 * 1024;
+
+/// Uploads `file` at `place`: a PNG or JPEG as a photo (`sendPhoto`; if Telegram cannot
+/// process it, as a document after all), anything else as a document (`sendDocument`).
+/// Answers the message's id. A lost answer is [`Error::MaybeDelivered`] (not repeated).
+pub(crate) async fn send_file(
     api: &Api,
     retry: &RetryPolicy,
     chat_id: i64,
     place: &Place,
     file: &LocalFile,
+) -> Result<i64> {
+    let name = file.filename.to_ascii_lowercase();
+    let image = [".png", ".jpg", ".jpeg"]
+        .iter()
+        .any(|ext| name.ends_with(ext));
+    if image && file.data.len() <= MAX_PHOTO_BYTES {
+        match upload(api, retry, chat_id, place, file, "sendPhoto", "photo").await {
+            Err(Error::Rejected { reason, .. }) => {
+                tracing::debug!(%reason, "not taken as a photo; sending it as a document");
+            }
+            sent => return sent,
+        }
+    }
+    upload(api, retry, chat_id, place, file, "sendDocument", "document").await
+}
+
+async fn upload(
+    api: &Api,
+    retry: &RetryPolicy,
+    chat_id: i64,
+    place: &Place,
+    file: &LocalFile,
+    method: &str,
+    field: &'static str,
 ) -> Result<i64> {
     let fields = place.apply(json!({}));
     let message = retry
@@ -115,11 +144,11 @@ pub(crate) async fn send_document(
             }
             let part =
                 reqwest::multipart::Part::bytes(file.data.clone()).file_name(file.filename.clone());
-            form = form.part("document", part);
-            api.call_multipart("sendDocument", form)
+            form = form.part(field, part);
+            api.call_multipart(method, form)
                 .await
                 .map_err(|f| f.into_send_error("send a file"))
         })
         .await?;
-    message_id(&message, "sendDocument")
+    message_id(&message, method)
 }

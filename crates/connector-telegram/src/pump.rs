@@ -116,7 +116,16 @@ impl Pump {
                 }
                 Err(failure) => {
                     failures += 1;
-                    if failure.is_conflict() {
+                    if let Some(wait) = failure.retry_after() {
+                        // 429 on getUpdates: wait as told, then poll again.
+                        self.status
+                            .failed(format!("getUpdates rate limited for {wait:?}"));
+                        tokio::select! {
+                            biased;
+                            _ = shutdown.wait_for(|closing| *closing) => return,
+                            () = tokio::time::sleep(wait) => {}
+                        }
+                    } else if failure.is_conflict() {
                         let description = failure.description().unwrap_or("Conflict");
                         tracing::warn!(description, "getUpdates: 409 Conflict");
                         self.status.conflict(description);

@@ -5,7 +5,8 @@
 //!   topic arrives with that id; General (thread 1) is no thread. Sending into a thread that
 //!   names a message of General starts a topic for it (`createForumTopic`, named after the
 //!   message's first line) and answers the topic's id; later sends into either id land in that
-//!   topic, never in General. Which topic was started for which message is kept in
+//!   topic, never in General; so does a send into the thread of a message posted in a topic.
+//!   Which topic was started for which message is kept in
 //!   `threads.json`, so a restart does not start a second one.
 //! * **Everywhere else** (a private chat, a group): a thread is a reply chain, named by the id
 //!   of the message that started it. A message replying to another belongs to the thread of
@@ -48,7 +49,8 @@ pub(crate) enum Target {
 
 #[derive(Debug, Default)]
 struct Book {
-    /// Reply chains: message → the message that started its thread.
+    /// Reply chains: message → the message that started its thread; in a forum, a message of
+    /// a topic → the topic.
     roots: BTreeMap<i64, i64>,
     /// Forum topics seen or started.
     topics: BTreeSet<i64>,
@@ -114,6 +116,9 @@ impl Threads {
         if self.forum {
             if let Some(topic) = message.topic() {
                 book.topics.insert(topic);
+                // A send into the thread of this message lands in its topic.
+                book.roots.insert(message.message_id, topic);
+                trim(&mut book.roots);
                 return Some(topic);
             }
             if let Some(text) = message.text() {
@@ -141,7 +146,7 @@ impl Threads {
         while book.own.len() > REMEMBERED {
             book.own.pop_first();
         }
-        if let (false, Some(root)) = (self.forum, thread) {
+        if let Some(root) = thread {
             book.roots.insert(id, root);
             trim(&mut book.roots);
         }
@@ -159,7 +164,7 @@ impl Threads {
             return Ok(Target::ReplyTo(id));
         }
         let book = self.book();
-        if let Some(topic) = book.started.get(&id) {
+        if let Some(topic) = book.started.get(&id).or_else(|| book.roots.get(&id)) {
             return Ok(Target::Topic(*topic));
         }
         match book.texts.get(&id) {
@@ -277,6 +282,11 @@ mod tests {
         );
         threads.started(10, 11).await.unwrap();
         assert_eq!(threads.inbound(&message(12, None, Some(11))), Some(11));
+        assert_eq!(
+            threads.target(&ThreadId::new("12")).unwrap(),
+            Target::Topic(11),
+            "a message of a topic names its topic"
+        );
         let again = Threads::load(true, path).await.unwrap();
         assert_eq!(
             again.target(&ThreadId::new("10")).unwrap(),

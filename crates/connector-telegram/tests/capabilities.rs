@@ -148,5 +148,35 @@ async fn files_go_out_as_documents_in_the_messages_thread() {
         2,
         "nothing posted for a bad file"
     );
+
+    // An image goes as a photo; a file named like one that is not goes as a document.
+    let png = dir.path().join("chart.png");
+    std::fs::write(&png, PNG_1X1).unwrap();
+    let fake = dir.path().join("fake.png");
+    std::fs::write(&fake, "not an image").unwrap();
+    connector
+        .send(
+            OutboundMessage::new("")
+                .attach(Attachment::Path(png))
+                .attach(Attachment::Path(fake)),
+        )
+        .await
+        .expect("send images");
+    let messages = world.bot_messages();
+    assert!(
+        matches!(messages[2].media, Media::Photo(_, 1, 1)),
+        "{:?}",
+        messages[2].media
+    );
+    assert!(matches!(messages[3].media, Media::Document(_)));
     connector.close().await.unwrap();
 }
+
+/// A 1×1 PNG.
+const PNG_1X1: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
+    0x42, 0x60, 0x82,
+];
