@@ -25,6 +25,9 @@
 //!   sending into a thread named by a message of General starts a topic for it. Elsewhere a
 //!   thread is a reply chain, named by the id of the message that started it, and replies use
 //!   `reply_parameters` (see `threads`).
+//! * **Files** — images out as photos, the rest as documents; inbound files carry a download
+//!   URL from `getFile`, which contains the bot token (as Telegram's file URLs do): treat
+//!   inbound attachment URLs as secrets.
 //! * **Who** — senders in `allowed_senders` or paired by a code (`connector.pairing`:
 //!   strangers are answered with one).
 //! * **Questions** — an inline keyboard; a press is answered with `answerCallbackQuery` and the

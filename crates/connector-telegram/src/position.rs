@@ -67,11 +67,9 @@ impl Position {
     /// (see the module docs).
     pub(crate) fn offset_to_poll(&self) -> i64 {
         let Some(saved) = self.saved else { return 0 };
-        let age = now_secs().saturating_sub(saved.saved_at);
-        if age > TRUSTED_FOR.as_secs() {
+        if self.is_stale() {
             tracing::warn!(
                 offset = saved.offset,
-                age_secs = age,
                 "the saved Telegram offset is older than Telegram keeps updates: polling from \
                  the oldest waiting update instead (update ids may have restarted)"
             );
@@ -79,6 +77,14 @@ impl Position {
         } else {
             saved.offset
         }
+    }
+
+    /// Whether the position was saved more than [`TRUSTED_FOR`] ago: no update was handed
+    /// over since, so everything Telegram still holds is new, and its ids may have restarted
+    /// below the offset. The running poller checks it too, before every poll.
+    pub(crate) fn is_stale(&self) -> bool {
+        self.saved
+            .is_some_and(|saved| now_secs().saturating_sub(saved.saved_at) > TRUSTED_FOR.as_secs())
     }
 
     /// The offset in memory (0 before any).

@@ -80,6 +80,11 @@ impl Pump {
         let mut recovering = false;
         let mut shutdown = self.shutdown.clone();
         loop {
+            if offset != 0 && self.position.is_stale() {
+                // A day without updates: see `position` (the ids may restart after a week).
+                tracing::info!(offset, "no update for a day: polling from offset 0");
+                offset = 0;
+            }
             // After a failure, a short poll first: its answer proves the way is clear again
             // within a second (a rival still polling would end it with 409 at once).
             let seconds = if recovering {
