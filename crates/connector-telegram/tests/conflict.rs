@@ -116,3 +116,23 @@ async fn a_webhook_makes_health_false_until_it_is_deleted() {
     );
     connector.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_start_with_a_webhook_set_fails_with_the_fix() {
+    let world = World::start(ChatShape::Private);
+    reqwest::Client::new()
+        .post(format!("{}/setWebhook", world.emulator.bot_url()))
+        .json(&json!({ "url": "https://example.org/hook" }))
+        .send()
+        .await
+        .unwrap();
+    let opened = (connector_telegram::DESCRIPTOR.create)(&world.config(), &world.env()).await;
+    let Err(error) = opened else {
+        panic!("opened while a webhook is set")
+    };
+    let error = error.to_string();
+    assert!(
+        error.contains("webhook is active") && error.contains("deleteWebhook"),
+        "{error}"
+    );
+}
