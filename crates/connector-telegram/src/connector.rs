@@ -334,7 +334,7 @@ impl OrchestratorConnector for TelegramConnector {
                 Some(questions::keyboard(&question)),
             )
             .await?;
-        self.threads.sent(id, place.thread);
+        self.threads.sent(id, place.thread).await;
         let id = MessageId::new(id.to_string());
         self.note_sent(std::slice::from_ref(&id));
         let receipt = QuestionReceipt::new(question.id.clone(), vec![id], place.thread_id());
@@ -378,7 +378,7 @@ impl OrchestratorConnector for TelegramConnector {
             .await
             {
                 Ok(id) => {
-                    self.threads.sent(id, place.thread);
+                    self.threads.sent(id, place.thread).await;
                     let id = MessageId::new(id.to_string());
                     self.note_sent(std::slice::from_ref(&id));
                     ids.push(id);

@@ -148,7 +148,7 @@ impl Sender {
             };
             match sent {
                 Ok(id) => {
-                    threads.sent(id, place.thread);
+                    threads.sent(id, place.thread).await;
                     ids.push(MessageId::new(id.to_string()));
                 }
                 Err(error) if index == 0 => return Err(error),

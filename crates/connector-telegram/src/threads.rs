@@ -6,13 +6,16 @@
 //!   names a message of General starts a topic for it (`createForumTopic`, named after the
 //!   message's first line) and answers the topic's id; later sends into either id land in that
 //!   topic, never in General; so does a send into the thread of a message posted in a topic.
-//!   Which topic was started for which message is kept in
-//!   `threads.json`, so a restart does not start a second one.
+//!   Which topic was started for which message is kept in `threads.json`, so a restart does
+//!   not start a second one.
 //! * **Everywhere else** (a private chat, a group): a thread is a reply chain, named by the id
 //!   of the message that started it. A message replying to another belongs to the thread of
 //!   the one it replies to (or starts one at it); sending into thread `X` replies to `X`
 //!   (`reply_parameters`). The chains are remembered for the most recent
 //!   [`REMEMBERED`] messages; a reply to an older one starts its own thread at that message.
+//!
+//! The book also keeps the ids of the bot's latest messages (the last 1000 saved in
+//! `threads.json`), so the operator's reactions on them are recognised after a restart too.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -26,6 +29,21 @@ use crate::updates::Message;
 
 /// How many messages the book remembers (chains, texts, own ids).
 pub(crate) const REMEMBERED: usize = 10_000;
+
+/// How many of the bot's latest message ids are saved (reactions on them are delivered after
+/// a restart too).
+const SAVED_OWN: usize = 1_000;
+
+/// What `threads.json` holds.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Saved {
+    /// Messages of General → the topic started for them.
+    #[serde(default)]
+    started: BTreeMap<i64, i64>,
+    /// The bot's latest message ids.
+    #[serde(default)]
+    own: Vec<i64>,
+}
 
 /// The longest topic name Telegram takes (`createForumTopic`: 1-128 characters).
 const TOPIC_NAME_MAX: usize = 128;
@@ -81,17 +99,21 @@ impl Threads {
     /// started before loaded from `path`.
     pub(crate) async fn load(forum: bool, path: PathBuf) -> Result<Self> {
         let file = StateFile::new(path)
-            .holding("the forum topics started for messages")
-            .without_it("a thread asked for again by its first message would get a new topic");
-        let started: BTreeMap<i64, i64> = file
+            .holding("the forum topics started for messages and the bot's latest messages")
+            .without_it(
+                "a thread asked for again by its first message would get a new topic, and \
+                 reactions on the bot's earlier messages would not be delivered",
+            );
+        let saved: Saved = file
             .on_blocking_pool(spawn_blocking, |file| {
-                file.read_with(|bytes| serde_json::from_slice::<BTreeMap<i64, i64>>(bytes))
+                file.read_with(|bytes| serde_json::from_slice::<Saved>(bytes))
             })
             .await?
             .unwrap_or_default();
         let book = Book {
-            topics: started.values().copied().collect(),
-            started,
+            topics: saved.started.values().copied().collect(),
+            started: saved.started,
+            own: saved.own.into_iter().collect(),
             ..Book::default()
         };
         Ok(Self {
@@ -139,16 +161,21 @@ impl Threads {
         self.book().topics.insert(topic);
     }
 
-    /// The bot sent message `id` into `thread`.
-    pub(crate) fn sent(&self, id: i64, thread: Option<i64>) {
-        let mut book = self.book();
-        book.own.insert(id);
-        while book.own.len() > REMEMBERED {
-            book.own.pop_first();
+    /// The bot sent message `id` into `thread`: remembered, and saved (without fsync).
+    pub(crate) async fn sent(&self, id: i64, thread: Option<i64>) {
+        {
+            let mut book = self.book();
+            book.own.insert(id);
+            while book.own.len() > REMEMBERED {
+                book.own.pop_first();
+            }
+            if let Some(root) = thread {
+                book.roots.insert(id, root);
+                trim(&mut book.roots);
+            }
         }
-        if let Some(root) = thread {
-            book.roots.insert(id, root);
-            trim(&mut book.roots);
+        if let Err(error) = self.save(Durability::Volatile).await {
+            tracing::warn!(%error, "cannot save the bot's latest messages");
         }
     }
 
@@ -186,15 +213,27 @@ impl Threads {
 
     /// A topic was started for message `root`: remembered and saved.
     pub(crate) async fn started(&self, root: i64, topic: i64) -> Result<()> {
-        let text = {
+        {
             let mut book = self.book();
             book.topics.insert(topic);
             book.started.insert(root, topic);
-            serde_json::to_string(&book.started).unwrap_or_default()
+        }
+        self.save(Durability::Synced).await
+    }
+
+    async fn save(&self, durability: Durability) -> Result<()> {
+        let text = {
+            let book = self.book();
+            let skip = book.own.len().saturating_sub(SAVED_OWN);
+            let saved = Saved {
+                started: book.started.clone(),
+                own: book.own.iter().skip(skip).copied().collect(),
+            };
+            serde_json::to_string(&saved).unwrap_or_default()
         };
         self.file
             .on_blocking_pool(spawn_blocking, move |file| {
-                file.write(text.as_bytes(), Durability::Synced)
+                file.write(text.as_bytes(), durability)
             })
             .await
     }
@@ -258,7 +297,7 @@ mod tests {
             .unwrap();
         assert_eq!(threads.inbound(&message(1, None, None)), None);
         assert_eq!(threads.inbound(&message(2, Some(1), None)), Some(1));
-        threads.sent(3, Some(1));
+        threads.sent(3, Some(1)).await;
         assert_eq!(threads.inbound(&message(4, Some(3), None)), Some(1));
         assert_eq!(
             threads.target(&ThreadId::new("1")).unwrap(),
@@ -287,7 +326,9 @@ mod tests {
             Target::Topic(11),
             "a message of a topic names its topic"
         );
+        threads.sent(13, Some(11)).await;
         let again = Threads::load(true, path).await.unwrap();
+        assert!(again.is_own(13), "the bot's messages are saved");
         assert_eq!(
             again.target(&ThreadId::new("10")).unwrap(),
             Target::Topic(11)

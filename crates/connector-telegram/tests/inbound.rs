@@ -121,3 +121,24 @@ async fn reactions_on_the_bots_messages_arrive_as_reaction_events() {
     assert!(removed.reaction.expect("a reaction event").removed);
     connector.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reaction_on_a_message_sent_before_a_restart_still_arrives() {
+    let world = World::start(ChatShape::Private);
+    let connector = world.open().await;
+    let receipt = connector
+        .send(OutboundMessage::new("before the restart"))
+        .await
+        .unwrap();
+    connector.close().await.unwrap();
+    let connector = world.open().await;
+    let mut inbox = connector.subscribe().await.expect("subscribe");
+    let id: i64 = receipt.message_ids[0].as_str().parse().unwrap();
+    world
+        .emulator
+        .react_as(&world.operator, world.chat, id, "🎉")
+        .unwrap();
+    let reaction = next(&mut inbox, "the reaction").await.reaction.unwrap();
+    assert_eq!(reaction.message_id, receipt.message_ids[0]);
+    connector.close().await.unwrap();
+}
