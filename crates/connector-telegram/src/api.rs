@@ -152,6 +152,9 @@ impl Api {
             retry_after: json
                 .pointer("/parameters/retry_after")
                 .and_then(Value::as_u64),
+            migrate_to: json
+                .pointer("/parameters/migrate_to_chat_id")
+                .and_then(Value::as_i64),
         })
     }
 

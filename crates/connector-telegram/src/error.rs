@@ -21,6 +21,8 @@ pub(crate) enum Failure {
         description: String,
         /// `parameters.retry_after`, on 429.
         retry_after: Option<u64>,
+        /// `parameters.migrate_to_chat_id`: the group became this supergroup.
+        migrate_to: Option<i64>,
     },
     /// The request never reached Telegram (connection refused, DNS): safe to send again.
     #[error("{method}: Telegram could not be reached")]
@@ -129,6 +131,16 @@ impl Failure {
                     source: None,
                 }
             }
+            Failure::Api {
+                migrate_to: Some(supergroup),
+                ..
+            } => Error::Rejected {
+                kind: KIND.into(),
+                reason: format!(
+                    "{reason}: the group became supergroup {supergroup}; set \
+                     connector.telegram.chat_id to {supergroup}"
+                ),
+            },
             Failure::Api { .. } | Failure::Garbled { .. } => Error::Rejected {
                 kind: KIND.into(),
                 reason,
@@ -149,5 +161,41 @@ impl Failure {
                 source: Some(Box::new(source)),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(code: u16, retry_after: Option<u64>, migrate_to: Option<i64>) -> Failure {
+        Failure::Api {
+            method: "sendMessage".into(),
+            code,
+            description: "Bad Request: x".into(),
+            retry_after,
+            migrate_to,
+        }
+    }
+
+    #[test]
+    fn failures_map_onto_core_errors() {
+        assert!(matches!(
+            api(429, Some(3), None).into_send_error("send"),
+            Error::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(3)
+        ));
+        assert!(matches!(
+            api(401, None, None).into_error("x"),
+            Error::Unauthorized { .. }
+        ));
+        assert!(api(502, None, None).into_send_error("send").is_retryable());
+        assert!(!api(400, None, None).into_send_error("send").is_retryable());
+        let migrated = api(400, None, Some(-1_001_234))
+            .into_send_error("send")
+            .to_string();
+        assert!(
+            migrated.contains("set connector.telegram.chat_id to -1001234"),
+            "{migrated}"
+        );
     }
 }

@@ -37,6 +37,8 @@ struct PollState {
     problem: Option<String>,
     /// Updates that could not be parsed and were skipped.
     unparsable: u64,
+    /// The offset could not be saved: why (a restart would repeat updates).
+    unsaved: Option<String>,
 }
 
 impl InboundStatus {
@@ -72,7 +74,13 @@ impl InboundStatus {
         self.state().unparsable += 1;
     }
 
+    /// Whether the last save of the offset failed, and why.
+    pub(crate) fn saved(&self, problem: Option<String>) {
+        self.state().unsaved = problem;
+    }
+
     /// How many updates were skipped as unparsable.
+    #[cfg(test)]
     pub(crate) fn unparsable_count(&self) -> u64 {
         self.state().unparsable
     }
@@ -120,11 +128,23 @@ pub(crate) async fn probe(api: &Api, inbound: &InboundStatus) -> ConnectorHealth
     if let Some(deaf) = inbound.deaf() {
         return ConnectorHealth::unreachable(deaf);
     }
-    let unparsable = inbound.unparsable_count();
-    if unparsable > 0 {
-        return ConnectorHealth::healthy().with_detail(format!(
-            "{unparsable} update(s) could not be parsed and were skipped (see the log)"
+    let state = inbound.state().clone();
+    let mut notes = Vec::new();
+    if let Some(problem) = state.unsaved {
+        notes.push(format!(
+            "the update offset cannot be saved ({problem}): a restart would deliver again what \
+             arrived since"
         ));
     }
-    ConnectorHealth::healthy()
+    if state.unparsable > 0 {
+        notes.push(format!(
+            "{} update(s) could not be parsed and were skipped (see the log)",
+            state.unparsable
+        ));
+    }
+    if notes.is_empty() {
+        ConnectorHealth::healthy()
+    } else {
+        ConnectorHealth::healthy().with_detail(notes.join("; "))
+    }
 }

@@ -172,15 +172,24 @@ impl Pump {
                 && id + 1 > *offset
             {
                 *offset = id + 1;
-                if let Err(error) = self.position.save(*offset, false).await {
-                    tracing::warn!(%error, "cannot save the Telegram offset");
-                }
+                self.save(*offset, false).await;
             }
         }
-        if any && let Err(error) = self.position.save(*offset, true).await {
-            tracing::warn!(%error, "cannot save the Telegram offset");
+        if any {
+            self.save(*offset, true).await;
         }
         Ok(())
+    }
+
+    /// Saves the offset; a failure is logged and shown in health.
+    async fn save(&mut self, offset: i64, durable: bool) {
+        match self.position.save(offset, durable).await {
+            Ok(()) => self.status.saved(None),
+            Err(error) => {
+                tracing::warn!(%error, "cannot save the Telegram offset");
+                self.status.saved(Some(error.to_string()));
+            }
+        }
     }
 
     async fn handle(&mut self, update: Update) -> Result<(), Closed> {

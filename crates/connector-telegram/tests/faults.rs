@@ -159,3 +159,28 @@ async fn what_is_posted_while_the_server_is_down_arrives_after_it_is_back() {
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
     tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(future))
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offset_that_cannot_be_saved_is_named_in_health() {
+    let world = World::start(ChatShape::Private);
+    let connector = world.open().await;
+    let mut inbox = connector.subscribe().await.expect("subscribe");
+    // A directory where the file should be: every save fails (even for root).
+    let file = world.state.path().join("updates.json");
+    std::fs::remove_file(&file).unwrap();
+    std::fs::create_dir(&file).unwrap();
+    world.post("still delivered");
+    assert_eq!(
+        next(&mut inbox, "the message").await.text,
+        "still delivered"
+    );
+    let detail = common::eventually("health to name the failed save", || {
+        let health = block_on(connector.health());
+        health
+            .detail
+            .filter(|d| d.contains("offset cannot be saved"))
+    })
+    .await;
+    assert!(detail.contains("deliver again"), "{detail}");
+    connector.close().await.unwrap();
+}
