@@ -106,6 +106,8 @@ pub struct TelegramConnector {
     /// The shutdown signal, the poller and the subscriptions.
     lifecycle: Lifecycle,
     questions: Questions,
+    /// The poller until it is started (see `start_polling`).
+    pump: std::sync::Mutex<Option<Pump>>,
 }
 
 impl std::fmt::Debug for TelegramConnector {
@@ -123,8 +125,10 @@ impl TelegramConnector {
     /// `TELEGRAM_BOT_TOKEN` (or `TELEGRAM_BOT_TOKEN_FILE`, or a systemd credential) in `env`.
     ///
     /// Checks the token (`getMe`) and that the bot sees the chat (`getChat`, which also says
-    /// whether it is a forum), skips the updates that were waiting on a first start, then
-    /// starts the poller. `env` may set
+    /// whether it is a forum) and skips the updates that were waiting on a first start. The
+    /// poller starts at the first [`subscribe`](OrchestratorConnector::subscribe) or
+    /// [`ask`](OrchestratorConnector::ask): a connector that only sends never reads the bot's
+    /// updates (only one process can). `env` may set
     /// [`TELEGRAM_API_BASE_URL`](crate::TELEGRAM_API_BASE_URL) to talk to another server.
     ///
     /// Fails with [`Error::Unauthorized`] if the token is refused, [`Error::Config`] if the
@@ -201,7 +205,6 @@ impl TelegramConnector {
             surface,
             shutdown: lifecycle.shutdown_signal(),
         };
-        lifecycle.spawn("inbound poller", pump.run());
         Ok(Self {
             settings,
             api,
@@ -212,7 +215,24 @@ impl TelegramConnector {
             inbound_status,
             lifecycle,
             questions,
+            pump: std::sync::Mutex::new(Some(pump)),
         })
+    }
+
+    /// Starts the poller, once: at the first `subscribe` or `ask`. A connector that only
+    /// sends (`connector send`, `health`, `doctor`) never polls, so it does not take the
+    /// updates from — or cause 409 Conflicts for — a connector that listens with the same
+    /// token.
+    fn start_polling(&self) {
+        let pump = self
+            .pump
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(pump) = pump {
+            self.inbound_status.started();
+            self.lifecycle.spawn("inbound poller", pump.run());
+        }
     }
 
     /// The bot's user id.
@@ -322,6 +342,8 @@ impl OrchestratorConnector for TelegramConnector {
     async fn ask(&self, question: Question) -> Result<QuestionReceipt> {
         self.lifecycle.ensure_open()?;
         self.questions.check(&question).await?;
+        // The answer comes back through the poller.
+        self.start_polling();
         let place = self
             .sender
             .place(&self.threads, question.thread_id.as_ref())
@@ -397,7 +419,9 @@ impl OrchestratorConnector for TelegramConnector {
     }
 
     async fn subscribe(&self) -> Result<Subscription> {
-        self.lifecycle.subscribe()
+        let subscription = self.lifecycle.subscribe()?;
+        self.start_polling();
+        Ok(subscription)
     }
 
     async fn health(&self) -> ConnectorHealth {

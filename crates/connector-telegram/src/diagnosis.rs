@@ -109,6 +109,10 @@ pub(crate) async fn run(api: &Api, chat_id: i64, inbound: Option<&InboundStatus>
     probes.push(webhook_probe(api).await);
     probes.push(match inbound {
         None => Probe::skipped(POLLING, "the connector is not running"),
+        Some(status) if !status.is_started() => Probe::skipped(
+            POLLING,
+            "not polling: nothing subscribed yet (a connector that only sends never polls)",
+        ),
         Some(status) => match status.conflict_reason() {
             Some(conflict) => Probe::fail(
                 POLLING,

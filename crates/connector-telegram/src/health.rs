@@ -29,6 +29,8 @@ pub(crate) struct InboundStatus {
 
 #[derive(Debug, Default, Clone)]
 struct PollState {
+    /// The poller was started (at the first subscription or question).
+    started: bool,
     /// The last poll was answered.
     polled: bool,
     /// The last poll was refused with 409 Conflict: Telegram's description.
@@ -44,6 +46,16 @@ struct PollState {
 impl InboundStatus {
     fn state(&self) -> std::sync::MutexGuard<'_, PollState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The poller was started.
+    pub(crate) fn started(&self) {
+        self.state().started = true;
+    }
+
+    /// Whether the poller was started.
+    pub(crate) fn is_started(&self) -> bool {
+        self.state().started
     }
 
     /// A poll was answered.

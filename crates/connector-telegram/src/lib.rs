@@ -16,7 +16,8 @@
 //! * **Out** — Markdown rendered in Telegram's HTML parse mode ([`markup`]) and split within
 //!   4096 UTF-16 units; each part posted with `sendMessage`. A send whose answer was lost after
 //!   the request went out is not repeated: it fails with `Error::MaybeDelivered`.
-//! * **In** — one `getUpdates` long poll; the offset moves past an update only once it was
+//! * **In** — one `getUpdates` long poll, started at the first `subscribe` or `ask` (a
+//!   connector that only sends never polls: only one process can); the offset moves past an update only once it was
 //!   handed to the inbox and saved (`updates.json`), so a kill loses nothing and repeats at most
 //!   one update. A first start skips what was waiting; a position older than Telegram's 24 h
 //!   retention is not trusted (see `position`). Edits are not delivered again; service messages

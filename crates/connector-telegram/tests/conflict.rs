@@ -136,3 +136,40 @@ async fn a_first_start_with_a_webhook_set_fails_with_the_fix() {
         "{error}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connector_that_only_sends_never_polls() {
+    let world = World::start(ChatShape::Private);
+    let sender = world.open().await;
+    sender
+        .send(connector_core::OutboundMessage::new("build green"))
+        .await
+        .unwrap();
+    assert!(sender.health().await.is_healthy());
+    // Another process reads the updates undisturbed: no 409 from a poller it never started.
+    let client = reqwest::Client::new();
+    for _ in 0..2 {
+        let answer: serde_json::Value = client
+            .post(format!("{}/getUpdates", world.emulator.bot_url()))
+            .json(&json!({ "timeout": 1 }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(answer["ok"], true, "{answer}");
+    }
+    let polling = sender
+        .diagnose()
+        .await
+        .into_iter()
+        .find(|p| p.name == "update polling")
+        .unwrap();
+    assert_eq!(
+        polling.outcome,
+        connector_core::ProbeOutcome::Skipped,
+        "{polling:?}"
+    );
+    sender.close().await.unwrap();
+}

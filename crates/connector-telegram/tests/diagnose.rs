@@ -42,6 +42,10 @@ fn stable(world: &World, probes: &[Probe]) -> String {
 async fn a_healthy_forum_passes_every_probe() {
     let world = World::start(ChatShape::Forum);
     let connector = world.open().await;
+    let _subscription = connector
+        .subscribe()
+        .await
+        .expect("subscribe: the poller starts");
     let probes = connector.diagnose().await;
     insta::assert_snapshot!(stable(&world, &probes), @r"
     ✓ token: the token belongs to @emulator_bot (id <bot>)
