@@ -17,13 +17,16 @@
 //!   4096 UTF-16 units; each part posted with `sendMessage`. A send whose answer was lost after
 //!   the request went out is not repeated: it fails with `Error::MaybeDelivered`.
 //! * **In** — one `getUpdates` long poll, started at the first `subscribe` or `ask` (a
-//!   connector that only sends never polls: only one process can); the offset moves past an update only once it was
-//!   handed to the inbox and saved (`updates.json`), so a kill loses nothing and repeats at most
-//!   one update. A first start skips what was waiting; a position older than Telegram's 24 h
-//!   retention is not trusted (see `position`). Edits are not delivered again; service messages
-//!   are skipped; an update that does not parse is skipped, logged and counted.
+//!   connector that only sends never polls: only one process can). The offset moves past an
+//!   update only once it was handed to the inbox and saved (`updates.json`), so a kill loses
+//!   nothing and repeats at most one update. A first start skips what was waiting; a position
+//!   older than Telegram's 24 h retention is not trusted (see `position`). Edits are not
+//!   delivered again; service messages are skipped; an update that does not parse is skipped,
+//!   logged and counted.
 //! * **Threads** — in a forum supergroup a thread is a forum topic (its `message_thread_id`);
-//!   sending into a thread named by a message of General starts a topic for it. Elsewhere a
+//!   sending into a thread named by a message of General starts a topic for it
+//!   (`createForumTopic`, named after the message's first line), and a reply never lands in
+//!   General. Elsewhere a
 //!   thread is a reply chain, named by the id of the message that started it, and replies use
 //!   `reply_parameters` (see `threads`).
 //! * **Files** — images out as photos, the rest as documents; inbound files carry a download
