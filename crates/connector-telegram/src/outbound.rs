@@ -138,9 +138,7 @@ impl Sender {
                         && place.thread.is_some() =>
                 {
                     let root = place.thread.unwrap_or_default();
-                    let Target::Start { name, .. } = Threads::start_unseen(root) else {
-                        unreachable!("start_unseen answers Start")
-                    };
+                    let name = Threads::unseen_topic_name(root);
                     *place = self.start_topic(threads, root, &name).await?;
                     self.post(place, &html).await
                 }

@@ -203,12 +203,9 @@ impl Threads {
         }
     }
 
-    /// The target for a message of General the connector never saw (its text unknown).
-    pub(crate) fn start_unseen(id: i64) -> Target {
-        Target::Start {
-            root: id,
-            name: topic_name("", id),
-        }
+    /// The name of a topic started for a message the connector never saw (its text unknown).
+    pub(crate) fn unseen_topic_name(id: i64) -> String {
+        topic_name("", id)
     }
 
     /// A topic was started for message `root`: remembered and saved.
