@@ -276,6 +276,16 @@ fn is_language(language: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'#' | b'_' | b'.'))
 }
 
+/// Plain text (no Markdown) for HTML parse mode: escaped, with a word joiner after every `@`
+/// so that no `@username` becomes a mention.
+///
+/// ```
+/// assert_eq!(connector_telegram::markup::plain("<b> @x"), "&lt;b&gt; @\u{2060}x");
+/// ```
+pub fn plain(text: &str) -> String {
+    escape(text).replace('@', "@\u{2060}")
+}
+
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
