@@ -48,6 +48,22 @@ pub const KNOWN_KINDS: &[KnownKind] = &[
         released: true,
         compiled_in: cfg!(feature = "discord"),
     },
+    KnownKind {
+        kind: BuiltInKind::TELEGRAM.name,
+        secrets: BuiltInKind::TELEGRAM.secrets,
+        feature: "telegram",
+        crate_name: "connector-telegram",
+        released: true,
+        compiled_in: cfg!(feature = "telegram"),
+    },
+    KnownKind {
+        kind: BuiltInKind::SLACK.name,
+        secrets: BuiltInKind::SLACK.secrets,
+        feature: "slack",
+        crate_name: "connector-slack",
+        released: false,
+        compiled_in: false,
+    },
 ];
 
 /// Whether `kind` is one this project provides (compiled in or not).

@@ -1,7 +1,7 @@
 //! Builds the orchestrator connector a roster names.
 //!
 //! Each backend is a crate of its own behind a cargo feature of the same name (`tmux`, the
-//! default; `matrix` and `discord` as their crates land; `all` for every one). The backends
+//! default; `matrix`, `discord`, `telegram` and `slack`; `all` for every one). The backends
 //! compiled in are listed from their descriptors, the way sqlx's `Any` driver lists its drivers;
 //! asking for a kind that is not compiled in is an [`Error`] naming the feature to enable, and a
 //! third-party crate can [`register`](Registry::register_fn) a kind of its own at run time.

@@ -50,6 +50,8 @@ const COMPILED_IN: &[ConnectorDescriptor] = &[
     connector_matrix::DESCRIPTOR,
     #[cfg(feature = "discord")]
     connector_discord::DESCRIPTOR,
+    #[cfg(feature = "telegram")]
+    connector_telegram::DESCRIPTOR,
 ];
 
 impl Registry {

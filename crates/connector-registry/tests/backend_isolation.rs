@@ -10,6 +10,9 @@ fn marker_crates(kind: &str) -> &'static [&'static str] {
         "tmux" => &["connector-tmux", "tmux_interface"],
         "matrix" => &["connector-matrix", "matrix-sdk"],
         "discord" => &["connector-discord", "serenity"],
+        // No SDK: their own reqwest (and, for Slack, tokio-tungstenite) calls.
+        "telegram" => &["connector-telegram"],
+        "slack" => &["connector-slack"],
         other => panic!("no marker crates listed for kind {other}: add them here"),
     }
 }

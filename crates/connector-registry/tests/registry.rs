@@ -165,7 +165,7 @@ async fn unknown_kinds_are_clear_errors() {
         .await
         .err()
         .unwrap();
-    insta::assert_snapshot!(unknown.to_string(), @"unknown connector kind `irc`: known kinds are discord, matrix, tmux");
+    insta::assert_snapshot!(unknown.to_string(), @"unknown connector kind `irc`: known kinds are discord, matrix, slack, telegram, tmux");
 }
 
 #[tokio::test]
