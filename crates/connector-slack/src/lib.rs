@@ -78,7 +78,7 @@ mod web_api;
 pub use connector::{DESCRIPTOR, SlackConnector};
 pub use diagnosis::REQUIRED_SCOPES;
 pub use outbound::MAX_MESSAGE_CHARS;
-pub use pump::BACKFILL_AFTER_GAP;
+pub use pump::RECENT_THREAD;
 pub use settings::SLACK_API_BASE_URL;
 
 /// The kind name of this connector.

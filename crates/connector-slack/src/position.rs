@@ -18,7 +18,7 @@ pub(crate) const CHANNEL: &str = "channel";
 pub(crate) const EVENTS_KEPT: usize = 4096;
 
 /// How many threads are followed (the most recently active ones).
-pub(crate) const THREADS_KEPT: usize = 100;
+pub(crate) const THREADS_KEPT: usize = 50;
 
 /// A Slack `ts` as a sortable pair (seconds, micro-part), `None` if it is not one.
 pub(crate) fn ts_order(ts: &str) -> Option<(u64, u64)> {

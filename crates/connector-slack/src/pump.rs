@@ -16,12 +16,17 @@
 //! 5. then records its `ts` as the conversation's position (a thread reply follows the thread),
 //!    saves (atomically replaced at once; fsynced when the pump has caught up), and acks.
 //!
-//! Socket Mode keeps no replay cursor. After the first `hello` — and after any later one that
-//! follows a gap longer than [`BACKFILL_AFTER_GAP`] (Slack redelivers what it could not
-//! deliver for a short while only) — the pump reads what was posted since the saved positions
-//! with `conversations.history` (the channel; parents whose `latest_reply` is newer than the
-//! thread's position are followed) and `conversations.replies` (each followed thread), oldest
-//! first, through the same steps: what the socket then delivers again is a repeat.
+//! Socket Mode keeps no replay cursor, and after a connection is lost Slack redelivers the
+//! envelopes it sent there only once their ack deadline passed — after newer events already
+//! came over the new connection. So after every `hello` the pump reads what was posted since
+//! the saved positions, oldest first, before it handles the new connection's envelopes: the
+//! channel with `conversations.history` (parents whose `latest_reply` is newer than the
+//! thread's position are followed), then with `conversations.replies` every followed thread
+//! after the first `hello` of a run, and after a reconnect those active within
+//! [`RECENT_THREAD`]. Every message goes through the same steps, so what the socket delivers
+//! late is a repeat, and nothing is delivered out of order or lost to a position that moved
+//! past it. Each `hello` costs one `conversations.history` call (plus one per thread read);
+//! see the crate docs for what Slack's 2025 limits make of that.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,8 +47,8 @@ use crate::position::{CHANNEL, Positions, later};
 use crate::socket_mode::{Acker, Envelope, SocketEvent};
 use crate::web_api::{Form, WebApi, str_of};
 
-/// A reconnect after a gap longer than this backfills (see the module docs).
-pub const BACKFILL_AFTER_GAP: Duration = Duration::from_secs(30);
+/// After a reconnect, the followed threads read back are those active this recently.
+pub const RECENT_THREAD: Duration = Duration::from_secs(60 * 60);
 
 /// Events handled between two fsynced saves at most.
 const SAVE_EVERY: usize = 256;
@@ -88,13 +93,7 @@ impl Pump {
                 return;
             };
             let handled = match event {
-                SocketEvent::Hello { after } => {
-                    if after.is_none_or(|gap| gap > BACKFILL_AFTER_GAP) {
-                        self.backfill().await
-                    } else {
-                        Handled::Done
-                    }
-                }
+                SocketEvent::Hello { after } => self.backfill(after.is_none()).await,
                 SocketEvent::Event(envelope) => self.envelope(envelope).await,
             };
             if handled == Handled::Closed {
@@ -288,8 +287,8 @@ impl Pump {
     }
 
     /// Reads what was posted since the saved positions (see the module docs).
-    async fn backfill(&mut self) -> Handled {
-        let result = self.backfill_all().await;
+    async fn backfill(&mut self, all_threads: bool) -> Handled {
+        let result = self.backfill_all(all_threads).await;
         match result {
             Ok(handled) => {
                 self.status.set_problem(None);
@@ -305,7 +304,7 @@ impl Pump {
         }
     }
 
-    async fn backfill_all(&mut self) -> connector_core::Result<Handled> {
+    async fn backfill_all(&mut self, all_threads: bool) -> connector_core::Result<Handled> {
         let Some(since) = self.positions.get(CHANNEL).map(str::to_owned) else {
             return Ok(Handled::Done);
         };
@@ -313,7 +312,13 @@ impl Pump {
             .listing("conversations.history", Some(&since), None, None)
             .await?;
         messages.sort_by_key(|m| crate::position::ts_order(str_of(m, "ts").unwrap_or_default()));
-        let mut threads: Vec<(String, String)> = self.positions.threads();
+        let recent = ts_ago(RECENT_THREAD);
+        let mut threads: Vec<(String, String)> = self
+            .positions
+            .threads()
+            .into_iter()
+            .filter(|(_, position)| all_threads || later(position, &recent))
+            .collect();
         for message in &messages {
             let Some(ts) = str_of(message, "ts") else {
                 continue;
@@ -411,6 +416,15 @@ impl Pump {
             }
         }
     }
+}
+
+/// A Slack `ts` bound `ago` before now.
+fn ts_ago(ago: Duration) -> String {
+    let then = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .saturating_sub(ago);
+    format!("{}.000000", then.as_secs())
 }
 
 /// Now as a Slack `ts`.
