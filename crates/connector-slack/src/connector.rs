@@ -472,6 +472,11 @@ impl OrchestratorConnector for SlackConnector {
             diagnosis::run(&self.api, Some(&self.app_api), &self.settings.channel_id).await;
         if probes.iter().all(|p| !p.failed()) {
             probes.push(self.round_trip(ROUND_TRIP_TIMEOUT).await.into_probe());
+        } else {
+            probes.push(Probe::skipped(
+                connector_core::round_trip::PROBE_NAME,
+                "fix the failures above first",
+            ));
         }
         probes
     }
