@@ -302,6 +302,7 @@ impl SlackConnector {
         );
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(120))
+            .tls_backend_preconfigured(crate::tls::client_config()?.as_ref().clone())
             .build()
             .map_err(|e| Error::backend(KIND, "cannot build the HTTP client", e))?;
         Ok(Self {

@@ -39,8 +39,9 @@
 //! apps (and internal apps created before the change) keep Tier 3 (50+ a minute, 1000 a page).
 //!
 //! [`SLACK_API_BASE_URL`] in the environment points the connector at another Web API than
-//! `https://slack.com/api` — the `slack-emulator` in tests. This build speaks plain HTTP and
-//! WebSocket only unless TLS is compiled into reqwest and tokio-tungstenite (see the README).
+//! `https://slack.com/api` — the `slack-emulator` in tests. TLS (for `https://slack.com` and the
+//! `wss://` Socket Mode URL) is rustls with the ring provider and Mozilla's roots, one config
+//! shared by both clients.
 //!
 //! ```no_run
 //! # async fn demo() -> connector_core::Result<()> {
@@ -73,6 +74,7 @@ mod pump;
 mod questions;
 mod settings;
 mod socket_mode;
+mod tls;
 mod web_api;
 
 pub use connector::{DESCRIPTOR, SlackConnector};

@@ -171,9 +171,12 @@ impl SocketMode {
         lost_at: &mut Option<Instant>,
         failures: &mut u32,
     ) -> Result<Ended, String> {
-        let (ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .map_err(|e| format!("cannot open the Socket Mode WebSocket: {e}"))?;
+        let tls = crate::tls::client_config().map_err(|e| e.to_string())?;
+        let connector = tokio_tungstenite::Connector::Rustls(tls);
+        let (ws, _) =
+            tokio_tungstenite::connect_async_tls_with_config(url, None, false, Some(connector))
+                .await
+                .map_err(|e| format!("cannot open the Socket Mode WebSocket: {e}"))?;
         let (mut sink, mut stream) = ws.split();
         let (tx, mut rx) = mpsc::unbounded_channel::<String>();
         let mut ended = Ended::Reconnect;

@@ -78,6 +78,7 @@ impl WebApi {
     pub(crate) fn new(base: &str, token: &SecretString) -> Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(CALL_TIMEOUT)
+            .tls_backend_preconfigured(crate::tls::client_config()?.as_ref().clone())
             .build()
             .map_err(|e| Error::backend(KIND, "cannot build the HTTP client", e))?;
         Ok(Self {
