@@ -82,8 +82,10 @@ fn create(config: &ConnectorConfig, env: &dyn Environment) -> ConnectorFuture {
     })
 }
 
-/// How long `open` waits for Socket Mode's `hello`.
-const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long `open` waits for Socket Mode's `hello`: longer than a minute, since
+/// `apps.connections.open` is Tier 1 (one call a minute guaranteed) and a restart soon after the
+/// last connection may have to wait out its 429.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(75);
 
 /// How long a round trip probe waits by default in `diagnose`.
 const ROUND_TRIP_TIMEOUT: Duration = Duration::from_secs(10);

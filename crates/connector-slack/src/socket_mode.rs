@@ -114,9 +114,13 @@ impl SocketMode {
             if *self.shutdown.borrow() {
                 return;
             }
+            let mut wait = None;
             let outcome = match self.open().await {
                 Ok(url) => self.connect(&url, &mut lost_at, &mut failures).await,
-                Err(problem) => Err(problem),
+                Err((problem, retry_after)) => {
+                    wait = retry_after;
+                    Err(problem)
+                }
             };
             match outcome {
                 Ok(Ended::Shutdown) => return,
@@ -133,9 +137,12 @@ impl SocketMode {
                         s.connected = false;
                         s.problem = Some(problem);
                     });
-                    let delay = backoff
-                        .backoff(failures.min(10))
-                        .max(Duration::from_millis(50));
+                    // apps.connections.open is Tier 1: a 429's Retry-After is waited out.
+                    let delay = wait.unwrap_or_else(|| {
+                        backoff
+                            .backoff(failures.min(10))
+                            .max(Duration::from_millis(50))
+                    });
                     tokio::select! {
                         _ = self.shutdown.wait_for(|c| *c) => return,
                         () = tokio::time::sleep(delay) => {}
@@ -145,12 +152,12 @@ impl SocketMode {
         }
     }
 
-    /// `apps.connections.open`: the WebSocket URL.
-    async fn open(&self) -> Result<String, String> {
+    /// `apps.connections.open`: the WebSocket URL, or why not and how long to wait.
+    async fn open(&self) -> Result<String, (String, Option<Duration>)> {
         match self.app_api.call("apps.connections.open", &[]).await {
             Ok(answer) => str_of(&answer.body, "url")
                 .map(str::to_owned)
-                .ok_or_else(|| "apps.connections.open answered no url".to_owned()),
+                .ok_or_else(|| ("apps.connections.open answered no url".to_owned(), None)),
             Err(failure) => {
                 let refused = matches!(
                     failure.code.as_deref(),
@@ -159,7 +166,7 @@ impl SocketMode {
                     )
                 );
                 self.state.send_modify(|s| s.refused = refused);
-                Err(failure.error.to_string())
+                Err((failure.error.to_string(), failure.error.retry_after()))
             }
         }
     }
