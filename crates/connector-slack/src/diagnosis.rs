@@ -19,7 +19,9 @@ pub const REQUIRED_SCOPES: &[(&str, &str)] = &[
     ),
     ("channels:read", "check the channel"),
     ("reactions:write", "react"),
+    ("reactions:read", "receive the operator's reactions"),
     ("files:write", "upload files"),
+    ("files:read", "fetch the operator's files"),
 ];
 
 /// Names of the probes.

@@ -323,6 +323,13 @@ impl Pump {
             let Some(ts) = str_of(message, "ts") else {
                 continue;
             };
+            // A reply also sent to the channel: read with its thread, in the thread's order.
+            if let Some(thread) = thread_of(message) {
+                if !threads.iter().any(|(t, _)| t == thread) {
+                    threads.push((thread.to_owned(), thread.to_owned()));
+                }
+                continue;
+            }
             let has_news = str_of(message, "latest_reply").is_some_and(|latest| {
                 self.positions
                     .get(ts)
@@ -333,6 +340,9 @@ impl Pump {
             }
         }
         for mut message in messages {
+            if thread_of(&message).is_some() {
+                continue;
+            }
             message["channel"] = Value::String(self.channel.clone());
             if self.message(&message, false).await == Handled::Closed {
                 return Ok(Handled::Closed);

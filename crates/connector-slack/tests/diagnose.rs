@@ -116,7 +116,7 @@ async fn missing_scopes_are_listed_with_their_fix() {
         .set_scopes(&["chat:write", "channels:read", "connections:write"]);
     let probes = setup_probes(&world, &world.config(), &[]).await;
     insta::assert_snapshot!(failure(&probes, "scopes"), @r#"
-scopes: missing: channels:history (read the channel back (backfill, no doubles)), reactions:write (react), files:write (upload files)
+scopes: missing: channels:history (read the channel back (backfill, no doubles)), reactions:write (react), reactions:read (receive the operator's reactions), files:write (upload files), files:read (fetch the operator's files)
 fix: add the missing scopes under Bot Token Scopes (api.slack.com/apps → your app → OAuth & Permissions), then reinstall the app to the workspace
 "#);
 }
