@@ -75,9 +75,9 @@ async fn a_refused_bot_token_is_named_with_its_fix() {
     )
     .await;
     insta::assert_snapshot!(failure(&probes, "bot token"), @r#"
-bot token: slack rejected the credentials: auth.test: invalid_auth
-fix: set SLACK_BOT_TOKEN to the app's Bot User OAuth Token (xoxb-…, api.slack.com/apps → your app → OAuth & Permissions), and install the app to the workspace
-"#);
+    bot token: slack rejected the credentials: auth.test: invalid_auth
+    fix: set SLACK_BOT_TOKEN to the app's Bot User OAuth Token (xoxb-…, api.slack.com/apps → your app → OAuth & Permissions), and install the app to the workspace
+    "#);
     assert_eq!(probe(&probes, "scopes").outcome, ProbeOutcome::Skipped);
 }
 
@@ -92,9 +92,9 @@ async fn a_bot_token_in_place_of_the_app_token_is_named_with_its_fix() {
     )
     .await;
     insta::assert_snapshot!(failure(&probes, "socket mode"), @r#"
-socket mode: slack rejected the credentials: apps.connections.open: not_allowed_token_type
-fix: SLACK_APP_TOKEN holds a bot or user token: use the app-level token (xapp-…) with the connections:write scope
-"#);
+    socket mode: slack rejected the credentials: apps.connections.open: not_allowed_token_type
+    fix: SLACK_APP_TOKEN holds a bot or user token: use the app-level token (xapp-…) with the connections:write scope
+    "#);
     assert!(probe(&probes, "bot token").passed());
 }
 
@@ -103,9 +103,9 @@ async fn a_missing_app_token_is_named_with_its_fix() {
     let world = World::start();
     let probes = setup_probes(&world, &world.config(), &[("SLACK_APP_TOKEN", None)]).await;
     insta::assert_snapshot!(failure(&probes, "socket mode"), @r#"
-socket mode: SLACK_APP_TOKEN is not set
-fix: create an app-level token with the connections:write scope (api.slack.com/apps → your app → Basic Information → App-Level Tokens) and set SLACK_APP_TOKEN to it (xapp-…)
-"#);
+    socket mode: SLACK_APP_TOKEN is not set
+    fix: create an app-level token with the connections:write scope (api.slack.com/apps → your app → Basic Information → App-Level Tokens) and set SLACK_APP_TOKEN to it (xapp-…)
+    "#);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -116,9 +116,9 @@ async fn missing_scopes_are_listed_with_their_fix() {
         .set_scopes(&["chat:write", "channels:read", "connections:write"]);
     let probes = setup_probes(&world, &world.config(), &[]).await;
     insta::assert_snapshot!(failure(&probes, "scopes"), @r#"
-scopes: missing: channels:history (read the channel back (backfill, no doubles)), reactions:write (react), reactions:read (receive the operator's reactions), files:write (upload files), files:read (fetch the operator's files)
-fix: add the missing scopes under Bot Token Scopes (api.slack.com/apps → your app → OAuth & Permissions), then reinstall the app to the workspace
-"#);
+    scopes: missing: channels:history (read the channel back (backfill, no doubles)), reactions:write (react), reactions:read (receive the operator's reactions), files:write (upload files), files:read (fetch the operator's files)
+    fix: add the missing scopes under Bot Token Scopes (api.slack.com/apps → your app → OAuth & Permissions), then reinstall the app to the workspace
+    "#);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -136,9 +136,9 @@ async fn a_channel_without_the_bot_is_named_with_its_fix() {
     let probes = setup_probes(&world, &config, &[]).await;
     let text = failure(&probes, "channel").replace(&elsewhere, "[CHANNEL]");
     insta::assert_snapshot!(text, @r#"
-channel: the bot is not a member of #elsewhere ([CHANNEL])
-fix: invite the bot: type /invite @<bot name> in #elsewhere, or add the app under the channel's Integrations
-"#);
+    channel: the bot is not a member of #elsewhere ([CHANNEL])
+    fix: invite the bot: type /invite @<bot name> in #elsewhere, or add the app under the channel's Integrations
+    "#);
     // Opening refuses the same way.
     let refused = (connector_slack::DESCRIPTOR.create)(&config, &world.env()).await;
     assert!(
@@ -152,6 +152,23 @@ fix: invite the bot: type /invite @<bot name> in #elsewhere, or add the app unde
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_channel_is_named_with_its_fix() {
+    let world = World::start();
+    let config = ConnectorConfig::from_roster_str(&format!(
+        "connector:\n  kind: slack\n  allowed_senders: ['{}']\n  slack:\n    channel_id: \
+         C0NOSUCH99\n    state_dir: '{}'\n",
+        world.operator.id,
+        world.state.path().display()
+    ))
+    .unwrap();
+    let probes = setup_probes(&world, &config, &[]).await;
+    insta::assert_snapshot!(failure(&probes, "channel"), @r#"
+    channel: slack refused the request: conversations.info: channel_not_found
+    fix: check connector.slack.channel_id (C0NOSUCH99: the id at the bottom of the channel's details); for a private channel invite the bot first
+    "#);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deaf_app_fails_the_round_trip_with_the_subscription_fix() {
     // Slack sends the app none of the channel's messages: no `message.channels` subscription.
     let world = World::with_config(Config::default().echo_own_messages(false));
@@ -162,9 +179,9 @@ async fn a_deaf_app_fails_the_round_trip_with_the_subscription_fix() {
         .into_probe();
     let text = failure(std::slice::from_ref(&round_trip), "round trip");
     insta::assert_snapshot!(text, @r#"
-round trip: the probe was posted but did not come back through Socket Mode within 1.5 s: the connector is connected but does not receive messages
-fix: no message events arrive: subscribe the app to `message.channels` (and `message.groups` / `message.im` for private channels and direct messages) under Event Subscriptions → Subscribe to bot events, with Socket Mode on, then reinstall the app
-"#);
+    round trip: the probe was posted but did not come back through Socket Mode within 1.5 s: the connector is connected but does not receive messages
+    fix: no message events arrive: subscribe the app to `message.channels` (and `message.groups` / `message.im` for private channels and direct messages) under Event Subscriptions → Subscribe to bot events, with Socket Mode on, then reinstall the app
+    "#);
     connector.close().await.unwrap();
 }
 
