@@ -33,6 +33,7 @@ use crate::outbound::{MAX_MESSAGE_CHARS, Post};
 use crate::position::{CHANNEL, Positions};
 use crate::pump::Pump;
 use crate::questions::SlackSurface;
+use crate::sent_book::{Sent, SentBook};
 use crate::settings::SlackSettings;
 use crate::socket_mode::{Acker, SocketMode, SocketState};
 use crate::web_api::{WebApi, str_of};
@@ -145,6 +146,8 @@ pub struct SlackConnector {
     chunker: Chunker,
     retry: RetryPolicy,
     questions: Questions,
+    /// The parts sent, by idempotency key (see `sent_book`).
+    sent: tokio::sync::Mutex<SentBook>,
 }
 
 impl std::fmt::Debug for SlackConnector {
@@ -193,6 +196,7 @@ impl SlackConnector {
             bot_id: str_of(&auth, "bot_id").unwrap_or_default().to_owned(),
         };
         check_channel(&api, &retry, &settings.channel_id).await?;
+        let sent = SentBook::load(settings.sent_path())?;
         let mut positions = Positions::load(settings.state_path())?;
         if positions.get(CHANNEL).is_none() {
             // First start: deliver what arrives from now on, replay no history. Read before
@@ -320,6 +324,7 @@ impl SlackConnector {
             chunker: Chunker::new(MAX_MESSAGE_CHARS, LengthUnit::Chars)?,
             retry,
             questions,
+            sent: tokio::sync::Mutex::new(sent),
         })
     }
 
@@ -351,10 +356,37 @@ impl SlackConnector {
             blocks: None,
             key: key.as_str().to_owned(),
         };
-        let ts = outbound::post(&self.api, &self.retry, &post).await?;
+        let known = self.sent.lock().await.get(key.as_str()).cloned();
+        let ts = match known {
+            Some(Sent::Posted(ts)) => {
+                tracing::debug!(ts, "sent before with this key: not posted again");
+                ts
+            }
+            known => {
+                let uncertain = known == Some(Sent::Uncertain);
+                match outbound::post(&self.api, &self.retry, &post, uncertain).await {
+                    Ok(ts) => {
+                        self.record_sent(key, Sent::Posted(ts.clone())).await;
+                        ts
+                    }
+                    Err(error) => {
+                        if matches!(error, Error::MaybeDelivered { .. }) {
+                            self.record_sent(key, Sent::Uncertain).await;
+                        }
+                        return Err(error);
+                    }
+                }
+            }
+        };
         let id = MessageId::new(ts);
         self.inbox.note_own_message(&id);
         Ok(id)
+    }
+
+    async fn record_sent(&self, key: &IdempotencyKey, sent: Sent) {
+        if let Err(error) = self.sent.lock().await.record(key.as_str(), sent) {
+            tracing::warn!(%error, "cannot write the sent-message book");
+        }
     }
 }
 
@@ -545,7 +577,7 @@ impl OrchestratorConnector for SlackConnector {
             blocks: Some(blocks),
             key: key.as_str().to_owned(),
         };
-        let ts = outbound::post(&self.api, &self.retry, &post).await?;
+        let ts = outbound::post(&self.api, &self.retry, &post, false).await?;
         let id = MessageId::new(ts);
         self.inbox.note_own_message(&id);
         let receipt =

@@ -72,6 +72,7 @@ mod outbound;
 mod position;
 mod pump;
 mod questions;
+mod sent_book;
 mod settings;
 mod socket_mode;
 mod tls;

@@ -88,16 +88,29 @@ fn ts_ago(window: Duration) -> String {
     format!("{}.000000", now.as_secs())
 }
 
-/// Posts `post` and answers its `ts` (see the module docs).
-pub(crate) async fn post(api: &WebApi, retry: &RetryPolicy, post: &Post<'_>) -> Result<String> {
+/// Posts `post` and answers its `ts` (see the module docs). `uncertain`: an earlier attempt
+/// may have posted it already, so the channel is read back for its key first.
+pub(crate) async fn post(
+    api: &WebApi,
+    retry: &RetryPolicy,
+    post: &Post<'_>,
+    uncertain: bool,
+) -> Result<String> {
     let form = post.form();
     let oldest = ts_ago(LOOKUP_WINDOW);
-    let mut uncertain = false;
+    let mut uncertain = uncertain;
     let mut attempt = 1;
     loop {
-        if uncertain && let Some(ts) = find_by_key(api, retry, post, &oldest).await? {
-            tracing::debug!(ts, "a lost chat.postMessage had taken effect");
-            return Ok(ts);
+        if uncertain {
+            // An earlier attempt may have posted it: read the channel back before posting.
+            match find_by_key(api, retry, post, &oldest).await {
+                Ok(Some(ts)) => {
+                    tracing::debug!(ts, "a post whose answer was lost had taken effect");
+                    return Ok(ts);
+                }
+                Ok(None) => {}
+                Err(lookup) => return Err(maybe_delivered(&lookup)),
+            }
         }
         match api.call("chat.postMessage", &form).await {
             Ok(answer) => {
@@ -108,7 +121,7 @@ pub(crate) async fn post(api: &WebApi, retry: &RetryPolicy, post: &Post<'_>) -> 
                     });
             }
             Err(failure) => {
-                uncertain |= failure.maybe_done;
+                uncertain = failure.maybe_done;
                 match retry.delay_after(&failure.error, attempt) {
                     Some(delay) => {
                         tracing::debug!(attempt, ?delay, error = %failure.error, "post retried");
@@ -119,21 +132,25 @@ pub(crate) async fn post(api: &WebApi, retry: &RetryPolicy, post: &Post<'_>) -> 
                         return match find_by_key(api, retry, post, &oldest).await {
                             Ok(Some(ts)) => Ok(ts),
                             Ok(None) => Err(failure.error),
-                            Err(lookup) => Err(Error::MaybeDelivered {
-                                kind: KIND.into(),
-                                reason: format!(
-                                    "chat.postMessage got no answer ({}) and the channel could \
-                                     not be read back ({lookup})",
-                                    failure.error
-                                ),
-                                source: Some(Box::new(failure.error)),
-                            }),
+                            Err(lookup) => Err(maybe_delivered(&lookup)),
                         };
                     }
                     None => return Err(failure.error),
                 }
             }
         }
+    }
+}
+
+/// The error for a post that may have taken effect, when the channel could not be read back.
+fn maybe_delivered(lookup: &Error) -> Error {
+    Error::MaybeDelivered {
+        kind: KIND.into(),
+        reason: format!(
+            "chat.postMessage got no answer and the channel could not be read back to check \
+             ({lookup}); sending the same message again (same idempotency key) checks first"
+        ),
+        source: None,
     }
 }
 

@@ -251,7 +251,7 @@ impl Pump {
             blocks: None,
             key: connector_core::IdempotencyKey::random().as_str().to_owned(),
         };
-        if let Err(error) = outbound::post(&self.api, &self.retry, &post).await {
+        if let Err(error) = outbound::post(&self.api, &self.retry, &post, false).await {
             tracing::warn!(%error, "cannot answer a stranger");
         }
     }

@@ -56,6 +56,11 @@ impl SlackSettings {
         })
     }
 
+    /// The file holding the `ts` of recent sends by idempotency key.
+    pub(crate) fn sent_path(&self) -> PathBuf {
+        self.state_dir.join("slack-sent.json")
+    }
+
     /// The file holding the delivery positions and the recent event ids.
     pub(crate) fn state_path(&self) -> PathBuf {
         self.state_dir.join("slack-inbound.json")

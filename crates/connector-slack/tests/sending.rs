@@ -138,3 +138,55 @@ async fn long_text_is_split_under_the_limit_and_threads_by_ts() {
     assert_eq!(joined.lines().count(), 300);
     connector.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sending_the_same_message_again_posts_nothing_twice_even_after_a_restart() {
+    let world = World::start();
+    let connector = world.open().await;
+    let message = OutboundMessage::new("release notes ready");
+    let first = connector.send(message.clone()).await.unwrap();
+    let again = connector.send(message.clone()).await.unwrap();
+    assert_eq!(first.message_ids, again.message_ids);
+    connector.close().await.unwrap();
+    let connector = world.open().await;
+    let after_restart = connector.send(message).await.unwrap();
+    assert_eq!(first.message_ids, after_restart.message_ids);
+    assert_eq!(world.bot_messages().len(), 1);
+    connector.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unverifiable_lost_answer_is_maybe_delivered_and_a_resend_checks_first() {
+    let world = World::start();
+    let connector = world.open().await;
+    // The start's own reads (the first position, the backfill after hello) done first.
+    common::eventually("the start's history reads", || {
+        let reads = world
+            .emulator
+            .api_calls()
+            .iter()
+            .filter(|c| c.method == "conversations.history")
+            .count();
+        (reads >= 2).then_some(())
+    })
+    .await;
+    world.emulator.faults().lose_response("chat.postMessage", 1);
+    // The read-back fails too, every attempt.
+    world
+        .emulator
+        .faults()
+        .fail_next("conversations.history", 6, Failure::Status(503));
+    let message = OutboundMessage::new("migration started");
+    let outcome = connector.send(message.clone()).await;
+    assert!(
+        matches!(outcome, Err(connector_core::Error::MaybeDelivered { .. })),
+        "{outcome:?}"
+    );
+    assert_eq!(world.bot_messages().len(), 1, "it was posted");
+    // Sent again with the same key: found in the channel, not posted again.
+    let receipt = connector.send(message).await.expect("the resend");
+    let posted = world.bot_messages();
+    assert_eq!(posted.len(), 1, "{posted:?}");
+    assert_eq!(receipt.message_ids[0].as_str(), posted[0].ts);
+    connector.close().await.unwrap();
+}
