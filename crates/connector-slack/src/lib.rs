@@ -19,7 +19,13 @@
 //!   anyone or link anywhere (see `markup`); split by core's chunker into parts of at most
 //!   [`MAX_MESSAGE_CHARS`] (see `outbound` for why that bound); each part carries its
 //!   idempotency key in the message `metadata`, and a part whose answer was lost is looked up
-//!   by that key before it is posted again: never twice. Threads by `thread_ts`.
+//!   by that key before it is posted again: never twice. The `ts` of each part is kept by key
+//!   (`slack-sent.json`), so sending the same message again — after an error, after a restart —
+//!   posts nothing new. Threads by `thread_ts`.
+//! * **Optional** — reactions (`reactions.add`), edits (`chat.update`), history, files out by
+//!   upload v2 and in with their authenticated `url_private`. No typing indicator: Slack offers
+//!   bots none outside the Assistant API (`assistant.threads.setStatus`, assistant threads
+//!   only), so `typing` answers `Unsupported`.
 //! * **In** — Socket Mode `events_api` envelopes, each acked only once its event was handed to
 //!   a subscriber; repeats (redeliveries, the `message` + `app_mention` pair of one mention)
 //!   dropped by event id and `ts`, persisted across restarts; a restart backfills from the
