@@ -16,6 +16,11 @@
 //! 5. then records its `ts` as the conversation's position (a thread reply follows the thread),
 //!    saves (atomically replaced at once; fsynced when the pump has caught up), and acks.
 //!
+//! So while nobody is subscribed, envelopes stay unacked: Slack redelivers them (repeats,
+//! dropped once the first copy is through) and gives up after three retries, while the pump
+//! still holds the first copy; if the process dies meanwhile, the backfill after the restart
+//! reads the messages from the channel (reactions given meanwhile are not caught up).
+//!
 //! Socket Mode keeps no replay cursor, and after a connection is lost Slack redelivers the
 //! envelopes it sent there only once their ack deadline passed — after newer events already
 //! came over the new connection. So after every `hello` the pump reads what was posted since

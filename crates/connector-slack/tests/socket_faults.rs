@@ -194,3 +194,36 @@ async fn reactions_on_our_messages_arrive_and_strangers_get_pairing_codes() {
     assert_eq!(connector.health().await.rejected_senders, 1);
     connector.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_envelope_is_acked_only_once_its_message_was_handed_over() {
+    let world = World::start();
+    let connector = world.open().await;
+    // Nobody subscribed: the message waits, unacked, and Slack redelivers it.
+    world.post("early", None);
+    common::eventually("a redelivery of the unacked envelope", || {
+        world
+            .emulator
+            .socket_frames()
+            .iter()
+            .any(|f| f["retry_attempt"] == 1 && f["payload"]["event"]["text"] == "early")
+            .then_some(())
+    })
+    .await;
+    assert!(world.emulator.unacked() > 0);
+    let mut subscription = connector.subscribe().await.unwrap();
+    assert_eq!(
+        next(&mut subscription, "the early message").await.text,
+        "early"
+    );
+    common::eventually("acked once handed over", || {
+        (world.emulator.unacked() == 0).then_some(())
+    })
+    .await;
+    world.post("sentinel", None);
+    assert_eq!(
+        next(&mut subscription, "the sentinel").await.text,
+        "sentinel"
+    );
+    connector.close().await.unwrap();
+}
