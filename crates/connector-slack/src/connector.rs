@@ -211,7 +211,7 @@ impl SlackConnector {
                 .and_then(|m| m.get(0))
                 .and_then(|m| str_of(m, "ts"))
                 .map_or_else(crate::pump::now_ts, str::to_owned);
-            positions.advance(CHANNEL, &start);
+            positions.start_at(CHANNEL, &start);
             positions.save(Durability::Synced)?;
         }
 

@@ -38,6 +38,11 @@ pub(crate) struct Positions {
     positions: BTreeMap<String, String>,
     events: VecDeque<String>,
     seen: HashSet<String>,
+    /// `<conversation> <ts>` of the last messages handled, oldest first.
+    handled: VecDeque<String>,
+    handled_set: HashSet<String>,
+    /// The positions as they were when loaded: at or before them, everything was handled.
+    floors: BTreeMap<String, String>,
 }
 
 impl Positions {
@@ -48,6 +53,7 @@ impl Positions {
             .without_it("messages posted while the connector was away are not backfilled");
         let mut positions = BTreeMap::new();
         let mut events = VecDeque::new();
+        let mut handled = VecDeque::new();
         if let Some(bytes) = file.read()? {
             let value: Value = serde_json::from_slice(&bytes).map_err(|e| file.corrupt(e))?;
             if let Some(map) = value.get("positions").and_then(Value::as_object) {
@@ -67,13 +73,27 @@ impl Positions {
                     events.push_back(id.to_owned());
                 }
             }
+            for key in value
+                .get("handled")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(key) = key.as_str() {
+                    handled.push_back(key.to_owned());
+                }
+            }
         }
         let seen = events.iter().cloned().collect();
+        let handled_set = handled.iter().cloned().collect();
         Ok(Self {
             file,
+            floors: positions.clone(),
             positions,
             events,
             seen,
+            handled,
+            handled_set,
         })
     }
 
@@ -94,6 +114,38 @@ impl Positions {
     /// Whether `ts` of `conversation` was delivered already (at or before its position).
     pub(crate) fn passed(&self, conversation: &str, ts: &str) -> bool {
         self.get(conversation).is_some_and(|p| !later(ts, p))
+    }
+
+    /// Whether the message `ts` of `conversation` was handled already: it is among the last
+    /// [`EVENTS_KEPT`] handled, or at or before the conversation's position when the positions
+    /// were loaded. (Not merely before the current position: Slack does not promise to send
+    /// events in order, and a late one must not be dropped because a newer one came first.)
+    pub(crate) fn handled(&self, conversation: &str, ts: &str) -> bool {
+        self.handled_set.contains(&format!("{conversation} {ts}"))
+            || self.floors.get(conversation).is_some_and(|f| !later(ts, f))
+    }
+
+    /// Records the message `ts` of `conversation` as handled and moves the conversation's
+    /// position to it if it is later.
+    pub(crate) fn mark_handled(&mut self, conversation: &str, ts: &str) {
+        let key = format!("{conversation} {ts}");
+        if self.handled_set.insert(key.clone()) {
+            self.handled.push_back(key);
+            while self.handled.len() > EVENTS_KEPT {
+                if let Some(old) = self.handled.pop_front() {
+                    self.handled_set.remove(&old);
+                }
+            }
+        }
+        self.advance(conversation, ts);
+    }
+
+    /// Sets the position of a conversation that has none (the first start) and makes it the
+    /// conversation's floor.
+    pub(crate) fn start_at(&mut self, conversation: &str, ts: &str) {
+        self.positions
+            .insert(conversation.to_owned(), ts.to_owned());
+        self.floors.insert(conversation.to_owned(), ts.to_owned());
     }
 
     /// Records `ts` as delivered in `conversation` (never moving back); true if it moved.
@@ -154,6 +206,7 @@ impl Positions {
         let value = json!({
             "positions": self.positions,
             "events": self.events,
+            "handled": self.handled,
         });
         self.file.write(value.to_string().as_bytes(), durability)
     }
@@ -175,9 +228,17 @@ mod tests {
         assert!(p.first_sighting("Ev1"));
         assert!(!p.first_sighting("Ev1"));
         p.follow("1700000000.000050");
+        p.mark_handled(CHANNEL, "1700000000.000300");
+        // A late, older message is not taken for handled.
+        assert!(!p.handled(CHANNEL, "1700000000.000250"));
         p.save(Durability::Synced).unwrap();
         let mut again = Positions::load(path).unwrap();
-        assert_eq!(again.get(CHANNEL), Some("1700000000.000200"));
+        assert_eq!(again.get(CHANNEL), Some("1700000000.000300"));
+        assert!(again.handled(CHANNEL, "1700000000.000300"));
+        assert!(
+            again.handled(CHANNEL, "1700000000.000250"),
+            "at or before the floor"
+        );
         assert!(!again.first_sighting("Ev1"));
         assert_eq!(again.threads().len(), 1);
     }

@@ -4,9 +4,10 @@
 //!
 //! For each message of the channel or of a thread it follows the pump
 //! 1. drops repeats: an event id handled before (a redelivery after a missed ack, even across
-//!    a restart: the ids are saved), a `ts` at or before the conversation's saved position
-//!    (delivered before; also the `app_mention` twin of a `message` event, which carries the
-//!    same `ts`);
+//!    a restart: the ids are saved), a message `ts` handled before (the last few thousand are
+//!    saved, and everything at or before the positions loaded at start; also the
+//!    `app_mention` twin of a `message` event, which carries the same `ts`). A message older
+//!    than one handled since is not a repeat: Slack does not promise events in order;
 //! 2. drops edits (`message_changed`), deletions and notices, the bot's own messages (after
 //!    letting a round-trip probe's echo end its wait), other bots' messages;
 //! 3. lets the inbox decide on the sender (allow-list, pairing): a stranger is counted and,
@@ -168,7 +169,7 @@ impl Pump {
         };
         let thread = thread_of(message).map(str::to_owned);
         let conversation = thread.clone().unwrap_or_else(|| CHANNEL.to_owned());
-        if self.positions.passed(&conversation, &ts) {
+        if self.positions.handled(&conversation, &ts) {
             return Handled::Done;
         }
         let text = unescape(str_of(message, "text").unwrap_or_default());
@@ -207,7 +208,7 @@ impl Pump {
         if let Some(thread) = &thread {
             self.positions.follow(thread);
         }
-        self.positions.advance(&conversation, &ts);
+        self.positions.mark_handled(&conversation, &ts);
         Handled::Done
     }
 
