@@ -199,13 +199,19 @@ pub(crate) fn file_shared(world: &mut World, file_id: &str, channel: &str) {
         return;
     }
     let event_ts = world.ids.ts();
+    let user = world
+        .files
+        .iter()
+        .find(|f| f.id == file_id)
+        .and_then(|f| f.owner.clone())
+        .unwrap_or_else(|| world.bot_user_id.clone());
     emit(
         world,
         json!({
             "type": "file_shared",
             "channel_id": channel,
             "file_id": file_id,
-            "user_id": world.bot_user_id,
+            "user_id": user,
             "file": {"id": file_id},
             "event_ts": event_ts,
         }),

@@ -279,6 +279,53 @@ impl Emulator {
             .map_err(|e| action_error(e, channel, ""))
     }
 
+    /// `user` shares a file `name` holding `bytes` in `channel` (in the thread `thread_ts` if
+    /// given) with the message `text`, as a client upload does: a `message` with subtype
+    /// `file_share` and a `file_shared` event follow. Returns the message's ts.
+    ///
+    /// # Errors
+    ///
+    /// When the channel does not exist.
+    pub fn share_file_as(
+        &self,
+        user: &UserHandle,
+        channel: &str,
+        name: &str,
+        bytes: &[u8],
+        text: &str,
+        thread_ts: Option<&str>,
+    ) -> Result<String, Error> {
+        let mut world = self.shared.lock();
+        let id = world.ids.next("F");
+        world.files.push(UploadedFile {
+            id: id.clone(),
+            name: name.to_owned(),
+            title: Some(name.to_owned()),
+            declared_length: bytes.len() as u64,
+            bytes: Some(bytes.to_vec()),
+            channel: Some(channel.to_owned()),
+            thread_ts: thread_ts.map(str::to_owned),
+            message_ts: None,
+            completed: true,
+            created: ids::now_secs(),
+            owner: Some(user.id.clone()),
+        });
+        let new = NewMessage {
+            channel: channel.to_owned(),
+            user: user.id.clone(),
+            text: text.to_owned(),
+            thread_ts: thread_ts.map(str::to_owned),
+            files: vec![id.clone()],
+            ..NewMessage::default()
+        };
+        let (_, ts) = actions::post(&mut world, new).map_err(|e| action_error(e, channel, ""))?;
+        if let Some(file) = world.files.iter_mut().find(|f| f.id == id) {
+            file.message_ts = Some(ts.clone());
+        }
+        events::file_shared(&mut world, &id, channel);
+        Ok(ts)
+    }
+
     /// Edits `user`'s message to `text` (a `message_changed` event follows).
     ///
     /// # Errors

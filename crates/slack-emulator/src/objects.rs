@@ -221,6 +221,7 @@ pub(crate) fn channel(world: &World, c: &Channel) -> Value {
 /// A file object (`files.info`, `files.completeUploadExternal`, message `files`).
 pub(crate) fn file(world: &World, f: &UploadedFile) -> Value {
     let base = world.base_url();
+    let owner = f.owner.as_deref().unwrap_or(world.bot_user_id.as_str());
     let mut o = json!({
         "id": f.id,
         "created": f.created,
@@ -230,7 +231,7 @@ pub(crate) fn file(world: &World, f: &UploadedFile) -> Value {
         "mimetype": "application/octet-stream",
         "filetype": "binary",
         "pretty_type": "Binary",
-        "user": world.bot_user_id,
+        "user": owner,
         "user_team": world.team_id,
         "editable": false,
         "size": f.bytes.as_ref().map_or(f.declared_length, |b| b.len() as u64),
@@ -243,7 +244,7 @@ pub(crate) fn file(world: &World, f: &UploadedFile) -> Value {
         "username": "",
         "url_private": format!("{base}/files/{}/{}", f.id, f.name),
         "url_private_download": format!("{base}/files/{}/{}?download=1", f.id, f.name),
-        "permalink": format!("https://emulated.slack.com/files/{}/{}/{}", world.bot_user_id, f.id, f.name),
+        "permalink": format!("https://emulated.slack.com/files/{owner}/{}/{}", f.id, f.name),
         "has_rich_preview": false,
         "file_access": "visible",
     });
@@ -256,7 +257,7 @@ pub(crate) fn file(world: &World, f: &UploadedFile) -> Value {
                 "ts": ts,
                 "channel_name": world.channel(channel).map(|c| c.name.clone()),
                 "team_id": world.team_id,
-                "share_user_id": world.bot_user_id,
+                "share_user_id": owner,
                 "source": "UNKNOWN",
             }]}
         });

@@ -145,6 +145,8 @@ pub struct UploadedFile {
     pub completed: bool,
     /// When it was created (seconds).
     pub(crate) created: u64,
+    /// Who shared it: a user's id for [`crate::Emulator::share_file_as`], `None` for the bot.
+    pub(crate) owner: Option<String>,
 }
 
 /// One Web API call and the answer it got (recorded for tests and spec checks).

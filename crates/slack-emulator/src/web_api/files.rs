@@ -35,6 +35,7 @@ pub(crate) fn get_upload_url(world: &mut World, p: &Params) -> Reply {
         message_ts: None,
         completed: false,
         created: now_secs(),
+        owner: None,
     });
     let upload_url = format!("{}{UPLOAD_PATH}{id}", world.base_url());
     Ok(fields(json!({"upload_url": upload_url, "file_id": id})))
