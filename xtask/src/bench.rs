@@ -1,7 +1,7 @@
 //! `cargo xtask bench`: runs the round-trip benchmarks and records their tables in
 //! `docs/benchmarks.md`.
 //!
-//! Three benches, one after the other (or only those named: `cargo xtask bench discord`), each
+//! Five benches, one after the other (or only those named: `cargo xtask bench discord`), each
 //! owning its own section of the file (between `<!-- bench:<name>:start/end -->` markers, so one
 //! bench's run leaves the others' figures alone):
 //!
@@ -11,7 +11,11 @@
 //!   against the same Synapse, which it starts from the venv `provision::synapse` fills (passed
 //!   on as `SYNAPSE_VENV`, as `cargo xtask test` does);
 //! * `crates/connector-discord/benches/roundtrip.rs` — the Discord connector against raw HTTP
-//!   and a raw gateway reader on the same `discord-emulator`, which it runs in-process.
+//!   and a raw gateway reader on the same `discord-emulator`, which it runs in-process;
+//! * `crates/connector-telegram/benches/roundtrip.rs` — the Telegram connector against a raw
+//!   `sendMessage` and a raw `getUpdates` loop on the same in-process `telegram-emulator`;
+//! * `crates/connector-slack/benches/roundtrip.rs` — the Slack connector against a raw
+//!   `chat.postMessage` and a raw Socket Mode reader on the same in-process `slack-emulator`.
 //!
 //! `cargo bench` builds them in the release profile. The file is generated: commit it, do not
 //! edit it.
@@ -24,7 +28,7 @@ use crate::{Result, cargo, project_root, provision, run_step, step};
 const REPORT: &str = "docs/benchmarks.md";
 
 /// The benches, in the order they run.
-const BENCHES: &[&str] = &["tmux", "matrix", "discord"];
+const BENCHES: &[&str] = &["tmux", "matrix", "discord", "telegram", "slack"];
 
 /// Runs the benches named in `names` (all of them when empty).
 pub(crate) fn run(names: &[String]) -> Result<()> {
@@ -51,9 +55,15 @@ pub(crate) fn run(names: &[String]) -> Result<()> {
         )?;
     }
 
-    if selected("discord") {
-        step("bench discord");
-        run_step("bench discord", &mut bench("connector-discord"))?;
+    for (name, package) in [
+        ("discord", "connector-discord"),
+        ("telegram", "connector-telegram"),
+        ("slack", "connector-slack"),
+    ] {
+        if selected(name) {
+            step(&format!("bench {name}"));
+            run_step(&format!("bench {name}"), &mut bench(package))?;
+        }
     }
 
     step(REPORT);

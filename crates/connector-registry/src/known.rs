@@ -61,8 +61,8 @@ pub const KNOWN_KINDS: &[KnownKind] = &[
         secrets: BuiltInKind::SLACK.secrets,
         feature: "slack",
         crate_name: "connector-slack",
-        released: false,
-        compiled_in: false,
+        released: true,
+        compiled_in: cfg!(feature = "slack"),
     },
 ];
 

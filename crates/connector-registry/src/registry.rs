@@ -52,6 +52,8 @@ const COMPILED_IN: &[ConnectorDescriptor] = &[
     connector_discord::DESCRIPTOR,
     #[cfg(feature = "telegram")]
     connector_telegram::DESCRIPTOR,
+    #[cfg(feature = "slack")]
+    connector_slack::DESCRIPTOR,
 ];
 
 impl Registry {

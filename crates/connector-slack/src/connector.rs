@@ -25,6 +25,7 @@ use connector_core::{
 };
 use tokio::sync::{mpsc, watch};
 
+use crate::diagnosis::SocketCheck;
 use crate::health::InboundStatus;
 use crate::inbound::Identity;
 use crate::interactions::Clicks;
@@ -67,8 +68,12 @@ fn diagnose_setup(config: &ConnectorConfig, env: &dyn Environment) -> DiagnosisF
     };
     Box::pin(async move {
         match (prepared, without_app) {
-            (Ok((bot, app, channel)), _) => diagnosis::run(&bot, Some(&app), &channel).await,
-            (Err(_), Some((bot, channel))) => diagnosis::run(&bot, None, &channel).await,
+            (Ok((bot, app, channel)), _) => {
+                diagnosis::run(&bot, SocketCheck::Open(&app), &channel).await
+            }
+            (Err(_), Some((bot, channel))) => {
+                diagnosis::run(&bot, SocketCheck::NoAppToken, &channel).await
+            }
             (Err(e), None) => vec![Probe::fail("configuration", e.to_string())],
         }
     })
@@ -87,9 +92,6 @@ fn create(config: &ConnectorConfig, env: &dyn Environment) -> ConnectorFuture {
 /// `apps.connections.open` is Tier 1 (one call a minute guaranteed) and a restart soon after the
 /// last connection may have to wait out its 429.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(75);
-
-/// How long a round trip probe waits by default in `diagnose`.
-const ROUND_TRIP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Everything `open` reads from its arguments before doing any I/O.
 struct Prepared {
@@ -136,7 +138,6 @@ fn prepare_open(config: &ConnectorConfig, env: &dyn Environment) -> Result<Prepa
 pub struct SlackConnector {
     settings: SlackSettings,
     api: WebApi,
-    app_api: WebApi,
     http: reqwest::Client,
     me: Identity,
     inbox: Arc<Inbox>,
@@ -242,7 +243,7 @@ impl SlackConnector {
         let acker = Acker::default();
         let inbound_status = Arc::new(InboundStatus::default());
         let socket = SocketMode {
-            app_api: app_api.clone(),
+            app_api,
             acker: acker.clone(),
             events: events_tx,
             interactive: clicks_tx,
@@ -314,7 +315,6 @@ impl SlackConnector {
         Ok(Self {
             settings,
             api,
-            app_api,
             http,
             me,
             inbox,
@@ -502,18 +502,16 @@ impl OrchestratorConnector for SlackConnector {
             .with_rejected_senders(self.inbox.stats().rejected_senders)
     }
 
+    /// The setup probes; the round trip is [`round_trip`](Self::round_trip), which
+    /// `connector doctor` runs after them once they all pass.
     async fn diagnose(&self) -> Vec<Probe> {
-        let mut probes =
-            diagnosis::run(&self.api, Some(&self.app_api), &self.settings.channel_id).await;
-        if probes.iter().all(|p| !p.failed()) {
-            probes.push(self.round_trip(ROUND_TRIP_TIMEOUT).await.into_probe());
-        } else {
-            probes.push(Probe::skipped(
-                connector_core::round_trip::PROBE_NAME,
-                "fix the failures above first",
-            ));
-        }
-        probes
+        let socket = self.socket_state.borrow().clone();
+        diagnosis::run(
+            &self.api,
+            SocketCheck::Running(socket),
+            &self.settings.channel_id,
+        )
+        .await
     }
 
     async fn react(

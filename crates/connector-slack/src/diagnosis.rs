@@ -1,14 +1,27 @@
 //! `diagnose()`: one probe per thing the setup needs, each failure with its fix — the bot token
 //! (`auth.test`), the scopes granted to it (Slack names them in the `x-oauth-scopes` header), the
 //! app-level token and Socket Mode (`apps.connections.open`), the channel visible with the bot a
-//! member (`conversations.info`), and, on a running connector, a round trip: the bot's probe
-//! message must come back over Socket Mode.
+//! member (`conversations.info`). On a running connector the socket probe reads the open
+//! connection's state instead of asking for another (Slack allows about one
+//! `apps.connections.open` a minute), and `connector doctor` adds a round trip: the bot's
+//! probe message must come back over Socket Mode.
 
 use connector_core::Probe;
 use connector_core::retry::RetryPolicy;
 use serde_json::Value;
 
+use crate::socket_mode::SocketState;
 use crate::web_api::{WebApi, str_of};
+
+/// How the socket probe learns whether Socket Mode works.
+pub(crate) enum SocketCheck<'a> {
+    /// No app-level token is set.
+    NoAppToken,
+    /// No connector is running: ask `apps.connections.open` with the app-level token.
+    Open(&'a WebApi),
+    /// A running connector's connection, as it is now.
+    Running(SocketState),
+}
 
 /// The bot token scopes the connector uses, and what for.
 pub const REQUIRED_SCOPES: &[(&str, &str)] = &[
@@ -40,8 +53,12 @@ pub(crate) mod names {
 const BOT_TOKEN_FIX: &str = "set SLACK_BOT_TOKEN to the app's Bot User OAuth Token (xoxb-…, \
      api.slack.com/apps → your app → OAuth & Permissions), and install the app to the workspace";
 
+/// The fix when Slack does not answer at all.
+const UNREACHABLE_FIX: &str = "Slack (or SLACK_API_BASE_URL) does not answer: check the network \
+     path to slack.com and the proxy settings";
+
 /// Runs the setup probes (the round trip is added by the connector).
-pub(crate) async fn run(bot: &WebApi, app: Option<&WebApi>, channel: &str) -> Vec<Probe> {
+pub(crate) async fn run(bot: &WebApi, socket: SocketCheck<'_>, channel: &str) -> Vec<Probe> {
     let retry = RetryPolicy::default().with_max_attempts(2);
     let mut probes = Vec::new();
     let auth = bot.call_retried(&retry, "auth.test", &[]).await;
@@ -59,17 +76,21 @@ pub(crate) async fn run(bot: &WebApi, app: Option<&WebApi>, channel: &str) -> Ve
             answer.scopes
         }
         Err(failure) => {
-            probes.push(
-                Probe::fail(names::BOT_TOKEN, failure.error.to_string()).with_fix(BOT_TOKEN_FIX),
-            );
-            probes.push(Probe::skipped(names::SCOPES, "the bot token was refused"));
-            probes.push(socket_probe(app).await);
-            probes.push(Probe::skipped(names::CHANNEL, "the bot token was refused"));
+            // Not answering is not refusing: the fix is the network, not the token.
+            let (fix, why) = if failure.error.is_retryable() {
+                (UNREACHABLE_FIX, "Slack does not answer")
+            } else {
+                (BOT_TOKEN_FIX, "the bot token was refused")
+            };
+            probes.push(Probe::fail(names::BOT_TOKEN, failure.error.to_string()).with_fix(fix));
+            probes.push(Probe::skipped(names::SCOPES, why));
+            probes.push(socket_probe(socket).await);
+            probes.push(Probe::skipped(names::CHANNEL, why));
             return probes;
         }
     };
     probes.push(scopes_probe(scopes.as_deref(), channel));
-    probes.push(socket_probe(app).await);
+    probes.push(socket_probe(socket).await);
     probes.push(channel_probe(bot, &retry, channel).await);
     probes
 }
@@ -114,13 +135,27 @@ fn scopes_probe(granted: Option<&str>, channel: &str) -> Probe {
     )
 }
 
-async fn socket_probe(app: Option<&WebApi>) -> Probe {
-    let Some(app) = app else {
-        return Probe::fail(names::SOCKET_MODE, "SLACK_APP_TOKEN is not set").with_fix(
-            "create an app-level token with the connections:write scope (api.slack.com/apps → \
-             your app → Basic Information → App-Level Tokens) and set SLACK_APP_TOKEN to it \
-             (xapp-…)",
-        );
+async fn socket_probe(socket: SocketCheck<'_>) -> Probe {
+    let app = match socket {
+        SocketCheck::NoAppToken => {
+            return Probe::fail(names::SOCKET_MODE, "SLACK_APP_TOKEN is not set").with_fix(
+                "create an app-level token with the connections:write scope (api.slack.com/apps \
+                 → your app → Basic Information → App-Level Tokens) and set SLACK_APP_TOKEN to \
+                 it (xapp-…)",
+            );
+        }
+        SocketCheck::Running(state) if state.connected => {
+            return Probe::pass(names::SOCKET_MODE, "connected: Slack said hello");
+        }
+        SocketCheck::Running(state) => {
+            let why = state.problem.unwrap_or_else(|| "reconnecting".to_owned());
+            return Probe::fail(names::SOCKET_MODE, format!("not connected: {why}")).with_fix(
+                "turn Socket Mode on for the app (api.slack.com/apps → your app → Socket Mode), \
+                 check SLACK_APP_TOKEN (xapp-…, scope connections:write) and that Slack is \
+                 reachable",
+            );
+        }
+        SocketCheck::Open(app) => app,
     };
     match app.call("apps.connections.open", &[]).await {
         Ok(_) => Probe::pass(
@@ -141,6 +176,7 @@ async fn socket_probe(app: Option<&WebApi>) -> Probe {
                     "give the app-level token the connections:write scope (Basic Information → \
                      App-Level Tokens)"
                 }
+                _ if failure.error.is_retryable() => UNREACHABLE_FIX,
                 _ => {
                     "turn Socket Mode on for the app (api.slack.com/apps → your app → Socket \
                      Mode) and check that Slack is reachable"
