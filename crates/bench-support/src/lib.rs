@@ -1,4 +1,5 @@
-//! What the round-trip benchmarks of the tmux, Matrix and Discord connectors share.
+//! What the round-trip benchmarks of the tmux, Matrix, Discord, Telegram and Slack connectors
+//! share.
 //!
 //! Each backend crate has one harness-less bench, `benches/roundtrip.rs`, that measures its
 //! connector against the same work done plainly and writes its own section of
@@ -12,8 +13,10 @@
 //! * [`mod@format`]: how figures are written in the tables (`0.42 ms`, `12.3 MiB`);
 //! * [`machine`]: what the figures were measured on and the report's section heading;
 //! * [`memory`]: resident set sizes from `/proc/self/status`;
-//! * [`paired`]: the plan and results of a bench that measures the connector against a raw
-//!   client path by path (Matrix, Discord);
+//! * [`paired`]: the plan, results, targets and runner of a bench that measures the connector
+//!   against a raw client path by path (Matrix, Discord, Telegram, Slack);
+//! * [`listening`]: waiting for texts on one receiving path, and the inbound and burst
+//!   measurements of the benches whose two paths take turns (Telegram, Slack);
 //! * [`report`]: replacing one bench's marked section of the report file.
 //!
 //! A dev-dependency only; not published.
@@ -23,6 +26,7 @@
 
 pub mod cli;
 pub mod format;
+pub mod listening;
 pub mod machine;
 pub mod memory;
 pub mod paired;

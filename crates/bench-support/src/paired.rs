@@ -1,10 +1,14 @@
-//! The shape the Matrix and Discord benches share: the connector against a raw client of the
-//! same server, for sends, inbound messages and bursts, plus the connector's idle memory.
+//! The shape the Matrix, Discord, Telegram and Slack benches share: the connector against a
+//! raw client of the same server, for sends, inbound messages and bursts, plus the connector's
+//! idle memory; and the runner of the emulator benches.
 
 use std::fmt::Write as _;
-use std::time::Duration;
+use std::future::Future;
+use std::time::{Duration, Instant};
 
-use crate::format::ms;
+use crate::cli::{Options, publish};
+use crate::format::{kib, ms};
+use crate::machine::Machine;
 use crate::memory::Rss;
 use crate::stats::{Burst, Measured, ratio};
 
@@ -21,6 +25,30 @@ pub struct Plan {
     pub burst: usize,
     /// How long the connector idles before its RSS is read.
     pub idle: Duration,
+}
+
+impl Plan {
+    /// The plan of the benches against an emulator in the bench's process (Discord, Telegram,
+    /// Slack): a few seconds for `quick`, 300 samples a path and a burst of 1000 otherwise.
+    pub fn emulated(quick: bool) -> Self {
+        if quick {
+            Plan {
+                warmup: 3,
+                sends: 30,
+                inbound: 30,
+                burst: 100,
+                idle: Duration::from_secs(1),
+            }
+        } else {
+            Plan {
+                warmup: 20,
+                sends: 300,
+                inbound: 300,
+                burst: 1000,
+                idle: Duration::from_secs(3),
+            }
+        }
+    }
 }
 
 /// Everything a run measured.
@@ -114,6 +142,51 @@ impl Results {
         md
     }
 
+    /// The line on the idle connector's memory: what it added to the process's resident set
+    /// after `idle` open, subscribed and `connected` (e.g. "gateway connected").
+    pub fn idle_memory(&self, connected: &str, idle: Duration) -> String {
+        format!(
+            "\nIdle listening connector (open, subscribed, {connected}, {} s idle): **+{}** \
+             resident ({} of it heap and stacks, `RssAnon`; the rest is code and mapped files); \
+             the bench process in all, emulator included: {}.\n\n",
+            idle.as_secs(),
+            kib(self.rss.vm),
+            kib(self.rss.anon),
+            kib(self.rss.total)
+        )
+    }
+
+    /// The report's targets: send and inbound p50 within 1.10× of the raw paths (`send_raw`
+    /// and `inbound_raw` name them: "a raw HTTP POST"), and the connector's burst delivered
+    /// exactly once, in order.
+    pub fn targets(&self, send_raw: &str, inbound_raw: &str) -> String {
+        let verdict = |met: bool| if met { "**met**" } else { "**not met**" };
+        let send = ratio(self.send_connector.p50(), self.send_raw.p50());
+        let inbound = ratio(self.inbound_connector.p50(), self.inbound_raw.p50());
+        let bc = &self.burst_connector;
+        let mut md = String::from("### Targets\n\n");
+        let _ = writeln!(
+            md,
+            "- Send p50 within 1.10× of {send_raw}: {} ({send:.2}).",
+            verdict(send <= 1.10)
+        );
+        let _ = writeln!(
+            md,
+            "- Inbound p50 within 1.10× of {inbound_raw}: {} ({inbound:.2}).",
+            verdict(inbound <= 1.10)
+        );
+        let _ = writeln!(
+            md,
+            "- A burst of {} delivered exactly once, in order: {} ({}/{}; {:.0} msgs/s).",
+            bc.n,
+            verdict(bc.ok == bc.n),
+            bc.ok,
+            bc.n,
+            bc.per_second(),
+        );
+        md
+    }
+
     /// `Err` naming the [`failures`](Self::failures), if any: the bench then exits non-zero.
     pub fn check(&self) -> Result<(), String> {
         match self.failures() {
@@ -123,6 +196,52 @@ impl Results {
             )),
         }
     }
+}
+
+/// One run of a paired bench, for its report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    /// What it ran on.
+    pub machine: Machine,
+    /// The samples it took.
+    pub plan: Plan,
+    /// Whether it was a `--quick` smoke run.
+    pub quick: bool,
+    /// What it measured.
+    pub results: Results,
+    /// How long the whole run took.
+    pub wall: Duration,
+}
+
+/// Runs a paired bench: `measure` with `plan` on a multi-threaded tokio runtime, then prints
+/// (and with `--write` writes) the `section` that `report` makes of the run. Fails when the
+/// measuring did, or when a message was not confirmed or not delivered exactly once.
+pub fn run<Fut>(
+    options: &Options,
+    plan: Plan,
+    section: &str,
+    measure: impl FnOnce(Plan) -> Fut,
+    report: impl FnOnce(&Run) -> String,
+) -> Result<(), String>
+where
+    Fut: Future<Output = Result<(Machine, Results), String>>,
+{
+    let started = Instant::now();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("tokio runtime: {e}"))?;
+    let (machine, results) = runtime.block_on(measure(plan))?;
+    drop(runtime);
+    let run = Run {
+        machine,
+        plan,
+        quick: options.quick,
+        results,
+        wall: started.elapsed(),
+    };
+    publish(options, section, &report(&run))?;
+    run.results.check()
 }
 
 #[cfg(test)]

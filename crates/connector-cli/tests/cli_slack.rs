@@ -8,10 +8,9 @@ mod common;
 
 use std::path::PathBuf;
 use std::process::Output;
-use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use common::{Dir, stderr, stdout};
+use common::{ASK_MERGE_OR_HOLD, Dir, spawn, stderr, stdout, wait_until};
 use slack_emulator::{Config, Emulator, UserHandle};
 
 /// An emulator, its operator and the channel the roster names.
@@ -110,19 +109,6 @@ impl Setup {
     }
 }
 
-fn wait_until(
-    what: &str,
-    running: &std::thread::JoinHandle<Output>,
-    mut done: impl FnMut() -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !done() {
-        assert!(Instant::now() < deadline, "{what} never happened");
-        assert!(!running.is_finished(), "the command ended before {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn send_escapes_mentions_and_listen_prints_the_operators_message() {
     let setup = Setup::start();
@@ -139,10 +125,7 @@ fn send_escapes_mentions_and_listen_prints_the_operators_message() {
     );
     assert!(texts[0].contains("&lt;!channel&gt;"), "{texts:?}");
 
-    let listen = std::thread::spawn({
-        let mut command = setup.connector(&["listen", "--count", "1", "--timeout", "60"]);
-        move || command.output().expect("run connector listen")
-    });
+    let listen = spawn(setup.connector(&["listen", "--count", "1", "--timeout", "60"]));
     wait_until("the socket connection", &listen, || {
         setup.emulator.socket_connections() > 0
     });
@@ -173,19 +156,7 @@ fn a_lost_answer_posts_the_message_once() {
 #[test]
 fn ask_prints_the_operators_choice() {
     let setup = Setup::start();
-    let ask = std::thread::spawn({
-        let mut command = setup.connector(&[
-            "ask",
-            "Merge PR #12?",
-            "--choice",
-            "Merge",
-            "--choice",
-            "Hold",
-            "--timeout",
-            "60",
-        ]);
-        move || command.output().expect("run connector ask")
-    });
+    let ask = spawn(setup.connector(&ASK_MERGE_OR_HOLD));
     let mut question = None;
     wait_until("the question", &ask, || {
         question = setup

@@ -6,12 +6,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
-use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use common::{Dir, stderr, stdout};
+use common::{ASK_MERGE_OR_HOLD, Dir, spawn, stderr, stdout, wait_until};
 use telegram_emulator::{Config, Emulator, UserHandle};
 
 /// An emulator, its operator and the chat the roster names.
@@ -117,20 +116,6 @@ fn regex_free_ms(text: &str) -> String {
     out
 }
 
-/// Waits until `path` exists (the connector saved its first position: it is listening).
-fn wait_for_file(path: &Path, running: &std::thread::JoinHandle<Output>) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !path.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "{} never appeared",
-            path.display()
-        );
-        assert!(!running.is_finished(), "the command ended before listening");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn send_renders_markdown_and_listen_prints_the_operators_message() {
     let setup = Setup::private();
@@ -141,11 +126,10 @@ fn send_renders_markdown_and_listen_prints_the_operators_message() {
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     assert_eq!(setup.bot_texts(), ["PR #12 is green <script>"]);
 
-    let listen = std::thread::spawn({
-        let mut command = setup.connector(&["listen", "--count", "1", "--timeout", "60"]);
-        move || command.output().expect("run connector listen")
-    });
-    wait_for_file(&setup.state_dir().join("updates.json"), &listen);
+    let listen = spawn(setup.connector(&["listen", "--count", "1", "--timeout", "60"]));
+    // The first position saved: the connector skipped what waited and is listening.
+    let position = setup.state_dir().join("updates.json");
+    wait_until("the first saved position", &listen, || position.exists());
     setup
         .emulator
         .post_as(&setup.operator, setup.chat, "ship it")
@@ -183,33 +167,18 @@ fn a_lost_answer_exits_6_and_the_message_is_posted_once() {
 #[test]
 fn ask_prints_the_operators_choice() {
     let setup = Setup::forum();
-    let ask = std::thread::spawn({
-        let mut command = setup.connector(&[
-            "ask",
-            "Merge PR #12?",
-            "--choice",
-            "Merge",
-            "--choice",
-            "Hold",
-            "--timeout",
-            "60",
-        ]);
-        move || command.output().expect("run connector ask")
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let question = loop {
-        if let Some(message) = setup.emulator.messages(setup.chat).into_iter().find(|m| {
+    let ask = spawn(setup.connector(&ASK_MERGE_OR_HOLD));
+    let mut question = None;
+    wait_until("the question", &ask, || {
+        question = setup.emulator.messages(setup.chat).into_iter().find(|m| {
             m.content
                 .text
                 .as_deref()
                 .is_some_and(|t| t.contains("Merge PR #12?"))
-        }) {
-            break message;
-        }
-        assert!(Instant::now() < deadline, "the question never appeared");
-        assert!(!ask.is_finished(), "ask ended before asking");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+        });
+        question.is_some()
+    });
+    let question = question.unwrap();
     // The button labelled Hold, as the operator's client shows it.
     let hold = question
         .content

@@ -36,7 +36,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use bench_support::paired::{Plan, Results};
+use bench_support::paired::{Plan, Results, Run};
 use bench_support::{Burst, Machine, Measured, Options, Rss, kib, ms, ratio};
 use connector_core::config::secrets::DISCORD_BOT_TOKEN;
 use connector_core::{ConnectorConfig, OrchestratorConnector, OutboundMessage, Subscription};
@@ -75,46 +75,14 @@ fn main() -> ExitCode {
     bench_support::run_main(&usage(), run)
 }
 
-/// How many samples each part gets.
-fn plan(quick: bool) -> Plan {
-    if quick {
-        Plan {
-            warmup: 3,
-            sends: 20,
-            inbound: 20,
-            burst: 100,
-            idle: Duration::from_secs(1),
-        }
-    } else {
-        Plan {
-            warmup: 20,
-            sends: 300,
-            inbound: 300,
-            burst: 1000,
-            idle: Duration::from_secs(3),
-        }
-    }
-}
-
 fn run(options: &Options) -> Result<(), String> {
-    let plan = plan(options.quick);
-    let started = Instant::now();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("tokio runtime: {e}"))?;
-    let (machine, results) = runtime.block_on(measure(plan))?;
-    drop(runtime);
-
-    let report = Report {
-        machine,
-        plan,
-        quick: options.quick,
-        results,
-        wall: started.elapsed(),
-    };
-    bench_support::publish(options, SECTION, &report.markdown())?;
-    report.results.check()
+    bench_support::paired::run(
+        options,
+        Plan::emulated(options.quick),
+        SECTION,
+        measure,
+        markdown,
+    )
 }
 
 /// The emulator's side: the operator, and posting as them.
@@ -575,26 +543,18 @@ async fn burst(
 // ----------------------------------------------------------------------------------------------
 // Figures and the report.
 
-struct Report {
-    machine: Machine,
-    plan: Plan,
-    quick: bool,
-    results: Results,
-    wall: Duration,
-}
-
-impl Report {
-    fn markdown(&self) -> String {
-        let r = &self.results;
-        let mut md = self.machine.heading(
-            "Discord",
-            "crates/connector-discord/benches/roundtrip.rs",
-            Some(self.wall),
-            self.quick,
-        );
-        let _ = writeln!(
-            md,
-            "The Discord connector (serenity 0.12.5 gateway, its own reqwest REST calls) against \
+/// The report's section: the table, the targets and how to read the figures.
+fn markdown(run: &Run) -> String {
+    let r = &run.results;
+    let mut md = run.machine.heading(
+        "Discord",
+        "crates/connector-discord/benches/roundtrip.rs",
+        Some(run.wall),
+        run.quick,
+    );
+    let _ = writeln!(
+        md,
+        "The Discord connector (serenity 0.12.5 gateway, its own reqwest REST calls) against \
              the same work done plainly, on one `discord-emulator` running in the bench's process \
              (rate limits off), in one run. **Send**: `OrchestratorConnector::send` vs a raw \
              reqwest `POST /api/v10/channels/{{id}}/messages` (same token, channel, body fields \
@@ -607,72 +567,35 @@ impl Report {
              (first dispatch → last delivery). Warm-up: {w} per path, not counted. Ratio = \
              connector ÷ raw (for msgs/s, raw ÷ connector), so below 1 the connector is the \
              faster.\n",
-            n = self.plan.sends,
-            m = self.plan.inbound,
-            b = self.plan.burst,
-            w = self.plan.warmup,
-        );
-        md.push_str(&r.table("raw"));
-        let (bc, br) = (&r.burst_connector, &r.burst_raw);
-        let _ = writeln!(
-            md,
-            "| … the emulator dispatching meanwhile, msgs/s | {:.0} | {:.0} | | |",
-            bc.posted_per_second(),
-            br.posted_per_second(),
-        );
-        let _ = writeln!(
-            md,
-            "\nIdle listening connector (open, subscribed, gateway connected, {} s idle): **+{}** \
-             resident ({} of it heap and stacks, `RssAnon`; the rest is code and mapped \
-             files); the bench process in all, emulator included: {}.\n",
-            self.plan.idle.as_secs(),
-            kib(r.rss.vm),
-            kib(r.rss.anon),
-            kib(r.rss.total)
-        );
-        md.push_str(&self.targets());
-        md.push('\n');
-        md.push_str(&self.interpretation());
-        md
-    }
+        n = run.plan.sends,
+        m = run.plan.inbound,
+        b = run.plan.burst,
+        w = run.plan.warmup,
+    );
+    md.push_str(&r.table("raw"));
+    let (bc, br) = (&r.burst_connector, &r.burst_raw);
+    let _ = writeln!(
+        md,
+        "| … the emulator dispatching meanwhile, msgs/s | {:.0} | {:.0} | | |",
+        bc.posted_per_second(),
+        br.posted_per_second(),
+    );
+    md.push_str(&r.idle_memory("gateway connected", run.plan.idle));
+    md.push_str(&r.targets("a raw HTTP POST", "a raw gateway reader"));
+    md.push('\n');
+    md.push_str(&interpretation(run));
+    md
+}
 
-    fn targets(&self) -> String {
-        let r = &self.results;
-        let verdict = |met: bool| if met { "**met**" } else { "**not met**" };
-        let send = ratio(r.send_connector.p50(), r.send_raw.p50());
-        let inbound = ratio(r.inbound_connector.p50(), r.inbound_raw.p50());
-        let bc = &r.burst_connector;
-        let mut md = String::from("### Targets\n\n");
-        let _ = writeln!(
-            md,
-            "- Send p50 within 1.10× of a raw HTTP POST: {} ({send:.2}).",
-            verdict(send <= 1.10)
-        );
-        let _ = writeln!(
-            md,
-            "- Inbound p50 within 1.10× of a raw gateway reader: {} ({inbound:.2}).",
-            verdict(inbound <= 1.10)
-        );
-        let _ = writeln!(
-            md,
-            "- A burst of {} delivered exactly once, in order: {} ({}/{}; {:.0} msgs/s).",
-            bc.n,
-            verdict(bc.ok == bc.n),
-            bc.ok,
-            bc.n,
-            bc.per_second(),
-        );
-        md
-    }
-
-    fn interpretation(&self) -> String {
-        let r = &self.results;
-        let send = ratio(r.send_connector.p50(), r.send_raw.p50());
-        let extra = (r.send_connector.p50().as_secs_f64() - r.send_raw.p50().as_secs_f64()) * 1e6;
-        let mut md = String::from("### Reading the figures\n\n");
-        let _ = writeln!(
-            md,
-            "- **Send**: both paths are one HTTP request to the emulator on 127.0.0.1, which \
+/// How to read the figures of `run`.
+fn interpretation(run: &Run) -> String {
+    let r = &run.results;
+    let send = ratio(r.send_connector.p50(), r.send_raw.p50());
+    let extra = (r.send_connector.p50().as_secs_f64() - r.send_raw.p50().as_secs_f64()) * 1e6;
+    let mut md = String::from("### Reading the figures\n\n");
+    let _ = writeln!(
+        md,
+        "- **Send**: both paths are one HTTP request to the emulator on 127.0.0.1, which \
              stores the message and dispatches MESSAGE_CREATE to both gateway sessions before it \
              answers. The connector adds `check_outbound`, the chunker, its JSON body, \
              `RetryPolicy` and the inbox's note of its own message id (so the echo is not \
@@ -683,10 +606,10 @@ impl Report {
              connection pool, and hyper drives a connection from the runtime that opened it, \
              so sends went out through the gateway thread while it parsed the previous echo. \
              The pump now has a client of its own."
-        );
-        let _ = writeln!(
-            md,
-            "- **Inbound**: the raw reader parses the frame into a `serde_json::Value` and sends \
+    );
+    let _ = writeln!(
+        md,
+        "- **Inbound**: the raw reader parses the frame into a `serde_json::Value` and sends \
              the text over a channel to the consumer. The connector's frame goes through \
              serenity's shard runner, its typed `Message` deserialisation and event dispatch (a \
              task per event), a channel to the pump, the allow-list and the inbox (dedupe, \
@@ -700,45 +623,45 @@ impl Report {
              ratio ranged from 0.82 to 1.11 (the raw reader's p50 from 0.41 to 0.53 ms): the \
              run-to-run spread is larger than the connector's own cost, so a single run can \
              land either side of 1.10.",
-            ms(r.inbound_connector.p50()),
-            ms(r.inbound_raw.p50()),
-        );
-        let (bc, br) = (&r.burst_connector, &r.burst_raw);
-        let _ = write!(
-            md,
-            "- **Burst**: both sessions receive every message of both bursts, so each burst \
+        ms(r.inbound_connector.p50()),
+        ms(r.inbound_raw.p50()),
+    );
+    let (bc, br) = (&r.burst_connector, &r.burst_raw);
+    let _ = write!(
+        md,
+        "- **Burst**: both sessions receive every message of both bursts, so each burst \
              shares the two cores between the emulator dispatching, the receiver measured and \
              the other one. The emulator dispatched {:.0}/s during the connector's burst and \
              {:.0}/s during the raw reader's; the last message arrived {} (connector) and {} \
              (raw) after the last dispatch returned",
-            bc.posted_per_second(),
-            br.posted_per_second(),
-            ms(bc.lag()),
-            ms(br.lag()),
-        );
-        if bc.lag().max(br.lag()) < Duration::from_millis(20) {
-            let _ = write!(
-                md,
-                ": both kept up, so each row's msgs/s is the emulator's pace during that burst \
+        bc.posted_per_second(),
+        br.posted_per_second(),
+        ms(bc.lag()),
+        ms(br.lag()),
+    );
+    if bc.lag().max(br.lag()) < Duration::from_millis(20) {
+        let _ = write!(
+            md,
+            ": both kept up, so each row's msgs/s is the emulator's pace during that burst \
                  (which drifts with what else runs), not a limit of the receiver."
-            );
-        } else {
-            let slow: Vec<&str> = [("the connector", bc), ("the raw reader", br)]
-                .into_iter()
-                .filter(|(_, b)| b.lag() >= Duration::from_millis(20))
-                .map(|(name, _)| name)
-                .collect();
-            let _ = write!(
-                md,
-                ": {} fell behind the dispatching, so that row's msgs/s is the receiver's own \
+        );
+    } else {
+        let slow: Vec<&str> = [("the connector", bc), ("the raw reader", br)]
+            .into_iter()
+            .filter(|(_, b)| b.lag() >= Duration::from_millis(20))
+            .map(|(name, _)| name)
+            .collect();
+        let _ = write!(
+            md,
+            ": {} fell behind the dispatching, so that row's msgs/s is the receiver's own \
                  limit (for the connector: serenity's typed parse and two spawned tasks per \
                  event, then the pump, the inbox and the write of the position, on one thread).",
-                slow.join(" and ")
-            );
-        }
-        let _ = writeln!(
-            md,
-            " After every message the pump writes its position to disk (a new file renamed \
+            slow.join(" and ")
+        );
+    }
+    let _ = writeln!(
+        md,
+        " After every message the pump writes its position to disk (a new file renamed \
              into place, without fsync), so a killed connector replays at most the message \
              being handed over; that write, a few hundred microseconds on this disk, is most \
              of the connector's cost per message in a burst. The fsync comes once the pump has \
@@ -746,22 +669,21 @@ impl Report {
              burst to about 170 msgs/s (the disk's fsync rate, measured in a quick debug run), \
              and writing only once per batch (about 11 700 msgs/s in an earlier run) let a \
              killed connector replay up to 256 messages."
-        );
-        let _ = writeln!(
-            md,
-            "- **Memory**: the increment is serenity's client and shard runner (on a thread with \
+    );
+    let _ = writeln!(
+        md,
+        "- **Memory**: the increment is serenity's client and shard runner (on a thread with \
              its own runtime), the connector's reqwest client, inbox and pump, plus the \
              emulator's state for one more gateway session; much of it is code paged in on \
              first use (`RssAnon` is the heap), which a process running other connectors shares."
-        );
-        let _ = writeln!(
-            md,
-            "- Absolute times on this {}-core machine, shared by the bench, the emulator and the \
+    );
+    let _ = writeln!(
+        md,
+        "- Absolute times on this {}-core machine, shared by the bench, the emulator and the \
              connector, are noisy from run to run; the ratios of one run are the figures to \
              compare. A p99 of {} samples is set by the three slowest, so p50 is the figure for \
              the connector's own cost.",
-            self.machine.cores, self.plan.inbound
-        );
-        md
-    }
+        run.machine.cores, run.plan.inbound
+    );
+    md
 }

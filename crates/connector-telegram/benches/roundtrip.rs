@@ -35,8 +35,9 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use bench_support::paired::{Plan, Results};
-use bench_support::{Burst, Machine, Measured, Options, Rss, kib, ms, ratio};
+use bench_support::listening::{Listener, Samples, burst, inbound_block};
+use bench_support::paired::{Plan, Results, Run};
+use bench_support::{Machine, Measured, Options, Rss, kib, ms, ratio};
 use connector_core::config::secrets::TELEGRAM_BOT_TOKEN;
 use connector_core::{ConnectorConfig, OrchestratorConnector, OutboundMessage, Subscription};
 use connector_telegram::{TELEGRAM_API_BASE_URL, TelegramConnector};
@@ -73,46 +74,14 @@ fn main() -> ExitCode {
     bench_support::run_main(&usage(), run)
 }
 
-/// How many samples each part gets.
-fn plan(quick: bool) -> Plan {
-    if quick {
-        Plan {
-            warmup: 3,
-            sends: 30,
-            inbound: 30,
-            burst: 100,
-            idle: Duration::from_secs(1),
-        }
-    } else {
-        Plan {
-            warmup: 20,
-            sends: 300,
-            inbound: 300,
-            burst: 1000,
-            idle: Duration::from_secs(3),
-        }
-    }
-}
-
 fn run(options: &Options) -> Result<(), String> {
-    let plan = plan(options.quick);
-    let started = Instant::now();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("tokio runtime: {e}"))?;
-    let (machine, results) = runtime.block_on(measure(plan))?;
-    drop(runtime);
-
-    let report = Report {
-        machine,
-        plan,
-        quick: options.quick,
-        results,
-        wall: started.elapsed(),
-    };
-    bench_support::publish(options, SECTION, &report.markdown())?;
-    report.results.check()
+    bench_support::paired::run(
+        options,
+        Plan::emulated(options.quick),
+        SECTION,
+        measure,
+        markdown,
+    )
 }
 
 /// The emulator's side: the operator, their private chat with the bot, and posting as them.
@@ -217,66 +186,73 @@ async fn measure(plan: Plan) -> Result<(Machine, Results), String> {
 
     let mut inbound_connector = Measured::new(plan.inbound);
     let mut inbound_raw = Measured::new(plan.inbound);
+    let post = |text: &str| world.post(text);
     let block = plan.inbound.div_ceil(BLOCKS);
-    let warmup = plan.warmup;
     for round in 0..BLOCKS {
-        let n = block.min(plan.inbound - round * block);
-        let warm = if round == 0 { warmup } else { 0 };
+        let samples = Samples {
+            warmup: if round == 0 { plan.warmup } else { 0 },
+            n: block.min(plan.inbound - round * block),
+            give_up: GIVE_UP,
+            settle: SETTLE,
+        };
+        let tag = format!("c{round}");
         inbound_block(
-            &world,
-            Receiver::Connector(&mut listening.subscription),
-            warm,
-            n,
+            &mut listening.subscription,
+            &post,
+            &tag,
+            samples,
             &mut inbound_connector,
         )
         .await?;
         close(listening).await?;
         let mut reader = RawPoller::start(raw.clone());
         inbound_block(
-            &world,
-            Receiver::Raw(&mut reader),
-            warm,
-            n,
+            &mut reader,
+            &post,
+            &format!("r{round}"),
+            samples,
             &mut inbound_raw,
         )
         .await?;
-        if round + 1 == BLOCKS {
-            let burst_raw = burst(&world, "br", plan.burst, Receiver::Raw(&mut reader)).await?;
+        if round + 1 < BLOCKS {
             reader.stop().await;
             listening = open(&world, state.path()).await?;
-            let burst_connector = burst(
-                &world,
-                "bc",
-                plan.burst,
-                Receiver::Connector(&mut listening.subscription),
-            )
-            .await?;
-            println!(
-                "inbound p50: connector {}, raw {}",
-                ms(inbound_connector.p50()),
-                ms(inbound_raw.p50())
-            );
-            println!(
-                "burst: connector {:.0} msgs/s, raw {:.0} msgs/s",
-                burst_connector.per_second(),
-                burst_raw.per_second()
-            );
-            close(listening).await?;
-            return Ok((
-                machine,
-                Results {
-                    rss,
-                    send_connector,
-                    send_raw,
-                    inbound_connector,
-                    inbound_raw,
-                    burst_connector,
-                    burst_raw,
-                },
-            ));
+            continue;
         }
+        let burst_raw = burst(&mut reader, &post, "br", plan.burst, GIVE_UP * 3).await?;
         reader.stop().await;
         listening = open(&world, state.path()).await?;
+        let burst_connector = burst(
+            &mut listening.subscription,
+            &post,
+            "bc",
+            plan.burst,
+            GIVE_UP * 3,
+        )
+        .await?;
+        println!(
+            "inbound p50: connector {}, raw {}",
+            ms(inbound_connector.p50()),
+            ms(inbound_raw.p50())
+        );
+        println!(
+            "burst: connector {:.0} msgs/s, raw {:.0} msgs/s",
+            burst_connector.per_second(),
+            burst_raw.per_second()
+        );
+        close(listening).await?;
+        return Ok((
+            machine,
+            Results {
+                rss,
+                send_connector,
+                send_raw,
+                inbound_connector,
+                inbound_raw,
+                burst_connector,
+                burst_raw,
+            },
+        ));
     }
     Err("no inbound block ran".to_owned())
 }
@@ -422,143 +398,35 @@ impl RawPoller {
     }
 }
 
-/// The listener a sample waits on.
-enum Receiver<'a> {
-    Connector(&'a mut Subscription),
-    Raw(&'a mut RawPoller),
-}
-
-impl Receiver<'_> {
-    /// The next text to arrive before `deadline`.
+/// The raw path, as a listener.
+impl Listener for RawPoller {
     async fn next(&mut self, deadline: tokio::time::Instant) -> Option<String> {
-        match self {
-            Self::Connector(subscription) => tokio::time::timeout_at(deadline, subscription.recv())
-                .await
-                .ok()
-                .flatten()
-                .map(|m| m.text),
-            Self::Raw(reader) => tokio::time::timeout_at(deadline, reader.texts.recv())
-                .await
-                .ok()
-                .flatten(),
-        }
+        tokio::time::timeout_at(deadline, self.texts.recv())
+            .await
+            .ok()
+            .flatten()
     }
 
-    /// Waits for `text`; answers when it arrived.
-    async fn wait_for(&mut self, text: &str) -> Option<Instant> {
-        let deadline = tokio::time::Instant::now() + GIVE_UP;
-        loop {
-            match self.next(deadline).await {
-                Some(got) if got == text => return Some(Instant::now()),
-                Some(_) => {}
-                None => return None,
-            }
-        }
-    }
-
-    /// Drops whatever arrived already.
     fn drain(&mut self) {
-        match self {
-            Self::Connector(subscription) => while subscription.try_recv().is_some() {},
-            Self::Raw(reader) => while reader.texts.try_recv().is_ok() {},
-        }
+        while self.texts.try_recv().is_ok() {}
     }
-}
-
-/// `warmup` uncounted then `n` counted samples through one listener.
-async fn inbound_block(
-    world: &World,
-    mut receiver: Receiver<'_>,
-    warmup: usize,
-    n: usize,
-    measured: &mut Measured,
-) -> Result<(), String> {
-    let tag = match receiver {
-        Receiver::Connector(_) => 'c',
-        Receiver::Raw(_) => 'r',
-    };
-    for i in 0..warmup + n {
-        let text = format!("in-{tag}-{:06}", measured.latencies.len() * 1000 + i);
-        let settled = format!("{text}-settle");
-        world.post(&settled)?;
-        let _ = receiver.wait_for(&settled).await;
-        tokio::time::sleep(SETTLE).await;
-        let posted = world.post(&text)?;
-        let arrived = receiver.wait_for(&text).await;
-        if i >= warmup {
-            measured
-                .latencies
-                .push(arrived.map_or(GIVE_UP, |at| at.duration_since(posted)));
-            measured.ok += usize::from(arrived.is_some());
-        }
-    }
-    receiver.drain();
-    Ok(())
-}
-
-/// N messages posted back to back, received by one listener.
-async fn burst(
-    world: &World,
-    tag: &str,
-    n: usize,
-    mut receiver: Receiver<'_>,
-) -> Result<Burst, String> {
-    // Whatever the listener still had (a settling message) first.
-    let ready = format!("{tag}-ready");
-    world.post(&ready)?;
-    let _ = receiver.wait_for(&ready).await;
-    receiver.drain();
-    let texts: Vec<String> = (0..n).map(|i| format!("{tag}-{i:06}")).collect();
-    let mut result = Burst::new(n);
-    let started = Instant::now();
-    for text in &texts {
-        world.post(text)?;
-        result.posted += 1;
-    }
-    result.posting = started.elapsed();
-    let mut received = Vec::with_capacity(n);
-    let deadline = tokio::time::Instant::now() + GIVE_UP * 3;
-    let last = texts.last().cloned().unwrap_or_default();
-    while received.last() != Some(&last) {
-        match receiver.next(deadline).await {
-            Some(text) if text.starts_with(&format!("{tag}-0")) => received.push(text),
-            Some(_) => {}
-            None => break,
-        }
-    }
-    result.elapsed = started.elapsed();
-    result.ok = if received == texts {
-        n
-    } else {
-        bench_support::delivered_in_order(&texts, &received)
-    };
-    receiver.drain();
-    Ok(result)
 }
 
 // ----------------------------------------------------------------------------------------------
 // Figures and the report.
 
-struct Report {
-    machine: Machine,
-    plan: Plan,
-    quick: bool,
-    results: Results,
-    wall: Duration,
-}
-
-impl Report {
-    fn markdown(&self) -> String {
-        let r = &self.results;
-        let mut md = self.machine.heading(
-            "Telegram",
-            "crates/connector-telegram/benches/roundtrip.rs",
-            Some(self.wall),
-            self.quick,
-        );
-        let _ = writeln!(
-            md,
-            "The Telegram connector (its own reqwest calls to the Bot API) against the same work \
+/// The report's section: the table, the targets and how to read the figures.
+fn markdown(run: &Run) -> String {
+    let r = &run.results;
+    let mut md = run.machine.heading(
+        "Telegram",
+        "crates/connector-telegram/benches/roundtrip.rs",
+        Some(run.wall),
+        run.quick,
+    );
+    let _ = writeln!(
+        md,
+        "The Telegram connector (its own reqwest calls to the Bot API) against the same work \
              done plainly, on one `telegram-emulator` running in the bench's process, in one \
              run. **Send**: `OrchestratorConnector::send` vs a raw reqwest \
              `POST /bot<token>/sendMessage` (same token, chat, HTML parse mode and text length), \
@@ -572,73 +440,36 @@ impl Report {
              back; msgs/s = delivered ÷ (first post → last delivery). Warm-up: {w} per path, \
              not counted. Ratio = connector ÷ raw (for msgs/s, raw ÷ connector), so below 1 the \
              connector is the faster.\n",
-            n = self.plan.sends,
-            m = self.plan.inbound,
-            b = self.plan.burst,
-            w = self.plan.warmup,
-            blocks = BLOCKS,
-        );
-        md.push_str(&r.table("raw"));
-        let (bc, br) = (&r.burst_connector, &r.burst_raw);
-        let _ = writeln!(
-            md,
-            "| … the emulator storing meanwhile, msgs/s | {:.0} | {:.0} | | |",
-            bc.posted_per_second(),
-            br.posted_per_second(),
-        );
-        let _ = writeln!(
-            md,
-            "\nIdle listening connector (open, subscribed, long-polling, {} s idle): **+{}** \
-             resident ({} of it heap and stacks, `RssAnon`; the rest is code and mapped \
-             files); the bench process in all, emulator included: {}.\n",
-            self.plan.idle.as_secs(),
-            kib(r.rss.vm),
-            kib(r.rss.anon),
-            kib(r.rss.total)
-        );
-        md.push_str(&self.targets());
-        md.push('\n');
-        md.push_str(&self.interpretation());
-        md
-    }
+        n = run.plan.sends,
+        m = run.plan.inbound,
+        b = run.plan.burst,
+        w = run.plan.warmup,
+        blocks = BLOCKS,
+    );
+    md.push_str(&r.table("raw"));
+    let (bc, br) = (&r.burst_connector, &r.burst_raw);
+    let _ = writeln!(
+        md,
+        "| … the emulator storing meanwhile, msgs/s | {:.0} | {:.0} | | |",
+        bc.posted_per_second(),
+        br.posted_per_second(),
+    );
+    md.push_str(&r.idle_memory("long-polling", run.plan.idle));
+    md.push_str(&r.targets("a raw sendMessage POST", "a raw getUpdates loop"));
+    md.push('\n');
+    md.push_str(&interpretation(run));
+    md
+}
 
-    fn targets(&self) -> String {
-        let r = &self.results;
-        let verdict = |met: bool| if met { "**met**" } else { "**not met**" };
-        let send = ratio(r.send_connector.p50(), r.send_raw.p50());
-        let inbound = ratio(r.inbound_connector.p50(), r.inbound_raw.p50());
-        let bc = &r.burst_connector;
-        let mut md = String::from("### Targets\n\n");
-        let _ = writeln!(
-            md,
-            "- Send p50 within 1.10× of a raw sendMessage POST: {} ({send:.2}).",
-            verdict(send <= 1.10)
-        );
-        let _ = writeln!(
-            md,
-            "- Inbound p50 within 1.10× of a raw getUpdates loop: {} ({inbound:.2}).",
-            verdict(inbound <= 1.10)
-        );
-        let _ = writeln!(
-            md,
-            "- A burst of {} delivered exactly once, in order: {} ({}/{}; {:.0} msgs/s).",
-            bc.n,
-            verdict(bc.ok == bc.n),
-            bc.ok,
-            bc.n,
-            bc.per_second(),
-        );
-        md
-    }
-
-    fn interpretation(&self) -> String {
-        let r = &self.results;
-        let send = ratio(r.send_connector.p50(), r.send_raw.p50());
-        let extra = (r.send_connector.p50().as_secs_f64() - r.send_raw.p50().as_secs_f64()) * 1e6;
-        let mut md = String::from("### Reading the figures\n\n");
-        let _ = writeln!(
-            md,
-            "- **Send**: both paths are one HTTP request to the emulator on 127.0.0.1, but the \
+/// How to read the figures of `run`.
+fn interpretation(run: &Run) -> String {
+    let r = &run.results;
+    let send = ratio(r.send_connector.p50(), r.send_raw.p50());
+    let extra = (r.send_connector.p50().as_secs_f64() - r.send_raw.p50().as_secs_f64()) * 1e6;
+    let mut md = String::from("### Reading the figures\n\n");
+    let _ = writeln!(
+        md,
+        "- **Send**: both paths are one HTTP request to the emulator on 127.0.0.1, but the \
              raw client reuses a keep-alive connection and the connector, by design, opens a \
              fresh one for every post: on a reused connection that the server closed while it \
              idled, a request fails after it was written though the server never read it, which \
@@ -653,44 +484,43 @@ impl Report {
              delivered\". With a pooled connection the same bench measured 1.0× and the \
              refused-connection fault test failed one run in five (a stopped server's \
              connection reused before its close was seen)."
-        );
-        let _ = writeln!(
-            md,
-            "- **Inbound**: both wait in a long poll that the emulator answers as soon as the \
+    );
+    let _ = writeln!(
+        md,
+        "- **Inbound**: both wait in a long poll that the emulator answers as soon as the \
              update is stored. The raw loop parses the batch into a `serde_json::Value` and sends \
              the text over a channel; the connector parses it into typed updates, applies the \
              allow-list, hands the message to the inbox (dedupe, fan-out) and saves its \
              position before it confirms the batch with the next `offset`: {} vs {} at p50.",
-            ms(r.inbound_connector.p50()),
-            ms(r.inbound_raw.p50()),
-        );
-        let (bc, br) = (&r.burst_connector, &r.burst_raw);
-        let _ = writeln!(
-            md,
-            "- **Burst**: getUpdates answers up to 100 updates a call, so both paths take the \
+        ms(r.inbound_connector.p50()),
+        ms(r.inbound_raw.p50()),
+    );
+    let (bc, br) = (&r.burst_connector, &r.burst_raw);
+    let _ = writeln!(
+        md,
+        "- **Burst**: getUpdates answers up to 100 updates a call, so both paths take the \
              burst in batches; the last message arrived {} (connector) and {} (raw) after the \
              last post returned. The connector writes its position after every update it hands \
              over (a file renamed into place) and fsyncs it once per batch, before the next \
              poll's `offset` confirms the batch to Telegram: a kill at any instant repeats at \
              most the update being handed over. Those writes are the connector's cost per \
              message in a burst.",
-            ms(bc.lag()),
-            ms(br.lag()),
-        );
-        let _ = writeln!(
-            md,
-            "- **Memory**: the increment is the connector's reqwest client, its poll task, inbox \
+        ms(bc.lag()),
+        ms(br.lag()),
+    );
+    let _ = writeln!(
+        md,
+        "- **Memory**: the increment is the connector's reqwest client, its poll task, inbox \
              and state, plus the emulator's state for the extra traffic; much of it is code \
              paged in on first use (`RssAnon` is the heap)."
-        );
-        let _ = writeln!(
-            md,
-            "- Absolute times on this {}-core machine, shared by the bench, the emulator and the \
+    );
+    let _ = writeln!(
+        md,
+        "- Absolute times on this {}-core machine, shared by the bench, the emulator and the \
              connector, are noisy from run to run; the ratios of one run are the figures to \
              compare. A p99 of {} samples is set by the three slowest, so p50 is the figure for \
              the connector's own cost.",
-            self.machine.cores, self.plan.inbound
-        );
-        md
-    }
+        run.machine.cores, run.plan.inbound
+    );
+    md
 }

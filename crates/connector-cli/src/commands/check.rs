@@ -431,7 +431,7 @@ mod tests {
             .iter()
             .find(|p| p.path == "connector.kind")
             .expect("a connector.kind problem");
-        insta::assert_snapshot!(problem.message, @"unknown connector kind `irc`: known kinds are tmux, matrix, discord");
+        insta::assert_snapshot!(problem.message, @"unknown connector kind `irc`: known kinds are tmux, matrix, discord, telegram, slack");
         let known = missing_backend("discord");
         assert!(known.contains("enable the `discord` feature"), "{known}");
     }

@@ -132,6 +132,40 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8(output.stderr.clone()).expect("UTF-8 stderr")
 }
 
+/// `connector ask` with the question the backends' CLI tests put to their operator.
+pub const ASK_MERGE_OR_HOLD: [&str; 8] = [
+    "ask",
+    "Merge PR #12?",
+    "--choice",
+    "Merge",
+    "--choice",
+    "Hold",
+    "--timeout",
+    "60",
+];
+
+/// Runs `command` on a thread of its own, for a test that acts while it runs.
+pub fn spawn(mut command: Command) -> std::thread::JoinHandle<Output> {
+    std::thread::spawn(move || command.output().expect("run the connector command"))
+}
+
+/// Waits up to a minute for `done`, failing the test if `running` ended first.
+pub fn wait_until(
+    what: &str,
+    running: &std::thread::JoinHandle<Output>,
+    mut done: impl FnMut() -> bool,
+) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} never happened"
+        );
+        assert!(!running.is_finished(), "the command ended before {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// `(pattern, replacement)` pairs as insta's `filters` setting takes them.
 pub fn pairs(filters: &[(String, String)]) -> Vec<(&str, &str)> {
     filters
