@@ -243,8 +243,12 @@ fn doctor_names_each_failure_with_its_fix() {
     let output = unknown.connector(&["doctor"]).output().unwrap();
     run("an unknown channel", &unknown, output, false);
 
+    // Its round trip waits for --timeout at most.
     let deaf = Setup::with_config(Config::default().echo_own_messages(false));
-    let output = deaf.connector(&["doctor"]).output().unwrap();
+    let output = deaf
+        .connector(&["doctor", "--timeout", "3"])
+        .output()
+        .unwrap();
     run("no message events subscribed", &deaf, output, false);
 
     let stopped = Setup::start();
