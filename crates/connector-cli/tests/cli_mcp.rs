@@ -1,6 +1,6 @@
 //! `connector mcp` end to end: a real MCP client (rmcp) spawns the real binary over stdio and
 //! drives it against the tmux console on a private server, and against the Discord emulator
-//! (with the `discord` feature; CI runs `--all-features`).
+//! (with the `discord` feature; CI runs `--all-features`), the Telegram and the Slack emulators.
 #![cfg(feature = "tmux")]
 
 mod peers;
@@ -174,6 +174,23 @@ fn text(result: &CallToolResult) -> String {
 fn ok_json(result: &CallToolResult) -> Value {
     assert_ne!(result.is_error, Some(true), "tool error: {}", text(result));
     serde_json::from_str(&text(result)).expect("a JSON result")
+}
+
+/// The operator's next message, through `wait_for_message` (answered whole), after checking
+/// that it reads `text` and that the channel notification carried it from `sender`.
+#[cfg(any(feature = "discord", feature = "telegram", feature = "slack"))]
+async fn next_message(
+    client: &Client,
+    notifications: &mut Notifications,
+    text: &str,
+    sender: &str,
+) -> Value {
+    let waited = ok_json(&call(client, "wait_for_message", json!({ "timeout_seconds": 30 })).await);
+    assert_eq!(waited["message"]["text"], text);
+    let notified = notifications.next("notifications/claude/channel").await;
+    assert_eq!(notified["content"], text);
+    assert_eq!(notified["meta"]["sender"], sender);
+    waited
 }
 
 /// The notifications the client received, in arrival order.
@@ -486,19 +503,14 @@ async fn discord_threads_reactions_and_edits() {
     let question = emulator
         .post_as(&operator, channel, "which branch?")
         .expect("post");
-    let waited = ok_json(
-        &call(
-            &client,
-            "wait_for_message",
-            json!({ "timeout_seconds": 30 }),
-        )
-        .await,
-    );
-    assert_eq!(waited["message"]["text"], "which branch?");
+    let waited = next_message(
+        &client,
+        &mut notifications,
+        "which branch?",
+        &operator.id.to_string(),
+    )
+    .await;
     assert_eq!(waited["message"]["message_id"], question.id.to_string());
-    let notified = notifications.next("notifications/claude/channel").await;
-    assert_eq!(notified["content"], "which branch?");
-    assert_eq!(notified["meta"]["sender"], operator.id.to_string());
 
     // send with thread_id starts a thread from that message and posts there.
     let receipt = ok_json(
@@ -993,4 +1005,128 @@ where
         );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+}
+
+/// `connector mcp` on Telegram: the operator's message in a forum's General arrives through
+/// `wait_for_message` and the channel notification, and an answer sent into its thread starts
+/// a topic of its own instead of landing in General.
+#[cfg(feature = "telegram")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn telegram_messages_in_and_an_answer_in_a_topic() {
+    use telegram_emulator::{Config, Emulator};
+
+    let emulator = Emulator::start(Config::default()).expect("start the Telegram emulator");
+    let operator = emulator.add_user("operator");
+    let forum = emulator.add_forum("ops", &[&operator]);
+    let state = tempfile::tempdir().unwrap();
+    let roster = state.path().join("telegram.yaml");
+    std::fs::write(
+        &roster,
+        format!(
+            "connector:\n  kind: telegram\n  allowed_senders: ['{}']\n  telegram:\n    chat_id: {forum}\n    state_dir: '{}'\n",
+            operator.id,
+            state.path().join("telegram-state").display()
+        ),
+    )
+    .unwrap();
+    let env = [
+        ("TELEGRAM_BOT_TOKEN", emulator.token().to_owned()),
+        ("TELEGRAM_API_BASE_URL", emulator.base_url()),
+    ];
+    let (client, mut notifications) = connect(&roster, &env).await;
+
+    let posted = emulator
+        .post_as(&operator, forum, "which branch?")
+        .expect("post");
+    let waited = next_message(
+        &client,
+        &mut notifications,
+        "which branch?",
+        &operator.id.to_string(),
+    )
+    .await;
+    assert_eq!(waited["message"]["message_id"], posted.to_string());
+
+    // send with thread_id: a thread named by a message of General is a topic of its own.
+    let id = waited["message"]["message_id"].as_str().unwrap();
+    let receipt = ok_json(
+        &call(
+            &client,
+            "send",
+            json!({ "text": "main, after the tests", "thread_id": id }),
+        )
+        .await,
+    );
+    assert_eq!(receipt["confirmed"], true, "{receipt}");
+    let topics: Vec<i64> = emulator.topics(forum).into_keys().collect();
+    let [topic] = topics[..] else {
+        panic!("one topic started: {topics:?}")
+    };
+    let in_topic = emulator
+        .messages(forum)
+        .into_iter()
+        .filter(|m| m.content.text.as_deref() == Some("main, after the tests"))
+        .map(|m| m.thread_id)
+        .collect::<Vec<_>>();
+    assert_eq!(
+        in_topic,
+        [Some(topic)],
+        "once, in the topic, not in General"
+    );
+    client.cancel().await.unwrap();
+}
+
+/// `connector mcp` on Slack: the operator's message arrives through `wait_for_message` and the
+/// channel notification, and an answer sent into its thread lands in that message's thread.
+#[cfg(feature = "slack")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slack_messages_in_and_an_answer_in_the_thread() {
+    use slack_emulator::{Config, Emulator};
+
+    let emulator = Emulator::start(Config::default()).expect("start the Slack emulator");
+    let operator = emulator.add_user("operator");
+    let channel = emulator.channel_id().to_owned();
+    let state = tempfile::tempdir().unwrap();
+    let roster = state.path().join("slack.yaml");
+    std::fs::write(
+        &roster,
+        format!(
+            "connector:\n  kind: slack\n  allowed_senders: ['{}']\n  slack:\n    channel_id: {channel}\n    state_dir: '{}'\n",
+            operator.id,
+            state.path().join("slack-state").display()
+        ),
+    )
+    .unwrap();
+    let env = [
+        ("SLACK_BOT_TOKEN", emulator.bot_token().to_owned()),
+        ("SLACK_APP_TOKEN", emulator.app_token().to_owned()),
+        ("SLACK_API_BASE_URL", emulator.api_url()),
+    ];
+    let (client, mut notifications) = connect(&roster, &env).await;
+
+    let ts = emulator
+        .post_as(&operator, &channel, "which branch?", None)
+        .expect("post");
+    let waited = next_message(&client, &mut notifications, "which branch?", &operator.id).await;
+
+    let id = waited["message"]["message_id"].as_str().unwrap();
+    let receipt = ok_json(
+        &call(
+            &client,
+            "send",
+            json!({ "text": "main, after the tests", "thread_id": id }),
+        )
+        .await,
+    );
+    assert_eq!(receipt["thread_id"], ts.as_str(), "{receipt}");
+    let replies: Vec<String> = emulator
+        .replies(&channel, &ts)
+        .into_iter()
+        .map(|m| m.text)
+        .collect();
+    assert!(
+        replies.iter().any(|t| t == "main, after the tests"),
+        "the reply in the thread: {replies:?}"
+    );
+    client.cancel().await.unwrap();
 }
